@@ -1,0 +1,120 @@
+import { ConfigError } from '../errors.js';
+
+export interface BeatWindowConfig {
+  /** Sampling frequency of the signal windows are cut from, Hz (125 for the model). */
+  readonly fs: number;
+  /** Window length in samples (187 for the model). */
+  readonly length: number;
+  /** Index of the R peak inside the window. */
+  readonly rIndex: number;
+  /** How many previous RR intervals the running mean covers. */
+  readonly rrHistory: number;
+}
+
+export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = { length: 187, rIndex: 62, rrHistory: 8 };
+
+/** A beat cut for classification, with the causal RR features known when it was cut. */
+export interface BeatWindow {
+  /** Sample index of the R peak (at `fs`). */
+  readonly rPeak: number;
+  readonly samples: Float32Array;
+  /** Interval from the previous R peak, s; undefined for the first beat after a (re)start. */
+  readonly rrPrevious: number | undefined;
+  /** Mean of up to `rrHistory` previous intervals, s. */
+  readonly rrMean: number | undefined;
+}
+
+/**
+ * Cuts fixed-length windows around R peaks from a stream. Peaks arrive later than their
+ * samples (the detector's delay), so samples are kept in a ring long enough for the slowest
+ * decision; a window is emitted once its last sample has arrived.
+ */
+export class BeatWindowCutter {
+  readonly config: BeatWindowConfig;
+  private readonly ring: Float32Array;
+  private readonly mask: number;
+  private n = 0;
+  private waiting: number[] = [];
+  private lastPeak: number | undefined;
+  private rrRecent: number[] = [];
+  private pendingRr = new Map<number, { rrPrevious: number | undefined; rrMean: number | undefined }>();
+  /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
+  skipped = 0;
+
+  constructor(config: BeatWindowConfig) {
+    const { fs, length, rIndex, rrHistory } = config;
+    if (!(fs > 0)) throw new ConfigError(`BeatWindowCutter: fs must be positive, got ${fs}`);
+    if (!Number.isInteger(length) || length < 2) throw new ConfigError(`BeatWindowCutter: length must be an integer >= 2, got ${length}`);
+    if (!Number.isInteger(rIndex) || rIndex < 0 || rIndex >= length) {
+      throw new ConfigError(`BeatWindowCutter: rIndex must be an integer in [0, ${length - 1}], got ${rIndex}`);
+    }
+    if (!Number.isInteger(rrHistory) || rrHistory < 1) throw new ConfigError(`BeatWindowCutter: rrHistory must be >= 1`);
+    this.config = config;
+    let size = 1;
+    // room for one window plus 16 s of detector delay (search-back after a long pause)
+    while (size < length + 16 * fs) size <<= 1;
+    this.ring = new Float32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Stores one sample; returns the windows it completes. */
+  step(x: number, out: BeatWindow[]): void {
+    this.ring[this.n & this.mask] = x;
+    this.n++;
+    this.emitReady(out);
+  }
+
+  /** Registers an R peak (index in this stream's samples); peaks must come in index order. */
+  addPeak(rPeak: number, out: BeatWindow[]): void {
+    const { fs, rIndex, length, rrHistory } = this.config;
+    let rrPrevious: number | undefined;
+    if (this.lastPeak !== undefined) {
+      rrPrevious = (rPeak - this.lastPeak) / fs;
+    }
+    const rrMean = this.rrRecent.length === 0 ? undefined : this.rrRecent.reduce((a, b) => a + b, 0) / this.rrRecent.length;
+    if (rrPrevious !== undefined) {
+      this.rrRecent.push(rrPrevious);
+      if (this.rrRecent.length > rrHistory) this.rrRecent.shift();
+    }
+    this.lastPeak = rPeak;
+    const start = rPeak - rIndex;
+    if (start < 0 || start < this.n - this.ring.length || start + length > this.n + this.ring.length) {
+      this.skipped++;
+      return;
+    }
+    this.pendingRr.set(rPeak, { rrPrevious, rrMean });
+    this.waiting.push(rPeak);
+    this.emitReady(out);
+  }
+
+  push(chunk: ArrayLike<number>, peaks: readonly number[]): BeatWindow[] {
+    const out: BeatWindow[] = [];
+    for (const p of peaks) this.addPeak(p, out);
+    for (let i = 0; i < chunk.length; i++) this.step(chunk[i] as number, out);
+    return out;
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.waiting = [];
+    this.lastPeak = undefined;
+    this.rrRecent = [];
+    this.pendingRr.clear();
+    this.ring.fill(0);
+  }
+
+  private emitReady(out: BeatWindow[]): void {
+    const { rIndex, length } = this.config;
+    while (this.waiting.length > 0) {
+      const rPeak = this.waiting[0] as number;
+      const start = rPeak - rIndex;
+      if (start + length > this.n) return;
+      this.waiting.shift();
+      const samples = new Float32Array(length);
+      for (let i = 0; i < length; i++) samples[i] = this.ring[(start + i) & this.mask] as number;
+      const rr = this.pendingRr.get(rPeak);
+      this.pendingRr.delete(rPeak);
+      out.push({ rPeak, samples, rrPrevious: rr?.rrPrevious, rrMean: rr?.rrMean });
+    }
+  }
+}

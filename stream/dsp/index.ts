@@ -1,0 +1,6 @@
+export * from './beatWindow.js';
+export * from './biquad.js';
+export * from './ecgFilter.js';
+export * from './frontEnd.js';
+export * from './resampler.js';
+export * from './rpeak.js';

@@ -1,0 +1,5 @@
+export * from './annotation.js';
+export * from './errors.js';
+export * from './header.js';
+export * from './record.js';
+export * from './signal.js';
