@@ -44,11 +44,13 @@ export class BeatWindowCutter {
   constructor(config: BeatWindowConfig) {
     const { fs, length, rIndex, rrHistory } = config;
     if (!(fs > 0)) throw new ConfigError(`BeatWindowCutter: fs must be positive, got ${fs}`);
-    if (!Number.isInteger(length) || length < 2) throw new ConfigError(`BeatWindowCutter: length must be an integer >= 2, got ${length}`);
+    if (!Number.isInteger(length) || length < 2)
+      throw new ConfigError(`BeatWindowCutter: length must be an integer >= 2, got ${length}`);
     if (!Number.isInteger(rIndex) || rIndex < 0 || rIndex >= length) {
       throw new ConfigError(`BeatWindowCutter: rIndex must be an integer in [0, ${length - 1}], got ${rIndex}`);
     }
-    if (!Number.isInteger(rrHistory) || rrHistory < 1) throw new ConfigError(`BeatWindowCutter: rrHistory must be >= 1`);
+    if (!Number.isInteger(rrHistory) || rrHistory < 1)
+      throw new ConfigError(`BeatWindowCutter: rrHistory must be >= 1`);
     this.config = config;
     let size = 1;
     // room for one window plus 16 s of detector delay (search-back after a long pause)
@@ -71,7 +73,8 @@ export class BeatWindowCutter {
     if (this.lastPeak !== undefined) {
       rrPrevious = (rPeak - this.lastPeak) / fs;
     }
-    const rrMean = this.rrRecent.length === 0 ? undefined : this.rrRecent.reduce((a, b) => a + b, 0) / this.rrRecent.length;
+    const rrMean =
+      this.rrRecent.length === 0 ? undefined : this.rrRecent.reduce((a, b) => a + b, 0) / this.rrRecent.length;
     if (rrPrevious !== undefined) {
       this.rrRecent.push(rrPrevious);
       if (this.rrRecent.length > rrHistory) this.rrRecent.shift();

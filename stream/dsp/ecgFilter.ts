@@ -25,7 +25,9 @@ export class EcgFilter {
   constructor(config: EcgFilterConfig) {
     if (!(config.fs > 0)) throw new ConfigError(`EcgFilter: sampling frequency must be positive, got ${config.fs}`);
     if (!(config.highpassHz < config.lowpassHz)) {
-      throw new ConfigError(`EcgFilter: high-pass ${config.highpassHz} Hz must be below low-pass ${config.lowpassHz} Hz`);
+      throw new ConfigError(
+        `EcgFilter: high-pass ${config.highpassHz} Hz must be below low-pass ${config.lowpassHz} Hz`,
+      );
     }
     if (config.mainsHz !== null && config.mainsHz !== 50 && config.mainsHz !== 60) {
       throw new ConfigError(`EcgFilter: mains frequency must be 50, 60 or null, got ${String(config.mainsHz)}`);

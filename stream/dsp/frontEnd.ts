@@ -53,7 +53,12 @@ export class EcgFrontEnd {
   constructor(config: EcgFrontEndConfig) {
     this.sourceHz = config.sourceHz;
     this.filter = new EcgFilter({ ...DEFAULT_ECG_FILTER, ...config.filter, fs: config.sourceHz });
-    this.resampler = new Resampler({ ...DEFAULT_RESAMPLER, ...config.resampler, inputHz: config.sourceHz, outputHz: MODEL_HZ });
+    this.resampler = new Resampler({
+      ...DEFAULT_RESAMPLER,
+      ...config.resampler,
+      inputHz: config.sourceHz,
+      outputHz: MODEL_HZ,
+    });
     this.detector = new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, ...config.detector, fs: MODEL_HZ });
     this.cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ });
     this.emitSample = (y: number): void => {

@@ -56,12 +56,16 @@ export class Resampler {
 
   constructor(config: ResamplerConfig) {
     const { inputHz, outputHz, passbandHz, attenuationDb } = config;
-    if (!(inputHz > 0) || !(outputHz > 0)) throw new ConfigError(`Resampler: rates must be positive (${inputHz} -> ${outputHz})`);
+    if (!(inputHz > 0) || !(outputHz > 0))
+      throw new ConfigError(`Resampler: rates must be positive (${inputHz} -> ${outputHz})`);
     const nyquistOut = Math.min(inputHz, outputHz) / 2;
     if (!(passbandHz > 0 && passbandHz < nyquistOut)) {
-      throw new ConfigError(`Resampler: passband ${passbandHz} Hz must lie below the Nyquist frequency ${nyquistOut} Hz`);
+      throw new ConfigError(
+        `Resampler: passband ${passbandHz} Hz must lie below the Nyquist frequency ${nyquistOut} Hz`,
+      );
     }
-    if (!(attenuationDb >= 20)) throw new ConfigError(`Resampler: attenuation must be at least 20 dB, got ${attenuationDb}`);
+    if (!(attenuationDb >= 20))
+      throw new ConfigError(`Resampler: attenuation must be at least 20 dB, got ${attenuationDb}`);
     this.config = config;
     const { up, down } = rationalRatio(inputHz, outputHz);
     this.up = up;
@@ -69,7 +73,10 @@ export class Resampler {
 
     // Kaiser design (Oppenheim & Schafer 7.6) at the upsampled rate up * inputHz
     const transitionHz = nyquistOut - passbandHz;
-    const beta = attenuationDb > 50 ? 0.1102 * (attenuationDb - 8.7) : 0.5842 * (attenuationDb - 21) ** 0.4 + 0.07886 * (attenuationDb - 21);
+    const beta =
+      attenuationDb > 50
+        ? 0.1102 * (attenuationDb - 8.7)
+        : 0.5842 * (attenuationDb - 21) ** 0.4 + 0.07886 * (attenuationDb - 21);
     const tapsAtInputRate = (attenuationDb - 8) / (2.285 * ((2 * Math.PI * transitionHz) / inputHz));
     this.halfTaps = Math.ceil(tapsAtInputRate / 2);
     const half = this.halfTaps * up; // prototype half-length in upsampled samples

@@ -325,7 +325,12 @@ export class RPeakDetector {
     this.lastQrsSlope = c.slope;
     this.pendingNoise = this.pendingNoise.filter((p) => p.peakAt > c.peakAt);
     const index = this.locateR(c.peakAt);
-    this.found.push({ index, amplitude: this.input[index & (this.ringSize - 1)] as number, decidedAt: now, searchBack });
+    this.found.push({
+      index,
+      amplitude: this.input[index & (this.ringSize - 1)] as number,
+      decidedAt: now,
+      searchBack,
+    });
   }
 
   private recordRr(rr: number): void {

@@ -59,8 +59,14 @@ export class Ec57Matcher {
     const isExcluded = (t: number): boolean => this.config.excluded.some((e) => t >= e.start && t < e.end);
     const refIdx = reference.map((_, i) => i).filter((i) => !isExcluded(reference[i] as number));
     const detIdx = detections.map((_, i) => i).filter((i) => !isExcluded(detections[i] as number));
-    checkSorted('reference', refIdx.map((i) => reference[i] as number));
-    checkSorted('detections', detIdx.map((i) => detections[i] as number));
+    checkSorted(
+      'reference',
+      refIdx.map((i) => reference[i] as number),
+    );
+    checkSorted(
+      'detections',
+      detIdx.map((i) => detections[i] as number),
+    );
 
     // every (reference, detection) pair inside the window; with sorted inputs a sliding start suffices
     const pairs: { r: number; d: number; distance: number }[] = [];
@@ -103,6 +109,7 @@ export class Ec57Matcher {
 
 function checkSorted(name: string, values: readonly number[]): void {
   for (let i = 1; i < values.length; i++) {
-    if ((values[i] as number) < (values[i - 1] as number)) throw new RangeError(`Ec57Matcher: ${name} must be sorted by time`);
+    if ((values[i] as number) < (values[i - 1] as number))
+      throw new RangeError(`Ec57Matcher: ${name} must be sorted by time`);
   }
 }

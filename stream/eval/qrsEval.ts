@@ -48,7 +48,11 @@ export function vfEpisodes(annotations: readonly Annotation[], length: number): 
 }
 
 /** Replays the monitoring lead of one record through the online front end and scores it. */
-export async function evaluateQrsRecord(dir: string, record: string, options: QrsEvalOptions = {}): Promise<QrsRecordResult> {
+export async function evaluateQrsRecord(
+  dir: string,
+  record: string,
+  options: QrsEvalOptions = {},
+): Promise<QrsRecordResult> {
   const [wfdb, annotations] = await Promise.all([readRecord(dir, record), readAnnotations(dir, record)]);
   const leadIndex = monitoringLeadIndex(wfdb.header);
   const signal = wfdb.signals[leadIndex];

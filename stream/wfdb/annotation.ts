@@ -5,10 +5,45 @@ import { WfdbAnnotationError } from './errors.js';
  * user-defined and have no standard symbol.
  */
 export const ANNOTATION_SYMBOLS: Readonly<Record<number, string>> = {
-  1: 'N', 2: 'L', 3: 'R', 4: 'a', 5: 'V', 6: 'F', 7: 'J', 8: 'A', 9: 'S', 10: 'E', 11: 'j', 12: '/',
-  13: 'Q', 14: '~', 16: '|', 18: 's', 19: 'T', 20: '*', 21: 'D', 22: '"', 23: '=', 24: 'p', 25: 'B',
-  26: '^', 27: 't', 28: '+', 29: 'u', 30: '?', 31: '!', 32: '[', 33: ']', 34: 'e', 35: 'n', 36: '@',
-  37: 'x', 38: 'f', 39: '(', 40: ')', 41: 'r',
+  1: 'N',
+  2: 'L',
+  3: 'R',
+  4: 'a',
+  5: 'V',
+  6: 'F',
+  7: 'J',
+  8: 'A',
+  9: 'S',
+  10: 'E',
+  11: 'j',
+  12: '/',
+  13: 'Q',
+  14: '~',
+  16: '|',
+  18: 's',
+  19: 'T',
+  20: '*',
+  21: 'D',
+  22: '"',
+  23: '=',
+  24: 'p',
+  25: 'B',
+  26: '^',
+  27: 't',
+  28: '+',
+  29: 'u',
+  30: '?',
+  31: '!',
+  32: '[',
+  33: ']',
+  34: 'e',
+  35: 'n',
+  36: '@',
+  37: 'x',
+  38: 'f',
+  39: '(',
+  40: ')',
+  41: 'r',
 };
 
 const CODE_BY_SYMBOL: ReadonlyMap<string, number> = new Map(
@@ -126,7 +161,8 @@ export function parseAnnotations(bytes: Uint8Array, file: string): Annotation[] 
 }
 
 /** What a writer needs of an annotation; the rest defaults to WFDB's zero values. */
-export type AnnotationInput = Pick<Annotation, 'sample' | 'code'> & Partial<Pick<Annotation, 'subtype' | 'channel' | 'num' | 'aux'>>;
+export type AnnotationInput = Pick<Annotation, 'sample' | 'code'> &
+  Partial<Pick<Annotation, 'subtype' | 'channel' | 'num' | 'aux'>>;
 
 /**
  * Encodes annotations (sorted by sample) in MIT format, readable by PhysioNet's rdann and bxb.

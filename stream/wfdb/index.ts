@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './header.js';
 export * from './record.js';
 export * from './signal.js';
+export * from './database.js';

@@ -1,0 +1,93 @@
+/**
+ * Throughput of the signal core on one core: filter + resample to 125 Hz + online R-peak
+ * detection over the monitoring lead of every MIT-BIH record (then the same with beat-window
+ * cutting), with the records already in memory so file I/O is not timed.
+ *   npm run bench:dsp [-- --repeat 3]
+ */
+import { parseCommandLine, runMain } from '../stream/cli.js';
+import { ConfigError } from '../stream/errors.js';
+import {
+  EcgFilter,
+  EcgFrontEnd,
+  MODEL_HZ,
+  Resampler,
+  RPeakDetector,
+  DEFAULT_ECG_FILTER,
+  DEFAULT_RESAMPLER,
+  DEFAULT_RPEAK_DETECTOR,
+} from '../stream/dsp/index.js';
+import { listRecords, mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../stream/wfdb/index.js';
+import { machineLine } from './machine.js';
+
+interface Lead {
+  readonly fs: number;
+  readonly samples: Float32Array;
+}
+
+type Stage = (lead: Lead) => number;
+
+const CHUNK_S = 0.25; // the live frame length
+
+function detectOnly(lead: Lead): number {
+  const filter = new EcgFilter({ ...DEFAULT_ECG_FILTER, fs: lead.fs });
+  const resampler = new Resampler({ ...DEFAULT_RESAMPLER, inputHz: lead.fs, outputHz: MODEL_HZ });
+  const detector = new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, fs: MODEL_HZ });
+  const feed = (y: number): void => detector.step(y);
+  let peaks = 0;
+  const chunk = Math.round(lead.fs * CHUNK_S);
+  for (let start = 0; start < lead.samples.length; start += chunk) {
+    const end = Math.min(lead.samples.length, start + chunk);
+    for (let i = start; i < end; i++) resampler.step(filter.step(lead.samples[i] as number), feed);
+    peaks += detector.drain().length;
+  }
+  return peaks;
+}
+
+function frontEnd(lead: Lead): number {
+  const fe = new EcgFrontEnd({ sourceHz: lead.fs });
+  let windows = 0;
+  const chunk = Math.round(lead.fs * CHUNK_S);
+  for (let start = 0; start < lead.samples.length; start += chunk) {
+    windows += fe.push(lead.samples.subarray(start, start + chunk)).windows.length;
+  }
+  return windows;
+}
+
+function measure(name: string, stage: Stage, leads: readonly Lead[], repeat: number): void {
+  const samples = leads.reduce((n, l) => n + l.samples.length, 0);
+  const signalS = leads.reduce((s, l) => s + l.samples.length / l.fs, 0);
+  let best = Infinity;
+  let events = 0;
+  for (let r = 0; r < repeat; r++) {
+    const t0 = process.hrtime.bigint();
+    events = leads.reduce((n, l) => n + stage(l), 0);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  const perS = samples / best;
+  console.log(
+    `${name.padEnd(38)} ${(signalS / 3600).toFixed(2)} h of ECG in ${best.toFixed(2)} s | ` +
+      `${(perS / 1e6).toFixed(2)} M samples/s | ${Math.round(signalS / best)}x real time | ${events} events`,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseCommandLine('bench:dsp', process.argv.slice(2), { repeat: { type: 'string' } });
+  const repeat = Number(values.repeat ?? '3');
+  if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`bench:dsp: --repeat must be a positive integer`);
+  const dir = mitdbDir();
+  const leads: Lead[] = [];
+  for (const name of await listRecords(dir)) {
+    const record = await readRecord(dir, name);
+    leads.push({
+      fs: record.header.samplingFrequency,
+      samples: toPhysical(record.signals[monitoringLeadIndex(record.header)]!),
+    });
+  }
+  console.log(
+    `bench:dsp | ${machineLine()} | one core (main thread), best of ${repeat}, ${leads.length} records, ${CHUNK_S * 1000} ms chunks`,
+  );
+  measure('filter + resample + detect', detectOnly, leads, repeat);
+  measure('filter + resample + detect + windows', frontEnd, leads, repeat);
+}
+
+runMain(main);

@@ -1,0 +1,32 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, MonitorError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a command line strictly: an unknown or malformed flag is a ConfigError that lists
+ * the flags the command accepts.
+ */
+export function parseCommandLine<T extends Options>(command: string, argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    const valid = Object.entries(options)
+      .map(([name, o]) => `--${name}${o.type === 'string' ? ' <value>' : ''}`)
+      .join(', ');
+    throw new ConfigError(`${command}: ${(error as Error).message}. Valid flags: ${valid}`, { cause: error });
+  }
+}
+
+/** Runs a CLI entry point: known errors print one clear line and exit 2, others exit 1 with a stack. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof MonitorError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  });
+}

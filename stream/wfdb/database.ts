@@ -1,0 +1,24 @@
+import { readdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WfdbFileError } from './errors.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where MIT-BIH records are read from: `MITDB_DIR`, else the shared data beside the checkout. */
+export function mitdbDir(): string {
+  return process.env.MITDB_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data', 'mitdb');
+}
+
+/** Record names (headers) in a directory, sorted. */
+export async function listRecords(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    throw new WfdbFileError(dir, 'record directory not found: set MITDB_DIR to the MIT-BIH records', error);
+  }
+  const records = names.filter((n) => n.endsWith('.hea')).map((n) => n.slice(0, -4));
+  if (records.length === 0) throw new WfdbFileError(dir, 'no WFDB headers (*.hea) in this directory');
+  return records.sort();
+}

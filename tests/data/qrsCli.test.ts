@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readAnnotations } from '../../stream/wfdb/index.js';
+import { evaluateQrsRecord } from '../../stream/eval/qrsEval.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
+
+const run = promisify(execFile);
+const cli = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'stream/eval/qrsCli.ts', ...args], { encoding: 'utf8' });
+const dirs: string[] = [];
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe('npm run eval:qrs', () => {
+  it('--json prints one object with gross Se/+P and delay percentiles, and writes MIT .qrs files', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'qrs-'));
+    dirs.push(out);
+    const { stdout } = await cli('--records', '100,208', '--json', '--write-annotations', out);
+    const report = JSON.parse(stdout) as {
+      gross: Record<string, number>;
+      delayMs: Record<string, number>;
+      records: { record: string; tp: number; fp: number }[];
+    };
+    expect(Object.keys(report.gross).sort()).toEqual(['fn', 'fp', 'ppv', 'se', 'tp']);
+    expect(report.gross.se).toBeGreaterThan(99);
+    expect(report.delayMs.p50).toBeGreaterThan(0);
+    expect(report.delayMs.p99).toBeGreaterThanOrEqual(report.delayMs.p50!);
+    expect(report.records.map((r) => r.record)).toEqual(['100', '208']);
+
+    // the written annotations read back through our own reader as exactly the detections
+    const written = await readAnnotations(out, '208', 'qrs');
+    const direct = await evaluateQrsRecord(mitdbDir(), '208');
+    expect(written.map((a) => a.sample)).toEqual(direct.detections.map((d) => Math.round(d.sourceSample)));
+    expect(new Set(written.map((a) => a.symbol))).toEqual(new Set(['N']));
+  });
+
+  it('a wrong flag or record exits 2 with one clear line', async () => {
+    const bad = await cli('--record', '100').catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toMatch(
+      /^error: eval:qrs: Unknown option '--record'.*Valid flags: --records/,
+    );
+    const unknown = await cli('--records', '110').catch((e: { code: number; stderr: string }) => e);
+    expect(unknown).toMatchObject({ code: 2 });
+    expect((unknown as { stderr: string }).stderr).toContain('unknown record(s) 110');
+  });
+});

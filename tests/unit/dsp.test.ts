@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BeatWindowCutter,
+  BiquadCascade,
+  EcgFilter,
+  EcgFrontEnd,
+  highpass,
+  Resampler,
+  RPeakDetector,
+  DEFAULT_RPEAK_DETECTOR,
+} from '../../stream/dsp/index.js';
+import { ConfigError } from '../../stream/errors.js';
+
+/** Gaussian-shaped QRS-like spikes every `rrS` seconds on a slow baseline drift. */
+function spikeTrain(fs: number, seconds: number, rrS: number, firstS = 0.5): { x: Float32Array; peaks: number[] } {
+  const x = new Float32Array(Math.round(fs * seconds));
+  const peaks: number[] = [];
+  for (let t = firstS; t < seconds - 0.5; t += rrS) peaks.push(Math.round(t * fs));
+  for (let i = 0; i < x.length; i++) {
+    let v = 0.2 * Math.sin((2 * Math.PI * 0.3 * i) / fs);
+    for (const p of peaks) {
+      const d = (i - p) / fs;
+      if (Math.abs(d) < 0.05) v += Math.exp(-((d / 0.01) ** 2));
+    }
+    x[i] = v;
+  }
+  return { x, peaks };
+}
+
+describe('BiquadCascade', () => {
+  it('starts in steady state: a constant input through a high-pass gives zeros, not a step response', () => {
+    const hp = new BiquadCascade([highpass(0.5, 360)]);
+    for (let i = 0; i < 1000; i++) expect(Math.abs(hp.step(1000))).toBeLessThan(1e-9);
+  });
+});
+
+describe('EcgFilter', () => {
+  it('removes a 60 Hz mains tone and keeps a 10 Hz component', () => {
+    const f = new EcgFilter({ fs: 360, highpassHz: 0.5, lowpassHz: 100, mainsHz: 60 });
+    const n = 3600;
+    const input = Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * 60 * i) / 360));
+    const out = f.push(input);
+    const tail = out.subarray(n - 720);
+    expect(Math.max(...tail.map(Math.abs))).toBeLessThan(0.02);
+    const g = new EcgFilter({ fs: 360, highpassHz: 0.5, lowpassHz: 100, mainsHz: 60 });
+    const tone = g.push(Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * 10 * i) / 360)));
+    expect(Math.max(...tone.subarray(n - 720))).toBeGreaterThan(0.95);
+  });
+
+  it('rejects impossible settings with the reason', () => {
+    expect(() => new EcgFilter({ fs: 360, highpassHz: 40, lowpassHz: 0.5, mainsHz: 60 })).toThrow(ConfigError);
+    expect(() => new EcgFilter({ fs: 360, highpassHz: 0.5, lowpassHz: 40, mainsHz: 55 as 50 })).toThrow(
+      /50, 60 or null/,
+    );
+  });
+});
+
+describe('Resampler', () => {
+  it('maps 360 Hz to 125 Hz time-aligned: output k is input time k*360/125', () => {
+    const r = new Resampler({ inputHz: 360, outputHz: 125, passbandHz: 40, attenuationDb: 40 });
+    const f = 5;
+    const input = Float32Array.from({ length: 3600 }, (_, i) => Math.sin((2 * Math.PI * f * i) / 360));
+    const out = r.push(input);
+    // every output whose look-ahead arrived: 10 s of input gives 1250 minus the filter's delay
+    expect(out.length).toBe(Math.floor(((3600 - 1 - r.delayInputSamples) * 125) / 360) + 1);
+    // a 40 dB Kaiser design keeps the pass band within about 1 %
+    for (let k = 50; k < out.length; k++) {
+      expect(Math.abs(out[k]! - Math.sin((2 * Math.PI * f * k) / 125))).toBeLessThan(0.01);
+    }
+  });
+
+  it('attenuates what would alias: 100 Hz at 360 Hz cannot reach a 125 Hz output', () => {
+    const r = new Resampler({ inputHz: 360, outputHz: 125, passbandHz: 40, attenuationDb: 40 });
+    const out = r.push(Float32Array.from({ length: 3600 }, (_, i) => Math.sin((2 * Math.PI * 100 * i) / 360)));
+    expect(Math.max(...out.subarray(100).map(Math.abs))).toBeLessThan(0.01);
+  });
+
+  it('handles any rate pair, e.g. 500 Hz and 128 Hz in', () => {
+    for (const inputHz of [500, 128, 250]) {
+      const r = new Resampler({ inputHz, outputHz: 125, passbandHz: 40, attenuationDb: 40 });
+      const out = r.push(new Float32Array(inputHz * 4).fill(1));
+      expect(out.length).toBeGreaterThan(400);
+      for (const y of out) expect(y).toBeCloseTo(1, 6);
+    }
+  });
+});
+
+describe('RPeakDetector', () => {
+  it('finds every spike of a synthetic train at 125 Hz, within one sample', () => {
+    const { x, peaks } = spikeTrain(125, 60, 0.8);
+    const d = new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, fs: 125 });
+    const found = d.push(x);
+    expect(found.map((p) => p.index)).toHaveLength(peaks.length);
+    found.forEach((p, i) => expect(Math.abs(p.index - peaks[i]!)).toBeLessThanOrEqual(1));
+    // beats inside the 2 s learning period are decided when it ends; every later one within 400 ms
+    const learning = DEFAULT_RPEAK_DETECTOR.learningS * 125;
+    for (const p of found.filter((q) => q.index >= learning)) expect(p.decidedAt - p.index).toBeLessThan(0.4 * 125);
+  });
+
+  it('reports a missed low beat through search-back', () => {
+    const { x, peaks } = spikeTrain(125, 30, 0.8);
+    const weak = peaks[20]!;
+    for (let i = weak - 6; i <= weak + 6; i++) x[i] = x[i]! * 0.2 + 0.8 * x[i]! * 0.2; // a beat at 36 % height
+    const found = new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, fs: 125 }).push(x);
+    const near = found.find((p) => Math.abs(p.index - weak) <= 2);
+    expect(near).toBeDefined();
+    expect(found).toHaveLength(peaks.length);
+  });
+
+  it('rejects an invalid configuration with the field named', () => {
+    expect(() => new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, fs: 125, qrsBandHz: [20, 8] })).toThrow(/QRS band/);
+    expect(() => new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, fs: 125, refractoryS: 0 })).toThrow(/refractoryS/);
+  });
+});
+
+describe('BeatWindowCutter', () => {
+  it('cuts 187 samples with the R peak at rIndex and the RR intervals before it', () => {
+    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8 });
+    const x = Float32Array.from({ length: 2000 }, (_, i) => i);
+    const windows = cutter.push(x, []);
+    expect(windows).toHaveLength(0);
+    const out = [...cutter.push([], [30]), ...cutter.push([], [500, 600])];
+    expect(cutter.skipped).toBe(1); // R at 30 has no 62 samples of history
+    expect(out.map((w) => [w.rPeak, w.samples[62], w.samples.length, w.rrPrevious, w.rrMean])).toEqual([
+      [500, 500, 187, (500 - 30) / 125, undefined],
+      [600, 600, 187, 100 / 125, (500 - 30) / 125],
+    ]);
+  });
+
+  it('waits for the samples after the R peak before emitting', () => {
+    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8 });
+    expect(cutter.push(new Float32Array(100), [80])).toHaveLength(0);
+    expect(cutter.push(new Float32Array(104), [])).toHaveLength(0);
+    expect(cutter.push(new Float32Array(1), [])).toHaveLength(1);
+  });
+});
+
+describe('EcgFrontEnd', () => {
+  it('detects a 360 Hz synthetic train and reports peaks in source samples', () => {
+    const { x, peaks } = spikeTrain(360, 30, 0.75);
+    const fe = new EcgFrontEnd({ sourceHz: 360 });
+    const out = fe.push(x);
+    expect(out.peaks).toHaveLength(peaks.length);
+    out.peaks.forEach((p, i) => expect(Math.abs(p.sourceSample - peaks[i]!)).toBeLessThan(0.02 * 360));
+    expect(out.windows.length).toBeGreaterThan(peaks.length - 3);
+    expect(out.samples.length).toBeGreaterThan(30 * 125 - 30);
+  });
+});
