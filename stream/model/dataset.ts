@@ -1,0 +1,282 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DEFAULT_BEAT_WINDOW, EcgFrontEnd, MODEL_HZ, type EcgFrontEndConfig } from '../dsp/index.js';
+import { Ec57Matcher } from '../eval/ec57.js';
+import { isQrsCode, monitoringLeadIndex, readAnnotations, readRecord, toPhysical } from '../wfdb/index.js';
+import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
+import { RR_FEATURES, rrFeatures } from './features.js';
+import { seededRandom, shuffle } from './random.js';
+
+/** Beats cut by the live front end, labelled from the reference annotations. */
+export interface BeatSet {
+  readonly windowLength: number;
+  readonly rIndex: number;
+  readonly count: number;
+  /** count × windowLength filtered samples at 125 Hz (not yet normalised). */
+  readonly windows: Float32Array;
+  /** count × RR_FEATURES causal RR features. */
+  readonly rr: Float32Array;
+  /** AAMI class index per beat (see AAMI_CLASSES). */
+  readonly labels: Uint8Array;
+  /** Index into `recordNames` per beat. */
+  readonly recordIndex: Uint16Array;
+  readonly recordNames: readonly string[];
+  /** R-peak sample (source rate) per beat. */
+  readonly sourceSample: Float64Array;
+}
+
+export interface DatasetStats {
+  readonly detections: number;
+  readonly unmatched: number;
+  readonly unlabelled: number;
+}
+
+/** Cuts and labels the beats of one record exactly as the monitor would see them live. */
+export async function recordBeats(
+  dir: string,
+  record: string,
+  frontEndConfig: Omit<EcgFrontEndConfig, 'sourceHz'> = {},
+): Promise<{
+  windows: Float32Array[];
+  rr: Float32Array[];
+  labels: number[];
+  sourceSample: number[];
+  stats: DatasetStats;
+}> {
+  const [wfdb, annotations] = await Promise.all([readRecord(dir, record), readAnnotations(dir, record)]);
+  const fs = wfdb.header.samplingFrequency;
+  const lead = toPhysical(wfdb.signals[monitoringLeadIndex(wfdb.header)]!);
+  const frontEnd = new EcgFrontEnd({ ...frontEndConfig, sourceHz: fs });
+  const chunk = Math.round(fs / 4); // the live 250 ms frame
+  const sourceByIndex = new Map<number, number>();
+  const cut = [];
+  for (let start = 0; start < lead.length; start += chunk) {
+    const out = frontEnd.push(lead.subarray(start, start + chunk));
+    for (const p of out.peaks) sourceByIndex.set(p.index, p.sourceSample);
+    cut.push(...out.windows);
+  }
+  const reference = annotations.filter((a) => isQrsCode(a.code));
+  const detections = cut.map((w) => sourceByIndex.get(w.rPeak) ?? (w.rPeak * fs) / MODEL_HZ);
+  const matcher = new Ec57Matcher({ fs, windowS: 0.15, excluded: [] });
+  const { matches } = matcher.match(
+    reference.map((a) => a.sample),
+    detections,
+  );
+  const result = {
+    windows: [] as Float32Array[],
+    rr: [] as Float32Array[],
+    labels: [] as number[],
+    sourceSample: [] as number[],
+  };
+  let unlabelled = 0;
+  for (const m of matches) {
+    const cls = aamiClass(reference[m.reference]!.symbol);
+    if (cls === undefined) {
+      unlabelled++;
+      continue;
+    }
+    const w = cut[m.detection]!;
+    const rr = new Float32Array(RR_FEATURES);
+    rrFeatures(w, rr);
+    result.windows.push(w.samples);
+    result.rr.push(rr);
+    result.labels.push(classIndex(cls));
+    result.sourceSample.push(detections[m.detection]!);
+  }
+  return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
+}
+
+const CACHE_VERSION = 1;
+
+function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ v: CACHE_VERSION, records, config }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * Builds the beat set of many records, or reads it from `cacheDir` when the same records and
+ * front-end configuration were built before (the key hashes both).
+ */
+export async function buildBeatSet(
+  dir: string,
+  records: readonly string[],
+  options: { cacheDir?: string; frontEnd?: Omit<EcgFrontEndConfig, 'sourceHz'>; log?: (line: string) => void } = {},
+): Promise<BeatSet> {
+  const config = options.frontEnd ?? {};
+  const windowLength = config.window?.length ?? DEFAULT_BEAT_WINDOW.length;
+  const rIndex = config.window?.rIndex ?? DEFAULT_BEAT_WINDOW.rIndex;
+  const cachePath =
+    options.cacheDir === undefined ? undefined : join(options.cacheDir, `beats-${cacheKey(records, config)}.bin`);
+  if (cachePath !== undefined) {
+    const cached = await readCache(cachePath, records, windowLength, rIndex);
+    if (cached !== undefined) {
+      options.log?.(`beat set: ${cached.count} beats from cache ${cachePath}`);
+      return cached;
+    }
+  }
+  const parts = [];
+  for (const record of records) {
+    const beats = await recordBeats(dir, record, config);
+    parts.push(beats);
+    options.log?.(
+      `beat set: ${record} ${beats.labels.length} beats (${beats.stats.unmatched} unmatched detections dropped)`,
+    );
+  }
+  const count = parts.reduce((n, p) => n + p.labels.length, 0);
+  const set: BeatSet = {
+    windowLength,
+    rIndex,
+    count,
+    windows: new Float32Array(count * windowLength),
+    rr: new Float32Array(count * RR_FEATURES),
+    labels: new Uint8Array(count),
+    recordIndex: new Uint16Array(count),
+    recordNames: [...records],
+    sourceSample: new Float64Array(count),
+  };
+  let k = 0;
+  parts.forEach((p, r) => {
+    p.labels.forEach((label, i) => {
+      set.windows.set(p.windows[i]!, k * windowLength);
+      set.rr.set(p.rr[i]!, k * RR_FEATURES);
+      set.labels[k] = label;
+      set.recordIndex[k] = r;
+      set.sourceSample[k] = p.sourceSample[i]!;
+      k++;
+    });
+  });
+  if (cachePath !== undefined) await writeCache(cachePath, set);
+  return set;
+}
+
+async function writeCache(path: string, set: BeatSet): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const header = Buffer.from(
+    JSON.stringify({
+      count: set.count,
+      windowLength: set.windowLength,
+      rIndex: set.rIndex,
+      recordNames: set.recordNames,
+    }),
+  );
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(header.length);
+  const tmp = `${path}.tmp`;
+  // bytes in fixed order; each typed array is copied so its alignment never matters on reading
+  await writeFile(
+    tmp,
+    Buffer.concat([
+      length,
+      header,
+      Buffer.from(set.windows.buffer, set.windows.byteOffset, set.windows.byteLength),
+      Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
+      Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
+      Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
+      Buffer.from(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength),
+    ]),
+  );
+  await rename(tmp, path); // a killed build never leaves a half-written cache behind
+}
+
+async function readCache(
+  path: string,
+  records: readonly string[],
+  windowLength: number,
+  rIndex: number,
+): Promise<BeatSet | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    return undefined; // no cache yet: build it
+  }
+  const headerLength = bytes.readUInt32LE(0);
+  const header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as {
+    count: number;
+    windowLength: number;
+    rIndex: number;
+    recordNames: string[];
+  };
+  if (
+    header.windowLength !== windowLength ||
+    header.rIndex !== rIndex ||
+    header.recordNames.join() !== records.join()
+  ) {
+    return undefined;
+  }
+  const n = header.count;
+  let offset = 4 + headerLength;
+  const take = (byteLength: number): ArrayBuffer => {
+    const slice = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + byteLength) as ArrayBuffer;
+    offset += byteLength;
+    return slice;
+  };
+  const windows = new Float32Array(take(n * windowLength * 4));
+  const rr = new Float32Array(take(n * RR_FEATURES * 4));
+  const sourceSample = new Float64Array(take(n * 8));
+  const recordIndex = new Uint16Array(take(n * 2));
+  const labels = new Uint8Array(take(n));
+  if (offset !== bytes.length) return undefined; // truncated or from another layout: rebuild
+  return {
+    windowLength,
+    rIndex,
+    count: n,
+    windows,
+    rr,
+    labels,
+    recordIndex,
+    recordNames: header.recordNames,
+    sourceSample,
+  };
+}
+
+export type SplitName = 'intra' | 'inter';
+
+export interface Split {
+  readonly name: SplitName;
+  readonly train: Int32Array;
+  readonly validation: Int32Array;
+  readonly test: Int32Array;
+}
+
+/**
+ * Beat indices of a split. intra: stratified random 80/20 of all beats (what the seed
+ * notebooks report). inter: de Chazal DS1 trains, DS2 tests, paced records in neither. Either
+ * way 10 % of the training beats, stratified, are held out for validation and early stopping.
+ */
+export function splitBeats(set: BeatSet, name: SplitName, seed: number): Split {
+  const random = seededRandom(seed);
+  const byClass = (indices: number[]): number[][] => {
+    const groups: number[][] = AAMI_CLASSES.map(() => []);
+    for (const i of indices) groups[set.labels[i]!]!.push(i);
+    return groups;
+  };
+  const takeFraction = (indices: number[], fraction: number): [number[], number[]] => {
+    const picked: number[] = [];
+    const rest: number[] = [];
+    for (const group of byClass(indices)) {
+      shuffle(group, random);
+      const k = Math.round(group.length * fraction);
+      picked.push(...group.slice(0, k));
+      rest.push(...group.slice(k));
+    }
+    return [picked, rest];
+  };
+  const all = Array.from({ length: set.count }, (_, i) => i);
+  let trainPool: number[];
+  let test: number[];
+  if (name === 'intra') {
+    [test, trainPool] = takeFraction(all, 0.2);
+  } else {
+    const inDs1 = new Set<number>(DS1.map((r) => set.recordNames.indexOf(r)));
+    const inDs2 = new Set<number>(DS2.map((r) => set.recordNames.indexOf(r)));
+    trainPool = all.filter((i) => inDs1.has(set.recordIndex[i]!));
+    test = all.filter((i) => inDs2.has(set.recordIndex[i]!));
+  }
+  const [validation, train] = takeFraction(trainPool, 0.1);
+  const sorted = (a: number[]): Int32Array => Int32Array.from(a).sort();
+  return { name, train: sorted(train), validation: sorted(validation), test: sorted(test) };
+}

@@ -1,0 +1,117 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseCommandLine, runMain } from '../cli.js';
+import { ConfigError } from '../errors.js';
+import { listRecords, mitdbDir } from '../wfdb/index.js';
+import { AAMI_CLASSES } from './aami.js';
+import { initBackend } from './backend.js';
+import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
+import { evaluateModel } from './evaluate.js';
+import { loadModel } from './io.js';
+import { renderReport } from './report.js';
+import { SHIPPED_MODEL_DIR } from './shipped.js';
+import type { EpochRecord } from './train.js';
+
+const USAGE = `npm run eval:model -- [--model DIR] --split <intra|inter> [--json] [--report FILE] [--records LIST] [--faithfulness-beats N]
+Evaluates a trained model (default: the shipped one, ${SHIPPED_MODEL_DIR}) on the test beats of a split,
+rebuilt with the seed the model was trained with, and writes an HTML report (default out/reports/<model>-<split>.html).`;
+
+async function main(): Promise<void> {
+  const { values } = parseCommandLine('eval:model', process.argv.slice(2), {
+    model: { type: 'string' },
+    split: { type: 'string' },
+    json: { type: 'boolean' },
+    report: { type: 'string' },
+    records: { type: 'string' },
+    'faithfulness-beats': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'cache-dir': { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const split = values.split as SplitName;
+  if (split !== 'intra' && split !== 'inter')
+    throw new ConfigError(`eval:model: --split must be intra or inter\n${USAGE}`);
+  const faithfulnessBeats = Number(values['faithfulness-beats'] ?? '1000');
+  if (!Number.isInteger(faithfulnessBeats) || faithfulnessBeats < 1)
+    throw new ConfigError('eval:model: --faithfulness-beats must be a positive integer');
+  const backend = await initBackend();
+  const modelDir = values.model ?? SHIPPED_MODEL_DIR;
+  const { model, metadata } = await loadModel(modelDir);
+  const dir = values['data-dir'] ?? mitdbDir();
+  const available = await listRecords(dir);
+  const records = values.records === undefined ? available : values.records.split(',').map((r) => r.trim());
+  const unknown = records.filter((r) => !available.includes(r));
+  if (unknown.length > 0) throw new ConfigError(`eval:model: unknown record(s) ${unknown.join(', ')} in ${dir}`);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const set = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
+  const seed = typeof metadata.seed === 'number' ? metadata.seed : 42;
+  const test = splitBeats(set, split, seed).test;
+  if (test.length === 0)
+    throw new ConfigError(`eval:model: split ${split} of records ${records.join(',')} has no test beats`);
+  if (metadata.split !== undefined && metadata.split !== split) {
+    log(
+      `note: this model was trained on the ${String(metadata.split)} split; its ${split} test beats may include training beats`,
+    );
+  }
+  const started = performance.now();
+  const evaluation = await evaluateModel(model, set, test, { faithfulnessBeats });
+  const history = await readFile(join(modelDir, 'training.json'), 'utf8')
+    .then((t) => (JSON.parse(t) as { history: EpochRecord[] }).history)
+    .catch(() => [] as EpochRecord[]);
+  const m = evaluation.metrics;
+  const reportPath = values.report ?? join('out', 'reports', `${String(metadata.modelId ?? 'model')}-${split}.html`);
+  await mkdir(dirname(reportPath), { recursive: true });
+  await writeFile(
+    reportPath,
+    renderReport(
+      `Beat classifier ${String(metadata.modelId ?? modelDir)}: ${split}-patient test split`,
+      {
+        model: modelDir,
+        'trained on': `${String(metadata.split ?? '?')} split, seed ${seed}`,
+        'test beats': `${test.length} from ${records.length} records`,
+        backend,
+        'evaluated at': new Date().toISOString(),
+      },
+      evaluation,
+      history,
+    ),
+  );
+  const result = {
+    model: modelDir,
+    split,
+    backend,
+    count: m.count,
+    accuracy: m.accuracy,
+    weightedF1: m.weightedF1,
+    macroF1: m.macroF1,
+    perClass: Object.fromEntries(AAMI_CLASSES.map((c) => [c, m.perClass[c]])),
+    confusion: m.confusion,
+    ec57: evaluation.ec57,
+    faithfulness: evaluation.faithfulness,
+    report: reportPath,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+  };
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const lines = [
+    `${m.count} test beats (${split}): accuracy ${(100 * m.accuracy).toFixed(2)} %, weighted F1 ${m.weightedF1.toFixed(4)}, macro F1 ${m.macroF1.toFixed(4)}`,
+    'class  beats  precision  recall     F1   specificity    AUC',
+    ...AAMI_CLASSES.map((c) => {
+      const p = m.perClass[c];
+      return `${c.padEnd(5)}${String(p.support).padStart(7)}${(100 * p.precision).toFixed(2).padStart(10)}${(100 * p.recall).toFixed(2).padStart(9)}${p.f1.toFixed(4).padStart(8)}${(100 * p.specificity).toFixed(2).padStart(13)}${(Number.isNaN(p.auc) ? '–' : p.auc.toFixed(4)).padStart(8)}`;
+    }),
+    `EC57 Se/+P %: ${(['N', 'S', 'V', 'F'] as const).map((c) => `${c} ${evaluation.ec57[c].se.toFixed(1)}/${evaluation.ec57[c].ppv.toFixed(1)}`).join(', ')}`,
+    `confusion (rows true, columns predicted ${AAMI_CLASSES.join(' ')}): ${JSON.stringify(m.confusion)}`,
+    `Grad-CAM faithfulness (${evaluation.faithfulness.beats} beats): top-20 % deletion drop ${evaluation.faithfulness.topDrop.toFixed(4)} vs random ${evaluation.faithfulness.randomDrop.toFixed(4)}`,
+    `report: ${reportPath}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+runMain(main);

@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs';
+import { AAMI_CLASSES, type AamiClass } from './aami.js';
+import type { BeatSet } from './dataset.js';
+import { GradCam } from './gradcam.js';
+import { beatSetInputs, predictProbabilities, type BatchInputs } from './inference.js';
+import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
+import { seededRandom, shuffle } from './random.js';
+
+const K = AAMI_CLASSES.length;
+
+export interface FaithfulnessResult {
+  readonly beats: number;
+  readonly fraction: number;
+  /** Mean drop of the predicted class's probability when its top Grad-CAM samples are deleted. */
+  readonly topDrop: number;
+  /** The same when as many random samples are deleted. */
+  readonly randomDrop: number;
+}
+
+export interface ModelEvaluation {
+  readonly metrics: ClassificationMetrics;
+  /** EC57-style sensitivity and positive predictivity (percent) for N, S, V, F. */
+  readonly ec57: Record<'N' | 'S' | 'V' | 'F', { se: number; ppv: number }>;
+  readonly roc: Record<AamiClass, [number, number][]>;
+  readonly faithfulness: FaithfulnessResult;
+  readonly examples: { label: AamiClass; predicted: AamiClass; window: number[]; cam: number[] }[];
+}
+
+/** Deletion means replacing samples by the window's mean, the flattest neutral value. */
+function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly number[]): void {
+  const L = inputs.length;
+  const row = inputs.window.subarray(beat * L, (beat + 1) * L);
+  const mean = row.reduce((a, b) => a + b, 0) / L;
+  for (const i of samples) row[i] = mean;
+}
+
+/**
+ * Deleting the 20 % of samples Grad-CAM ranks highest must lower the predicted class's
+ * probability more than deleting 20 % at random, or the explanation explains nothing.
+ */
+export async function gradCamFaithfulness(
+  model: tf.LayersModel,
+  inputs: BatchInputs,
+  fraction = 0.2,
+  seed = 7,
+  batchSize = 128,
+): Promise<FaithfulnessResult> {
+  const cam = new GradCam(model);
+  const L = inputs.length;
+  const k = Math.round(fraction * L);
+  const random = seededRandom(seed);
+  let topDrop = 0;
+  let randomDrop = 0;
+  for (let start = 0; start < inputs.count; start += batchSize) {
+    const n = Math.min(batchSize, inputs.count - start);
+    const slice = (): BatchInputs => ({
+      window: inputs.window.slice(start * L, (start + n) * L),
+      rr: inputs.rr.slice(start * 3, (start + n) * 3),
+      count: n,
+      length: L,
+    });
+    const base = slice();
+    const p0 = await predictProbabilities(model, base);
+    const predicted = Array.from({ length: n }, (_, b) => {
+      let best = 0;
+      for (let c = 1; c < K; c++) if (p0[b * K + c]! > p0[b * K + best]!) best = c;
+      return best;
+    });
+    const curves = cam.explain(base, predicted);
+    const top = slice();
+    const rnd = slice();
+    for (let b = 0; b < n; b++) {
+      const order = Array.from({ length: L }, (_, i) => i).sort((x, y) => curves[b * L + y]! - curves[b * L + x]!);
+      deleteSamples(top, b, order.slice(0, k));
+      deleteSamples(
+        rnd,
+        b,
+        shuffle(
+          Array.from({ length: L }, (_, i) => i),
+          random,
+        ).slice(0, k),
+      );
+    }
+    const pTop = await predictProbabilities(model, top);
+    const pRnd = await predictProbabilities(model, rnd);
+    predicted.forEach((c, b) => {
+      topDrop += p0[b * K + c]! - pTop[b * K + c]!;
+      randomDrop += p0[b * K + c]! - pRnd[b * K + c]!;
+    });
+  }
+  return { beats: inputs.count, fraction, topDrop: topDrop / inputs.count, randomDrop: randomDrop / inputs.count };
+}
+
+/** Everything the evaluation CLI reports for a model on the test beats of a split. */
+export async function evaluateModel(
+  model: tf.LayersModel,
+  set: BeatSet,
+  test: Int32Array,
+  options: { faithfulnessBeats?: number; seed?: number } = {},
+): Promise<ModelEvaluation> {
+  const inputs = beatSetInputs(set, test);
+  const probabilities = await predictProbabilities(model, inputs);
+  const labels = Array.from(test, (i) => set.labels[i]!);
+  const metrics = classificationMetrics(labels, probabilities);
+  const ec57 = Object.fromEntries(
+    (['N', 'S', 'V', 'F'] as const).map((c) => [
+      c,
+      { se: 100 * metrics.perClass[c].recall, ppv: 100 * metrics.perClass[c].precision },
+    ]),
+  ) as ModelEvaluation['ec57'];
+  const roc = Object.fromEntries(
+    AAMI_CLASSES.map((c, k) => [
+      c,
+      rocCurve(
+        Float32Array.from(labels, (_, i) => probabilities[i * K + k]!),
+        labels.map((l) => l === k),
+      ),
+    ]),
+  ) as Record<AamiClass, [number, number][]>;
+
+  // faithfulness on a fixed random sample of test beats, every class included
+  const random = seededRandom(options.seed ?? 11);
+  const sample = shuffle(
+    Array.from({ length: test.length }, (_, i) => i),
+    random,
+  ).slice(0, options.faithfulnessBeats ?? 1000);
+  const sampleInputs = beatSetInputs(
+    set,
+    sample.map((i) => test[i]!),
+  );
+  const faithfulness = await gradCamFaithfulness(model, sampleInputs);
+
+  // one example of each abnormal class for the report, with its Grad-CAM curve
+  const cam = new GradCam(model);
+  const examples: ModelEvaluation['examples'] = [];
+  for (const k of [1, 2, 3]) {
+    const i = labels.findIndex((l, j) => l === k && probabilities[j * K + k]! > 0.5);
+    if (i < 0) continue;
+    const one = beatSetInputs(set, [test[i]!]);
+    examples.push({
+      label: AAMI_CLASSES[k]!,
+      predicted: AAMI_CLASSES[k]!,
+      window: Array.from(one.window),
+      cam: Array.from(cam.explain(one, [k])),
+    });
+  }
+  return { metrics, ec57, roc, faithfulness, examples };
+}

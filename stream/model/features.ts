@@ -1,0 +1,31 @@
+import type { BeatWindow } from '../dsp/index.js';
+
+/** Causal RR features kept beside each window: previous RR (s), mean RR (s), and their ratio. */
+export const RR_FEATURES = 3;
+
+/** A typical adult RR (s), standing in until the first intervals of a stream are known. */
+const DEFAULT_RR_S = 0.8;
+
+export function rrFeatures(w: Pick<BeatWindow, 'rrPrevious' | 'rrMean'>, out: Float32Array, offset = 0): void {
+  const previous = w.rrPrevious ?? w.rrMean ?? DEFAULT_RR_S;
+  const mean = w.rrMean ?? previous;
+  out[offset] = previous;
+  out[offset + 1] = mean;
+  // prematurity: what separates an S beat from an N beat of the same shape
+  out[offset + 2] = previous / mean;
+}
+
+/**
+ * Amplitude normalisation used identically in training and inference: min-max to 0..1 per
+ * window, as the seed network's data was. A flat window (lead off) becomes all zeros.
+ */
+export function normalizeWindow(samples: Float32Array, out: Float32Array, offset = 0): void {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of samples) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = max - min;
+  for (let i = 0; i < samples.length; i++) out[offset + i] = range > 0 ? ((samples[i] as number) - min) / range : 0;
+}

@@ -1,0 +1,272 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AAMI_CLASSES } from './aami.js';
+import { architecture, type ArchitectureName } from './architectures.js';
+import type { BeatSet, Split } from './dataset.js';
+import { beatSetInputs, predictProbabilities, toTensors, type BatchInputs } from './inference.js';
+import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
+import { classificationMetrics } from './metrics.js';
+import { gaussian, seededRandom, shuffle } from './random.js';
+
+export type Balance = 'oversample' | 'class-weights' | 'none';
+
+export interface TrainOptions {
+  readonly architecture: ArchitectureName;
+  readonly outDir: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly seed: number;
+  /** Epochs without a better validation macro-F1 before stopping. */
+  readonly patience: number;
+  readonly balance: Balance;
+  readonly learningRate?: number;
+  /** Steps between checkpoints (a checkpoint is also written at every epoch end). */
+  readonly checkpointEvery: number;
+  /** Cap on steps per epoch (CI's smoke run); undefined = whole epochs. */
+  readonly maxStepsPerEpoch?: number;
+  readonly resume: boolean;
+  /** Facts copied into the saved model's metadata (split, records, window...). */
+  readonly metadata: Record<string, unknown>;
+}
+
+export interface TrainProgress {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly loss: number;
+  readonly beatsPerSecond: number;
+  readonly etaSeconds: number;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly validationLoss: number;
+  readonly validationAccuracy: number;
+  readonly validationMacroF1: number;
+  readonly seconds: number;
+  readonly beatsPerSecond: number;
+}
+
+interface TrainState {
+  epoch: number;
+  step: number;
+  bestMacroF1: number;
+  bestEpoch: number;
+  stale: number;
+  history: EpochRecord[];
+  trainSeconds: number;
+  lossSum: number;
+  lossCount: number;
+}
+
+/** The seed notebook's oversampling factors per AAMI class (N S V F Q). */
+const OVERSAMPLE = [1, 3, 1, 9, 1] as const;
+const JITTER_SD = 0.005;
+
+interface Entry {
+  readonly index: number;
+  readonly copy: number;
+}
+
+export function epochEntries(set: BeatSet, train: Int32Array, balance: Balance, seed: number, epoch: number): Entry[] {
+  const entries: Entry[] = [];
+  for (const index of train) {
+    const copies = balance === 'oversample' ? OVERSAMPLE[set.labels[index]!]! : 1;
+    for (let copy = 0; copy < copies; copy++) entries.push({ index, copy });
+  }
+  return shuffle(entries, seededRandom(seed * 7919 + epoch));
+}
+
+/** sklearn's 'balanced' weights, n / (K n_c), for the classes present. */
+function classWeights(set: BeatSet, train: Int32Array): number[] {
+  const counts = AAMI_CLASSES.map(() => 0);
+  for (const i of train) counts[set.labels[i]!]!++;
+  const present = counts.filter((c) => c > 0).length;
+  return counts.map((c) => (c === 0 ? 0 : train.length / (present * c)));
+}
+
+function batchInputs(set: BeatSet, entries: readonly Entry[], jitterSeed: number): BatchInputs {
+  const inputs = beatSetInputs(
+    set,
+    entries.map((e) => e.index),
+  );
+  const random = seededRandom(jitterSeed);
+  // the seed's augmentation for oversampled copies: round to two decimals, add small noise
+  entries.forEach((e, k) => {
+    if (e.copy === 0) return;
+    for (let i = k * inputs.length; i < (k + 1) * inputs.length; i++) {
+      inputs.window[i] = Math.round(inputs.window[i]! * 100) / 100 + JITTER_SD * gaussian(random);
+    }
+  });
+  return inputs;
+}
+
+function crossEntropy(probabilities: tf.Tensor, oneHot: tf.Tensor): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probabilities, 1e-7, 1))), 1)) as tf.Tensor1D;
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Trains one architecture on a split. Deterministic from the seed (initialisers, data order,
+ * jitter), except tfjs's dropout masks, which it draws unseeded. Kill it at any point and run
+ * again with `resume`: it continues from the last checkpoint with the same data order.
+ */
+export async function train(
+  set: BeatSet,
+  split: Split,
+  options: TrainOptions,
+  report: { log: (line: string) => void; progress: (p: TrainProgress) => void },
+): Promise<{ history: EpochRecord[]; bestEpoch: number; bestMacroF1: number; trainSeconds: number }> {
+  const spec = architecture(options.architecture);
+  const checkpointDir = join(options.outDir, 'checkpoint');
+  let model: tf.LayersModel;
+  let state: TrainState;
+  const optimizer = tf.train.adam(options.learningRate ?? spec.learningRate);
+  const saved = options.resume
+    ? await readFile(join(checkpointDir, 'state.json'), 'utf8').catch(() => undefined)
+    : undefined;
+  if (saved !== undefined) {
+    state = JSON.parse(saved) as TrainState;
+    model = (await loadModel(checkpointDir)).model;
+    await loadOptimizer(optimizer, join(checkpointDir, 'optimizer.bin'));
+    report.log(`resuming from epoch ${state.epoch + 1}, step ${state.step} (${checkpointDir})`);
+  } else {
+    if (options.resume) report.log(`no checkpoint in ${checkpointDir}: starting afresh`);
+    await rm(checkpointDir, { recursive: true, force: true });
+    model = spec.build(set.windowLength, options.seed);
+    state = {
+      epoch: 0,
+      step: 0,
+      bestMacroF1: -1,
+      bestEpoch: -1,
+      stale: 0,
+      history: [],
+      trainSeconds: 0,
+      lossSum: 0,
+      lossCount: 0,
+    };
+  }
+  // an explicit, stable variable order: Adam keeps its moments by position
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weights = options.balance === 'class-weights' ? classWeights(set, split.train) : undefined;
+  const validation = beatSetInputs(set, split.validation);
+
+  const checkpoint = async (): Promise<void> => {
+    await saveModel(model, checkpointDir);
+    await saveOptimizer(optimizer, join(checkpointDir, 'optimizer.bin'));
+    await writeJson(join(checkpointDir, 'state.json'), state);
+  };
+
+  // `state` always names the next step to run, so any checkpoint resumes exactly there
+  while (state.epoch < options.epochs) {
+    const entries = epochEntries(set, split.train, options.balance, options.seed, state.epoch);
+    const steps = Math.min(Math.ceil(entries.length / options.batchSize), options.maxStepsPerEpoch ?? Infinity);
+    const epochStart = performance.now();
+    let beatsThisRun = 0;
+    while (state.step < steps) {
+      const batch = entries.slice(state.step * options.batchSize, (state.step + 1) * options.batchSize);
+      const inputs = batchInputs(set, batch, options.seed * 104729 + state.epoch * 65537 + state.step);
+      const t0 = performance.now();
+      const lossTensor = tf.tidy(() => {
+        const x = toTensors(inputs, spec.usesRr);
+        const y = tf.oneHot(
+          tf.tensor1d(
+            Int32Array.from(batch, (e) => set.labels[e.index]!),
+            'int32',
+          ),
+          AAMI_CLASSES.length,
+        );
+        return optimizer.minimize(
+          () => {
+            const ce = crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y);
+            if (weights === undefined) return tf.mean(ce) as tf.Scalar;
+            const w = tf.tensor1d(batch.map((e) => weights[set.labels[e.index]!]!));
+            return tf.div(tf.sum(tf.mul(ce, w)), tf.sum(w)) as tf.Scalar;
+          },
+          true,
+          variables,
+        ) as tf.Scalar;
+      });
+      const loss = (await lossTensor.data())[0]!;
+      lossTensor.dispose();
+      state.trainSeconds += (performance.now() - t0) / 1000;
+      state.lossSum += loss;
+      state.lossCount++;
+      beatsThisRun += batch.length;
+      state.step++;
+      const elapsed = (performance.now() - epochStart) / 1000;
+      const rate = beatsThisRun / elapsed;
+      const remainingBeats = (steps - state.step + (options.epochs - state.epoch - 1) * steps) * options.batchSize;
+      report.progress({
+        epoch: state.epoch + 1,
+        epochs: options.epochs,
+        step: state.step,
+        steps,
+        loss: state.lossSum / state.lossCount,
+        beatsPerSecond: rate,
+        etaSeconds: remainingBeats / rate,
+      });
+      if (state.step % options.checkpointEvery === 0) await checkpoint();
+    }
+    const probabilities = await predictProbabilities(model, validation);
+    const metrics = classificationMetrics(
+      Array.from(split.validation, (i) => set.labels[i]!),
+      probabilities,
+    );
+    let validationLoss = 0;
+    split.validation.forEach((i, k) => {
+      validationLoss -= Math.log(Math.max(1e-7, probabilities[k * AAMI_CLASSES.length + set.labels[i]!]!));
+    });
+    const record: EpochRecord = {
+      epoch: state.epoch + 1,
+      trainLoss: state.lossSum / Math.max(1, state.lossCount),
+      validationLoss: validationLoss / Math.max(1, split.validation.length),
+      validationAccuracy: metrics.accuracy,
+      validationMacroF1: metrics.macroF1,
+      seconds: (performance.now() - epochStart) / 1000,
+      beatsPerSecond: beatsThisRun / ((performance.now() - epochStart) / 1000),
+    };
+    state.history.push(record);
+    state.lossSum = 0;
+    state.lossCount = 0;
+    report.log(
+      `epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${record.validationLoss.toFixed(4)}, ` +
+        `accuracy ${(100 * record.validationAccuracy).toFixed(2)} %, macro F1 ${record.validationMacroF1.toFixed(4)}`,
+    );
+    if (record.validationMacroF1 > state.bestMacroF1) {
+      state.bestMacroF1 = record.validationMacroF1;
+      state.bestEpoch = record.epoch;
+      state.stale = 0;
+      await saveModel(model, options.outDir, {
+        ...options.metadata,
+        architecture: options.architecture,
+        epoch: record.epoch,
+        validationMacroF1: record.validationMacroF1,
+      });
+    } else {
+      state.stale++;
+    }
+    state.epoch++;
+    state.step = 0;
+    await checkpoint();
+    if (state.stale >= options.patience) {
+      report.log(
+        `early stop: no better validation macro F1 for ${options.patience} epochs (best: epoch ${state.bestEpoch})`,
+      );
+      break;
+    }
+  }
+  return {
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    bestMacroF1: state.bestMacroF1,
+    trainSeconds: state.trainSeconds,
+  };
+}

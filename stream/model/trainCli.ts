@@ -1,0 +1,163 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCommandLine, runMain } from '../cli.js';
+import { ConfigError } from '../errors.js';
+import { listRecords, mitdbDir } from '../wfdb/index.js';
+import { AAMI_CLASSES } from './aami.js';
+import { ARCHITECTURES, architecture, type ArchitectureName } from './architectures.js';
+import { initBackend } from './backend.js';
+import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
+import { train, type Balance, type TrainProgress } from './train.js';
+
+const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}> --split <intra|inter> [options]
+  --epochs N            maximum epochs (default 20)
+  --batch N             batch size (default 64)
+  --seed N              seed for initialisation, splits, order and jitter (default 42)
+  --patience N          early stopping: epochs without a better validation macro F1 (default 3)
+  --balance MODE        oversample (the seed's S x3, F x9 with jitter) | class-weights | none (default oversample)
+  --lr X                learning rate (default: the architecture's)
+  --checkpoint-every N  steps between checkpoints (default 200)
+  --max-steps N         cap steps per epoch (smoke runs)
+  --resume              continue from <out>/checkpoint after a kill
+  --out DIR             output directory (default models/<model>-<split>)
+  --records LIST        comma-separated records (default: all in the data directory)
+  --data-dir DIR        MIT-BIH records (default $MITDB_DIR or ../shared/data/mitdb)
+  --cache-dir DIR       beat-set cache (default out/cache)`;
+
+const BALANCES: readonly Balance[] = ['oversample', 'class-weights', 'none'];
+const SPLITS: readonly SplitName[] = ['intra', 'inter'];
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`train: --${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const m = Math.floor(seconds / 60);
+  return m > 0 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseCommandLine('train', process.argv.slice(2), {
+    model: { type: 'string' },
+    split: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    patience: { type: 'string' },
+    balance: { type: 'string' },
+    lr: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    'max-steps': { type: 'string' },
+    resume: { type: 'boolean' },
+    out: { type: 'string' },
+    records: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'cache-dir': { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.model === undefined) throw new ConfigError(`train: --model is required\n${USAGE}`);
+  architecture(values.model); // validates the name with the list of valid ones
+  const modelName = values.model as ArchitectureName;
+  const split = (values.split ?? '') as SplitName;
+  if (!SPLITS.includes(split)) throw new ConfigError(`train: --split must be one of ${SPLITS.join(', ')}`);
+  const balance = (values.balance ?? 'oversample') as Balance;
+  if (!BALANCES.includes(balance)) throw new ConfigError(`train: --balance must be one of ${BALANCES.join(', ')}`);
+  const lr = values.lr === undefined ? undefined : Number(values.lr);
+  if (lr !== undefined && !(lr > 0)) throw new ConfigError(`train: --lr must be a positive number, got "${values.lr}"`);
+  const seed = Number(values.seed ?? '42');
+  if (!Number.isInteger(seed)) throw new ConfigError(`train: --seed must be an integer`);
+
+  const backend = await initBackend();
+  const dir = values['data-dir'] ?? mitdbDir();
+  const available = await listRecords(dir);
+  const records = values.records === undefined ? available : values.records.split(',').map((r) => r.trim());
+  const unknown = records.filter((r) => !available.includes(r));
+  if (unknown.length > 0) throw new ConfigError(`train: unknown record(s) ${unknown.join(', ')} in ${dir}`);
+  const log = (line: string): void => {
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
+  };
+  const set = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
+  const beats = splitBeats(set, split, seed);
+  const classCounts = (indices: Int32Array) => {
+    const counts = Object.fromEntries(AAMI_CLASSES.map((c) => [c, 0])) as Record<string, number>;
+    for (const i of indices) counts[AAMI_CLASSES[set.labels[i]!]!]!++;
+    return counts;
+  };
+  log(
+    `split ${split}: train ${beats.train.length}, validation ${beats.validation.length}, test ${beats.test.length} beats`,
+  );
+  if (beats.train.length === 0 || beats.validation.length === 0) {
+    throw new ConfigError(
+      `train: split "${split}" of records ${records.join(',')} leaves no training or validation beats`,
+    );
+  }
+  const outDir = values.out ?? join('models', `${modelName}-${split}`);
+  const options = {
+    architecture: modelName,
+    outDir,
+    epochs: positiveInt('epochs', values.epochs, 20),
+    batchSize: positiveInt('batch', values.batch, 64),
+    seed,
+    patience: positiveInt('patience', values.patience, 3),
+    balance,
+    ...(lr === undefined ? {} : { learningRate: lr }),
+    checkpointEvery: positiveInt('checkpoint-every', values['checkpoint-every'], 200),
+    ...(values['max-steps'] === undefined
+      ? {}
+      : { maxStepsPerEpoch: positiveInt('max-steps', values['max-steps'], 1) }),
+    resume: values.resume === true,
+    metadata: {
+      modelId: `${modelName}-${split}`,
+      split,
+      seed,
+      records,
+      classes: AAMI_CLASSES,
+      windowLength: set.windowLength,
+      rIndex: set.rIndex,
+      sampleRateHz: 125,
+      normalisation: 'min-max per window to 0..1',
+    },
+  };
+  let lastLine = 0;
+  const progress = (p: TrainProgress): void => {
+    const line =
+      `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ` +
+      `${p.beatsPerSecond.toFixed(0)} beats/s ETA ${formatDuration(p.etaSeconds)}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+    else if (Date.now() - lastLine > 30_000 || p.step === p.steps) {
+      process.stderr.write(`${line}\n`);
+      lastLine = Date.now();
+    }
+  };
+  const started = Date.now();
+  const result = await train(set, beats, options, { log, progress });
+  const summary = {
+    model: modelName,
+    description: architecture(modelName).description,
+    backend,
+    options: { ...options, metadata: undefined },
+    trainBeats: classCounts(beats.train),
+    validationBeats: classCounts(beats.validation),
+    testBeats: classCounts(beats.test),
+    bestEpoch: result.bestEpoch,
+    bestValidationMacroF1: result.bestMacroF1,
+    trainSeconds: Math.round(result.trainSeconds),
+    wallSeconds: Math.round((Date.now() - started) / 1000),
+    history: result.history,
+  };
+  await writeFile(join(outDir, 'training.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  log(
+    `best model (epoch ${result.bestEpoch}, validation macro F1 ${result.bestMacroF1.toFixed(4)}) saved in ${outDir}`,
+  );
+}
+
+runMain(main);

@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildBeatSet, recordBeats, splitBeats } from '../../stream/model/dataset.js';
+import { DS1, DS2 } from '../../stream/model/aami.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
+
+const cacheDirs: string[] = [];
+afterAll(async () => Promise.all(cacheDirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe('beat datasets', () => {
+  it('labels record 100 through the live front end and the EC57 matcher', async () => {
+    const beats = await recordBeats(mitdbDir(), '100');
+    const counts = [0, 0, 0, 0, 0];
+    for (const l of beats.labels) counts[l]!++;
+    // 2273 reference beats (2239 N, 33 A, 1 V); the first beat has no full window before it
+    expect(counts[1]).toBe(33);
+    expect(counts[2]).toBe(1);
+    expect(counts[0]).toBeGreaterThanOrEqual(2236);
+    expect(beats.stats.unmatched).toBe(beats.stats.detections - beats.labels.length - beats.stats.unlabelled);
+    for (const w of beats.windows) expect(w.length).toBe(187);
+  });
+
+  it('reads back from its cache exactly what it built', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
+    cacheDirs.push(cacheDir);
+    const records = ['100', '119'];
+    const built = await buildBeatSet(mitdbDir(), records, { cacheDir });
+    const cached = await buildBeatSet(mitdbDir(), records, { cacheDir, log: (l) => expect(l).toContain('from cache') });
+    expect(cached.count).toBe(built.count);
+    expect(Buffer.from(cached.windows.buffer).equals(Buffer.from(built.windows.buffer))).toBe(true);
+    expect(Array.from(cached.labels)).toEqual(Array.from(built.labels));
+    expect(Array.from(cached.rr)).toEqual(Array.from(built.rr));
+  });
+
+  it('splits reproducibly: intra stratified 80/20, inter by DS1/DS2 records', async () => {
+    const records = ['100', '101', '119', '200', '201', '208'];
+    const set = await buildBeatSet(mitdbDir(), records);
+    const a = splitBeats(set, 'intra', 42);
+    expect(splitBeats(set, 'intra', 42)).toEqual(a);
+    expect(splitBeats(set, 'intra', 43).test).not.toEqual(a.test);
+    expect(a.train.length + a.validation.length + a.test.length).toBe(set.count);
+    const vIn = (ix: Int32Array) => Array.from(ix).filter((i) => set.labels[i] === 2).length;
+    const vTotal = vIn(a.train) + vIn(a.validation) + vIn(a.test);
+    expect(vIn(a.test) / vTotal).toBeCloseTo(0.2, 2);
+    const inter = splitBeats(set, 'inter', 42);
+    const recordsOf = (ix: Int32Array) => new Set(Array.from(ix, (i) => set.recordNames[set.recordIndex[i]!]));
+    for (const r of recordsOf(inter.test)) expect(DS2).toContain(r);
+    for (const r of recordsOf(inter.train)) expect(DS1).toContain(r);
+  });
+});

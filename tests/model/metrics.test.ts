@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { classificationMetrics, rocAuc } from '../../stream/model/metrics.js';
+
+/** Probabilities with all mass on one class. */
+const oneHot = (classes: number[]) =>
+  Float32Array.from(classes.flatMap((c) => [0, 1, 2, 3, 4].map((k) => (k === c ? 1 : 0))));
+
+describe('classificationMetrics', () => {
+  it('matches a hand-computed confusion matrix', () => {
+    // true:      N N N N S S V V
+    // predicted: N N N S S N V N
+    const m = classificationMetrics([0, 0, 0, 0, 1, 1, 2, 2], oneHot([0, 0, 0, 1, 1, 0, 2, 0]));
+    expect(m.confusion[0]).toEqual([3, 1, 0, 0, 0]);
+    expect(m.accuracy).toBeCloseTo(5 / 8);
+    expect(m.perClass.N.precision).toBeCloseTo(3 / 5);
+    expect(m.perClass.N.recall).toBeCloseTo(3 / 4);
+    expect(m.perClass.S.f1).toBeCloseTo(0.5);
+    expect(m.perClass.V).toMatchObject({ precision: 1, recall: 0.5, specificity: 1 });
+    const f1N = (2 * 0.6 * 0.75) / 1.35;
+    expect(m.weightedF1).toBeCloseTo((4 * f1N + 2 * 0.5 + 2 * (2 / 3)) / 8);
+    expect(m.macroF1).toBeCloseTo((f1N + 0.5 + 2 / 3) / 3); // absent F and Q are not averaged in
+    expect(Number.isNaN(m.perClass.F.auc)).toBe(true);
+  });
+});
+
+describe('rocAuc', () => {
+  it('is 1 for a perfect ranking, 0.5 for ties, and counts ties as half', () => {
+    expect(rocAuc([0.1, 0.2, 0.8, 0.9], [false, false, true, true])).toBe(1);
+    expect(rocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true])).toBe(0.5);
+    expect(rocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).toBe(0.75);
+  });
+});

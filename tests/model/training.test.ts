@@ -1,0 +1,65 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../stream/model/backend.js';
+import { buildBeatSet, splitBeats, type BeatSet } from '../../stream/model/dataset.js';
+import { loadModel } from '../../stream/model/io.js';
+import { epochEntries, train, type TrainOptions } from '../../stream/model/train.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
+
+let set: BeatSet;
+let outDir: string;
+const quiet = { log: () => undefined, progress: () => undefined };
+
+beforeAll(async () => {
+  await initBackend('wasm', () => undefined);
+  set = await buildBeatSet(mitdbDir(), ['119', '208']);
+  outDir = await mkdtemp(join(tmpdir(), 'train-'));
+});
+afterAll(async () => rm(outDir, { recursive: true, force: true }));
+
+describe('training path (a tiny run on the wasm backend)', () => {
+  const options = (epochs: number, resume: boolean): TrainOptions => ({
+    architecture: 'rr-resnet-small',
+    outDir,
+    epochs,
+    batchSize: 16,
+    seed: 3,
+    patience: 5,
+    balance: 'oversample',
+    checkpointEvery: 2,
+    maxStepsPerEpoch: 4,
+    resume,
+    metadata: { modelId: 'tiny' },
+  });
+
+  it('orders and oversamples data deterministically from the seed', () => {
+    const split = splitBeats(set, 'intra', 3);
+    const a = epochEntries(set, split.train, 'oversample', 3, 0);
+    expect(epochEntries(set, split.train, 'oversample', 3, 0)).toEqual(a);
+    expect(epochEntries(set, split.train, 'oversample', 3, 1)).not.toEqual(a);
+    const fCopies = a.filter((e) => set.labels[e.index] === 3).length;
+    const fBeats = Array.from(split.train).filter((i) => set.labels[i] === 3).length;
+    expect(fCopies).toBe(9 * fBeats);
+  });
+
+  it('trains, saves the best model, and resumes from its checkpoint after a stop', async () => {
+    const split = splitBeats(set, 'intra', 3);
+    const first = await train(set, split, options(1, false), quiet);
+    expect(first.history).toHaveLength(1);
+    expect(Number.isFinite(first.history[0]!.trainLoss)).toBe(true);
+    const state = JSON.parse(await readFile(join(outDir, 'checkpoint', 'state.json'), 'utf8')) as {
+      epoch: number;
+      step: number;
+    };
+    expect(state).toMatchObject({ epoch: 1, step: 0 });
+    // "killed" after epoch 1: a second run with more epochs continues, not restarts
+    const second = await train(set, split, options(2, true), quiet);
+    expect(second.history.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(second.history[0]).toEqual(first.history[0]);
+    const { model, metadata } = await loadModel(outDir);
+    expect(metadata).toMatchObject({ modelId: 'tiny', architecture: 'rr-resnet-small' });
+    expect(model.inputs).toHaveLength(2);
+  });
+});
