@@ -1,0 +1,121 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const tsx = (script: string, args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', script, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TFJS_BACKEND: 'wasm' },
+  });
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'model-cli-'));
+});
+afterAll(async () => rm(work, { recursive: true, force: true }));
+
+const trainArgs = (out: string, extra: string[] = []) => [
+  '--model',
+  'rr-resnet-small',
+  '--split',
+  'intra',
+  '--records',
+  '119,208',
+  '--batch',
+  '16',
+  '--out',
+  out,
+  '--cache-dir',
+  join(work, 'cache'),
+  ...extra,
+];
+
+describe('npm run train / eval:model', () => {
+  it('resumes after being killed mid-epoch (SIGKILL), continuing from the checkpoint', async () => {
+    const out = join(work, 'killed');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'stream/model/trainCli.ts',
+        ...trainArgs(out, ['--epochs', '1', '--max-steps', '400', '--checkpoint-every', '3']),
+      ],
+      {
+        env: { ...process.env, TFJS_BACKEND: 'wasm' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    // kill as soon as a mid-epoch checkpoint has been written
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        readFile(join(out, 'checkpoint', 'state.json'), 'utf8')
+          .then((t) => {
+            if ((JSON.parse(t) as { step: number }).step >= 3) {
+              clearInterval(timer);
+              child.kill('SIGKILL');
+              resolve();
+            }
+          })
+          .catch(() => undefined);
+      }, 50);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('training ended before it could be killed'));
+      });
+    });
+    const killedAt = JSON.parse(await readFile(join(out, 'checkpoint', 'state.json'), 'utf8')) as {
+      epoch: number;
+      step: number;
+    };
+    expect(killedAt.epoch).toBe(0);
+    const resumed = await tsx(
+      'stream/model/trainCli.ts',
+      trainArgs(out, ['--epochs', '1', '--max-steps', '12', '--resume']),
+    );
+    expect(resumed.stderr).toContain(`resuming from epoch 1, step ${killedAt.step}`);
+    const summary = JSON.parse(await readFile(join(out, 'training.json'), 'utf8')) as { history: unknown[] };
+    expect(summary.history).toHaveLength(1);
+
+    // the model it saved evaluates through the CLI, with the JSON contract of the issue
+    const { stdout } = await tsx('stream/model/evalCli.ts', [
+      '--model',
+      out,
+      '--split',
+      'intra',
+      '--records',
+      '119,208',
+      '--json',
+      '--faithfulness-beats',
+      '20',
+      '--cache-dir',
+      join(work, 'cache'),
+      '--report',
+      join(work, 'report.html'),
+    ]);
+    const result = JSON.parse(stdout) as Record<string, unknown> & { perClass: Record<string, Record<string, number>> };
+    expect(Object.keys(result)).toEqual(expect.arrayContaining(['accuracy', 'weightedF1', 'macroF1', 'perClass']));
+    expect(Object.keys(result.perClass)).toEqual(['N', 'S', 'V', 'F', 'Q']);
+    expect(Object.keys(result.perClass.V!)).toEqual(expect.arrayContaining(['precision', 'recall', 'f1', 'auc']));
+    const html = await readFile(join(work, 'report.html'), 'utf8');
+    expect(html).toContain('Confusion matrix');
+    expect(html).toContain('<polyline');
+  });
+
+  it('rejects wrong flags and values with the valid choices', async () => {
+    const fail = (args: string[]) =>
+      tsx('stream/model/trainCli.ts', args).catch((e: { code: number; stderr: string }) => e);
+    const bad = await fail(['--model', 'resnet9000', '--split', 'intra']);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toContain(
+      'unknown model "resnet9000"; choose one of: seed-resnet, rr-resnet-small',
+    );
+    const badSplit = await fail(['--model', 'seed-resnet', '--split', 'both']);
+    expect((badSplit as { stderr: string }).stderr).toContain('--split must be one of intra, inter');
+    const badFlag = await fail(['--modle', 'x']);
+    expect((badFlag as { stderr: string }).stderr).toMatch(/Unknown option '--modle'.*Valid flags: --model/);
+  });
+});
