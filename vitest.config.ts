@@ -7,5 +7,6 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
   },
 });

@@ -1,0 +1,17 @@
+/** Topic names of DESIGN.md; every message is keyed by bed id so one bed stays ordered on one partition. */
+export const TOPICS = {
+  samples: 'ecg.samples',
+  beats: 'ecg.beats',
+  alerts: 'ecg.alerts',
+  reference: 'ecg.reference',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+/** Default partition counts: samples spread over pipeline workers, the rest follow. */
+export const DEFAULT_PARTITIONS: Readonly<Record<TopicName, number>> = {
+  'ecg.samples': 8,
+  'ecg.beats': 8,
+  'ecg.alerts': 4,
+  'ecg.reference': 4,
+};
