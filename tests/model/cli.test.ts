@@ -111,7 +111,7 @@ describe('npm run train / eval:model', () => {
     const bad = await fail(['--model', 'resnet9000', '--split', 'intra']);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toContain(
-      'unknown model "resnet9000"; choose one of: seed-resnet, rr-resnet-small',
+      'unknown model "resnet9000"; choose one of: seed-resnet, rr-resnet-small, rr-branch-resnet',
     );
     const badSplit = await fail(['--model', 'seed-resnet', '--split', 'both']);
     expect((badSplit as { stderr: string }).stderr).toContain('--split must be one of intra, inter');

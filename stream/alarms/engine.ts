@@ -1,0 +1,243 @@
+import { ConfigError } from '../errors.js';
+import { ALARM_PRIORITY, type Alarm, type AlarmBeat, type AlarmType } from './types.js';
+
+export interface AlarmConfig {
+  /** No QRS for this long: asystole (CinC 2015: 4 s). */
+  readonly asystoleS: number;
+  /** Heart rate below this... */
+  readonly bradycardiaBpm: number;
+  /** ...for this many consecutive beats: extreme bradycardia (CinC 2015: < 40 for 5 beats). */
+  readonly bradycardiaBeats: number;
+  readonly tachycardiaBpm: number;
+  /** CinC 2015: > 140 bpm for 17 beats. */
+  readonly tachycardiaBeats: number;
+  /** CinC 2015: >= 5 consecutive ventricular beats faster than 100 bpm. */
+  readonly vtBeats: number;
+  readonly vtBpm: number;
+  /** An RR interval longer than this is a pause, s. */
+  readonly pauseS: number;
+  /** Bigeminy / trigeminy: this many consecutive cycles. */
+  readonly geminyCycles: number;
+  /** Irregular rhythm: RR intervals (non-ventricular beats) looked at... */
+  readonly irregularWindow: number;
+  /** ...and the mean absolute successive RR difference over mean RR that starts it... */
+  readonly irregularOn: number;
+  /** ...and the lower one that ends it (hysteresis). */
+  readonly irregularOff: number;
+}
+
+export const DEFAULT_ALARMS: AlarmConfig = {
+  asystoleS: 4,
+  bradycardiaBpm: 40,
+  bradycardiaBeats: 5,
+  tachycardiaBpm: 140,
+  tachycardiaBeats: 17,
+  vtBeats: 5,
+  vtBpm: 100,
+  pauseS: 2,
+  geminyCycles: 4,
+  irregularWindow: 32,
+  irregularOn: 0.15,
+  irregularOff: 0.1,
+};
+
+const HISTORY = 64;
+
+/**
+ * The bedside alarm logic for one bed. It sees classified beats and the passage of stream
+ * time (for alarms raised by the absence of beats) and reports every alarm state change.
+ * Alarms that describe an episode stay active while it lasts; events (couplet, run, pause)
+ * are reported active and ended at once.
+ */
+export class AlarmEngine {
+  readonly bedId: string;
+  readonly config: AlarmConfig;
+  private beats: AlarmBeat[] = [];
+  private readonly active = new Map<AlarmType, Alarm>();
+
+  constructor(bedId: string, config: AlarmConfig = DEFAULT_ALARMS) {
+    if (!(config.irregularOff < config.irregularOn))
+      throw new ConfigError('AlarmEngine: irregularOff must be below irregularOn');
+    if (config.vtBeats < 3) throw new ConfigError('AlarmEngine: vtBeats must be at least 3');
+    this.bedId = bedId;
+    this.config = config;
+  }
+
+  /** A new beat (in time order); returns the alarm changes it causes. */
+  onBeat(beat: AlarmBeat): Alarm[] {
+    const previous = this.beats.at(-1);
+    if (previous !== undefined && beat.timeS <= previous.timeS) return []; // duplicate or out of order: already seen
+    const out: Alarm[] = [];
+    this.endIf('asystole', true, beat.timeS, out);
+    this.beats.push(beat);
+    if (this.beats.length > HISTORY) this.beats.shift();
+    if (previous !== undefined && beat.timeS - previous.timeS > this.config.pauseS) {
+      this.event('pause', previous.timeS, beat.timeS, [previous.sample, beat.sample], out);
+    }
+    this.rateAlarms(beat, out);
+    this.ventricularAlarms(beat, out);
+    this.geminy('bigeminy', ['N', 'V'], beat, out);
+    this.geminy('trigeminy', ['N', 'N', 'V'], beat, out);
+    this.irregularRhythm(beat, out);
+    return out;
+  }
+
+  /** Stream time has reached `nowS` (called even when no beat arrives). */
+  onTime(nowS: number): Alarm[] {
+    const last = this.beats.at(-1);
+    const out: Alarm[] = [];
+    if (last !== undefined && nowS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
+      this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
+    }
+    return out;
+  }
+
+  /** Signal-quality report from the front end; technical alarms follow it. */
+  onSignal(nowS: number, leadOff: boolean, poorSignal: boolean): Alarm[] {
+    const out: Alarm[] = [];
+    if (leadOff) this.startIfNew('lead-off', nowS, [], out);
+    else this.endIf('lead-off', true, nowS, out);
+    if (poorSignal && !leadOff) this.startIfNew('poor-signal', nowS, [], out);
+    else this.endIf('poor-signal', true, nowS, out);
+    return out;
+  }
+
+  /** A nurse acknowledged an alarm: it stays active, marked acknowledged. */
+  acknowledge(id: string): Alarm | undefined {
+    for (const [type, alarm] of this.active) {
+      if (alarm.id === id && !alarm.acknowledged) {
+        const updated = { ...alarm, acknowledged: true };
+        this.active.set(type, updated);
+        return updated;
+      }
+    }
+    return undefined;
+  }
+
+  activeAlarms(): Alarm[] {
+    return [...this.active.values()];
+  }
+
+  /** Forgets the beat history (after a gap the rhythm must be observed afresh). */
+  resetRhythm(): void {
+    this.beats = [];
+  }
+
+  private rateAlarms(beat: AlarmBeat, out: Alarm[]): void {
+    const c = this.config;
+    const bpm = this.recentRates(Math.max(c.bradycardiaBeats, c.tachycardiaBeats));
+    const lastN = (n: number) => (bpm.length >= n ? bpm.slice(-n) : undefined);
+    const brady = lastN(c.bradycardiaBeats);
+    if (brady !== undefined && brady.every((r) => r < c.bradycardiaBpm))
+      this.startIfNew('extreme-bradycardia', this.beatTime(c.bradycardiaBeats), this.evidence(c.bradycardiaBeats), out);
+    else if (bpm.at(-1) !== undefined && bpm.at(-1)! >= c.bradycardiaBpm)
+      this.endIf('extreme-bradycardia', true, beat.timeS, out);
+    const tachy = lastN(c.tachycardiaBeats);
+    if (tachy !== undefined && tachy.every((r) => r > c.tachycardiaBpm))
+      this.startIfNew('extreme-tachycardia', this.beatTime(c.tachycardiaBeats), this.evidence(c.tachycardiaBeats), out);
+    else if (bpm.at(-1) !== undefined && bpm.at(-1)! <= c.tachycardiaBpm)
+      this.endIf('extreme-tachycardia', true, beat.timeS, out);
+  }
+
+  private ventricularAlarms(beat: AlarmBeat, out: Alarm[]): void {
+    const c = this.config;
+    // length of the run of V beats ending at this beat, and whether each interval was fast
+    let run = 0;
+    let fast = true;
+    for (let i = this.beats.length - 1; i >= 0 && this.beats[i]!.label === 'V'; i--) {
+      run++;
+      const before = this.beats[i - 1];
+      if (before !== undefined && 60 / (this.beats[i]!.timeS - before.timeS) <= c.vtBpm) fast = false;
+    }
+    if (run >= c.vtBeats && fast) {
+      this.startIfNew('ventricular-tachycardia', this.beatTime(run), this.evidence(run), out);
+      return;
+    }
+    if (beat.label === 'V') return;
+    this.endIf('ventricular-tachycardia', true, beat.timeS, out);
+    // the run just ended: classify it by length
+    let ended = 0;
+    for (let i = this.beats.length - 2; i >= 0 && this.beats[i]!.label === 'V'; i--) ended++;
+    const evidence = this.beats.slice(-1 - ended, -1).map((b) => b.sample);
+    const onset = this.beats.at(-1 - ended)?.timeS ?? beat.timeS;
+    if (ended === 2) this.event('couplet', onset, beat.timeS, evidence, out);
+    else if (ended >= 3 && ended < c.vtBeats) this.event('ventricular-run', onset, beat.timeS, evidence, out);
+  }
+
+  private geminy(type: 'bigeminy' | 'trigeminy', cycle: readonly ('N' | 'V')[], beat: AlarmBeat, out: Alarm[]): void {
+    const needed = cycle.length * this.config.geminyCycles;
+    const labels = this.beats.slice(-needed).map((b) => (b.label === 'V' ? 'V' : 'N'));
+    // the pattern must line up with a cycle ending in V at its last complete cycle
+    const matches = (offset: number): boolean =>
+      labels.length === needed && labels.every((l, i) => l === cycle[(i + offset) % cycle.length]);
+    const matching = cycle.some((_, offset) => matches(offset));
+    if (matching) this.startIfNew(type, this.beatTime(needed), this.evidence(needed), out);
+    else this.endIf(type, true, beat.timeS, out);
+  }
+
+  private irregularRhythm(beat: AlarmBeat, out: Alarm[]): void {
+    const c = this.config;
+    const supraventricular = this.beats.filter((b) => b.label === 'N' || b.label === 'S');
+    if (supraventricular.length < c.irregularWindow + 1) return;
+    const recent = supraventricular.slice(-(c.irregularWindow + 1));
+    const rr = recent.slice(1).map((b, i) => b.timeS - recent[i]!.timeS);
+    const meanRr = rr.reduce((a, b) => a + b, 0) / rr.length;
+    let successive = 0;
+    for (let i = 1; i < rr.length; i++) successive += Math.abs(rr[i]! - rr[i - 1]!);
+    const irregularity = successive / (rr.length - 1) / meanRr;
+    if (irregularity > c.irregularOn)
+      this.startIfNew(
+        'irregular-rhythm',
+        recent[0]!.timeS,
+        recent.map((b) => b.sample),
+        out,
+      );
+    else if (irregularity < c.irregularOff) this.endIf('irregular-rhythm', true, beat.timeS, out);
+  }
+
+  private recentRates(n: number): number[] {
+    const b = this.beats.slice(-(n + 1));
+    return b.slice(1).map((x, i) => 60 / (x.timeS - b[i]!.timeS));
+  }
+
+  private beatTime(n: number): number {
+    return this.beats[Math.max(0, this.beats.length - n)]!.timeS;
+  }
+
+  private evidence(n: number): number[] {
+    return this.beats.slice(-n).map((b) => b.sample);
+  }
+
+  private startIfNew(type: AlarmType, onsetS: number, evidence: number[], out: Alarm[]): void {
+    if (this.active.has(type)) return;
+    this.start(type, onsetS, evidence, out, String(evidence[0] ?? Math.round(onsetS * 1000)));
+  }
+
+  private start(type: AlarmType, onsetS: number, evidence: readonly number[], out: Alarm[], onsetKey: string): void {
+    const alarm: Alarm = {
+      id: `${this.bedId}/${type}/${onsetKey}`,
+      bedId: this.bedId,
+      type,
+      priority: ALARM_PRIORITY[type],
+      state: 'active',
+      acknowledged: false,
+      onsetS,
+      endS: undefined,
+      evidence,
+    };
+    this.active.set(type, alarm);
+    out.push(alarm);
+  }
+
+  private endIf(type: AlarmType, condition: boolean, endS: number, out: Alarm[]): void {
+    const alarm = this.active.get(type);
+    if (alarm === undefined || !condition) return;
+    this.active.delete(type);
+    out.push({ ...alarm, state: 'ended', endS });
+  }
+
+  private event(type: AlarmType, onsetS: number, endS: number, evidence: number[], out: Alarm[]): void {
+    this.start(type, onsetS, evidence, out, String(evidence[0] ?? Math.round(onsetS * 1000)));
+    this.endIf(type, true, endS, out);
+  }
+}

@@ -1,0 +1,43 @@
+import type { AamiClass } from '../model/aami.js';
+
+export const ALARM_PRIORITY = {
+  asystole: 'high',
+  'extreme-bradycardia': 'high',
+  'extreme-tachycardia': 'high',
+  'ventricular-tachycardia': 'high',
+  couplet: 'medium',
+  'ventricular-run': 'medium',
+  bigeminy: 'low',
+  trigeminy: 'low',
+  pause: 'medium',
+  'irregular-rhythm': 'medium',
+  'lead-off': 'technical',
+  'poor-signal': 'technical',
+} as const;
+
+export type AlarmType = keyof typeof ALARM_PRIORITY;
+export type AlarmPriority = (typeof ALARM_PRIORITY)[AlarmType];
+export type AlarmStateName = 'active' | 'ended';
+
+/** A classified beat as the alarm engine sees it; times are stream time (s) of the bed. */
+export interface AlarmBeat {
+  /** R-peak sample index at the bed's source rate: the beat's stable identity. */
+  readonly sample: number;
+  readonly timeS: number;
+  readonly label: AamiClass;
+}
+
+/** Every state change of an alarm is published whole, so a consumer needs only the latest. */
+export interface Alarm {
+  /** Deterministic: bed, type and onset sample. A replayed frame recreates the same id. */
+  readonly id: string;
+  readonly bedId: string;
+  readonly type: AlarmType;
+  readonly priority: AlarmPriority;
+  readonly state: AlarmStateName;
+  readonly acknowledged: boolean;
+  readonly onsetS: number;
+  readonly endS: number | undefined;
+  /** R-peak samples of the beats that raised it (empty for asystole and technical alarms). */
+  readonly evidence: readonly number[];
+}

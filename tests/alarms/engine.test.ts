@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { AlarmEngine } from '../../stream/alarms/engine.js';
+import type { Alarm, AlarmBeat } from '../../stream/alarms/types.js';
+import type { AamiClass } from '../../stream/model/aami.js';
+import { seededRandom } from '../../stream/model/random.js';
+
+const FS = 360;
+
+/** Beats from (label, RR before it in s) pairs, starting at t = 1 s. */
+function rhythm(spec: [AamiClass, number][], start = 1): AlarmBeat[] {
+  let t = start;
+  return spec.map(([label, rr]) => {
+    t += rr;
+    return { sample: Math.round(t * FS), timeS: t, label };
+  });
+}
+const repeat = <T>(n: number, item: T): T[] => Array.from({ length: n }, () => item);
+
+function feed(engine: AlarmEngine, beats: AlarmBeat[]): Alarm[] {
+  return beats.flatMap((b) => engine.onBeat(b));
+}
+const states = (alarms: Alarm[]) => alarms.map((a) => `${a.type}:${a.state}`);
+
+describe('AlarmEngine', () => {
+  it('ventricular tachycardia: 5+ consecutive V above 100 bpm, active until a non-V beat', () => {
+    const engine = new AlarmEngine('bed-1');
+    const beats = rhythm([
+      ...repeat(10, ['N', 0.8] as [AamiClass, number]),
+      ...repeat(6, ['V', 0.4] as [AamiClass, number]),
+      ['N', 0.8],
+    ]);
+    const alarms = feed(engine, beats);
+    expect(states(alarms)).toEqual(['ventricular-tachycardia:active', 'ventricular-tachycardia:ended']);
+    const [vt] = alarms;
+    expect(vt).toMatchObject({
+      priority: 'high',
+      onsetS: beats[10]!.timeS,
+      id: `bed-1/ventricular-tachycardia/${beats[10]!.sample}`,
+    });
+    expect(vt!.evidence).toEqual(beats.slice(10, 15).map((b) => b.sample));
+  });
+
+  it('slow ventricular runs are not VT; runs of 2 and 3-4 are couplets and runs', () => {
+    const engine = new AlarmEngine('b');
+    const slowRun = rhythm([
+      ...repeat(5, ['N', 0.8] as [AamiClass, number]),
+      ...repeat(6, ['V', 0.7] as [AamiClass, number]),
+      ['N', 0.8],
+    ]);
+    expect(states(feed(engine, slowRun))).not.toContain('ventricular-tachycardia:active');
+    const e2 = new AlarmEngine('b');
+    const couplet = rhythm([
+      ['N', 0.8],
+      ['N', 0.8],
+      ['V', 0.5],
+      ['V', 0.5],
+      ['N', 0.9],
+      ['N', 0.8],
+      ['V', 0.5],
+      ['V', 0.5],
+      ['V', 0.5],
+      ['N', 0.9],
+    ]);
+    expect(states(feed(e2, couplet))).toEqual([
+      'couplet:active',
+      'couplet:ended',
+      'ventricular-run:active',
+      'ventricular-run:ended',
+    ]);
+  });
+
+  it('extreme bradycardia (< 40 bpm for 5 beats) and tachycardia (> 140 bpm for 17 beats)', () => {
+    const engine = new AlarmEngine('b');
+    expect(states(feed(engine, rhythm(repeat(6, ['N', 1.6] as [AamiClass, number]))))).toEqual([
+      'extreme-bradycardia:active',
+    ]);
+    const tachy = new AlarmEngine('b');
+    const sixteen = rhythm(repeat(17, ['N', 0.4] as [AamiClass, number]));
+    expect(states(feed(tachy, sixteen))).toEqual([]); // 16 intervals only
+    expect(states(tachy.onBeat({ sample: 99999, timeS: sixteen.at(-1)!.timeS + 0.4, label: 'N' }))).toEqual([
+      'extreme-tachycardia:active',
+    ]);
+  });
+
+  it('asystole is raised by time alone, 4 s after the last beat, and ends with the next beat', () => {
+    const engine = new AlarmEngine('b');
+    const beats = rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]));
+    feed(engine, beats);
+    const last = beats.at(-1)!;
+    expect(engine.onTime(last.timeS + 3.9)).toEqual([]);
+    const raised = engine.onTime(last.timeS + 4);
+    expect(states(raised)).toEqual(['asystole:active']);
+    expect(engine.onTime(last.timeS + 6)).toEqual([]); // raised once
+    const ended = engine.onBeat({ sample: 1, timeS: last.timeS + 7, label: 'N' });
+    expect(states(ended)).toEqual(['asystole:ended', 'pause:active', 'pause:ended']);
+  });
+
+  it('bigeminy and trigeminy need 4 cycles', () => {
+    const engine = new AlarmEngine('b');
+    const cycle = (n: number): [AamiClass, number][] =>
+      Array.from({ length: n }, (): [AamiClass, number][] => [
+        ['N', 0.9],
+        ['V', 0.5],
+      ]).flat();
+    const three = rhythm(cycle(3));
+    expect(states(feed(engine, three))).toEqual([]);
+    expect(states(feed(engine, rhythm(cycle(1), three.at(-1)!.timeS)))).toEqual(['bigeminy:active']);
+    const tri = new AlarmEngine('b');
+    const triCycles = Array.from({ length: 4 }, (): [AamiClass, number][] => [
+      ['N', 0.8],
+      ['N', 0.8],
+      ['V', 0.5],
+    ]).flat();
+    expect(states(feed(tri, rhythm(triCycles)))).toContain('trigeminy:active');
+  });
+
+  it('irregular rhythm (AF-like) starts on irregular RR and ends with hysteresis', () => {
+    const random = seededRandom(5);
+    const engine = new AlarmEngine('b');
+    const irregular = rhythm(Array.from({ length: 40 }, (): [AamiClass, number] => ['N', 0.5 + 0.5 * random()]));
+    expect(states(feed(engine, irregular))).toEqual(['irregular-rhythm:active']);
+    const regular = rhythm(repeat(40, ['N', 0.8] as [AamiClass, number]), irregular.at(-1)!.timeS);
+    expect(states(feed(engine, regular))).toEqual(['irregular-rhythm:ended']);
+  });
+
+  it('is deterministic and ignores a redelivered beat', () => {
+    const beats = rhythm([
+      ...repeat(10, ['N', 0.8] as [AamiClass, number]),
+      ...repeat(6, ['V', 0.4] as [AamiClass, number]),
+      ['N', 0.8],
+    ]);
+    const a = feed(new AlarmEngine('bed-9'), beats);
+    const withDuplicates = beats.flatMap((b, i) => (i % 3 === 0 ? [b, b] : [b]));
+    const b = feed(new AlarmEngine('bed-9'), withDuplicates);
+    expect(b).toEqual(a);
+  });
+
+  it('acknowledging keeps the alarm active but marked; technical alarms follow the signal', () => {
+    const engine = new AlarmEngine('b');
+    const [leadOff] = engine.onSignal(10, true, false);
+    expect(leadOff).toMatchObject({ type: 'lead-off', priority: 'technical', state: 'active' });
+    expect(engine.acknowledge(leadOff!.id)).toMatchObject({ acknowledged: true, state: 'active' });
+    expect(engine.onSignal(11, true, false)).toEqual([]);
+    expect(engine.onSignal(12, false, false)).toEqual([
+      expect.objectContaining({ type: 'lead-off', state: 'ended', acknowledged: true, endS: 12 }),
+    ]);
+  });
+});
