@@ -54,6 +54,10 @@ export class AlarmEngine {
   readonly config: AlarmConfig;
   private beats: AlarmBeat[] = [];
   private readonly active = new Map<AlarmType, Alarm>();
+  /** The last QRS the detector found: asystole follows detection, not (slower) classification. */
+  private lastQrs: { sample: number; timeS: number } | undefined;
+  /** Beats before this time (the end of the last gap) never enter the rhythm history. */
+  private rhythmStartS = -Infinity;
 
   constructor(bedId: string, config: AlarmConfig = DEFAULT_ALARMS) {
     if (!(config.irregularOff < config.irregularOn))
@@ -63,12 +67,12 @@ export class AlarmEngine {
     this.config = config;
   }
 
-  /** A new beat (in time order); returns the alarm changes it causes. */
+  /** A classified beat (in time order); returns the alarm changes it causes. */
   onBeat(beat: AlarmBeat): Alarm[] {
     const previous = this.beats.at(-1);
     if (previous !== undefined && beat.timeS <= previous.timeS) return []; // duplicate or out of order: already seen
+    if (beat.timeS < this.rhythmStartS) return []; // from before a gap: no rhythm across the hole
     const out: Alarm[] = [];
-    this.endIf('asystole', true, beat.timeS, out);
     this.beats.push(beat);
     if (this.beats.length > HISTORY) this.beats.shift();
     if (previous !== undefined && beat.timeS - previous.timeS > this.config.pauseS) {
@@ -82,9 +86,18 @@ export class AlarmEngine {
     return out;
   }
 
+  /** The detector found a QRS (before classification): ends an asystole. */
+  onQrs(sample: number, timeS: number): Alarm[] {
+    if (this.lastQrs !== undefined && timeS <= this.lastQrs.timeS) return [];
+    this.lastQrs = { sample, timeS };
+    const out: Alarm[] = [];
+    this.endIf('asystole', true, timeS, out);
+    return out;
+  }
+
   /** Stream time has reached `nowS` (called even when no beat arrives). */
   onTime(nowS: number): Alarm[] {
-    const last = this.beats.at(-1);
+    const last = this.lastQrs;
     const out: Alarm[] = [];
     if (last !== undefined && nowS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
       this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
@@ -118,9 +131,19 @@ export class AlarmEngine {
     return [...this.active.values()];
   }
 
-  /** Forgets the beat history (after a gap the rhythm must be observed afresh). */
-  resetRhythm(): void {
+  /**
+   * Frames were lost from `fromS` to `toS`: a technical event, and the beat history is
+   * forgotten so no rhythm alarm is computed across the hole.
+   */
+  onGap(fromS: number, toS: number): Alarm[] {
     this.beats = [];
+    this.rhythmStartS = toS;
+    // the asystole clock restarts when signal resumes: a gap is no evidence of asystole
+    this.lastQrs = { sample: this.lastQrs?.sample ?? 0, timeS: toS };
+    const out: Alarm[] = [];
+    this.endIf('asystole', true, toS, out);
+    this.event('signal-gap', fromS, toS, [], out);
+    return out;
   }
 
   private rateAlarms(beat: AlarmBeat, out: Alarm[]): void {

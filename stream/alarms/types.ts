@@ -13,6 +13,8 @@ export const ALARM_PRIORITY = {
   'irregular-rhythm': 'medium',
   'lead-off': 'technical',
   'poor-signal': 'technical',
+  /** Frames of the bed's stream went missing: the detector resynchronised after the gap. */
+  'signal-gap': 'technical',
 } as const;
 
 export type AlarmType = keyof typeof ALARM_PRIORITY;

@@ -158,7 +158,11 @@ const rrBranchResnet: ArchitectureSpec = {
       .dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 50 }) })
       .apply(rr) as tf.SymbolicTensor;
     const joined = tf.layers.concatenate().apply([morphology, rhythm]) as tf.SymbolicTensor;
-    return tf.model({ inputs: [window, rr], outputs: classifierHead(joined, seed, [[32, 0.2]]), name: 'rr_branch_resnet' });
+    return tf.model({
+      inputs: [window, rr],
+      outputs: classifierHead(joined, seed, [[32, 0.2]]),
+      name: 'rr_branch_resnet',
+    });
   },
 };
 

@@ -82,17 +82,30 @@ describe('AlarmEngine', () => {
     ]);
   });
 
-  it('asystole is raised by time alone, 4 s after the last beat, and ends with the next beat', () => {
+  it('asystole follows detected QRS complexes: raised by time alone 4 s after the last, ended by the next', () => {
     const engine = new AlarmEngine('b');
     const beats = rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]));
-    feed(engine, beats);
+    for (const b of beats) engine.onQrs(b.sample, b.timeS);
     const last = beats.at(-1)!;
     expect(engine.onTime(last.timeS + 3.9)).toEqual([]);
     const raised = engine.onTime(last.timeS + 4);
     expect(states(raised)).toEqual(['asystole:active']);
+    expect(raised[0]!.id).toBe(`b/asystole/${last.sample}`);
     expect(engine.onTime(last.timeS + 6)).toEqual([]); // raised once
-    const ended = engine.onBeat({ sample: 1, timeS: last.timeS + 7, label: 'N' });
-    expect(states(ended)).toEqual(['asystole:ended', 'pause:active', 'pause:ended']);
+    expect(states(engine.onQrs(99999, last.timeS + 7))).toEqual(['asystole:ended']);
+  });
+
+  it('a gap is a technical event: no pause, asystole or rhythm alarm across it', () => {
+    const engine = new AlarmEngine('b');
+    const before = rhythm(repeat(10, ['N', 0.8] as [AamiClass, number]));
+    feed(engine, before.slice(0, 8));
+    for (const b of before) engine.onQrs(b.sample, b.timeS);
+    const gapEnd = before.at(-1)!.timeS + 5;
+    expect(states(engine.onGap(before.at(-1)!.timeS, gapEnd))).toEqual(['signal-gap:active', 'signal-gap:ended']);
+    // beats from before the gap, classified late, and the first beats after it
+    expect(feed(engine, before.slice(8))).toEqual([]);
+    expect(engine.onTime(gapEnd + 1)).toEqual([]);
+    expect(feed(engine, rhythm(repeat(3, ['N', 0.8] as [AamiClass, number]), gapEnd))).toEqual([]);
   });
 
   it('bigeminy and trigeminy need 4 cycles', () => {

@@ -1,0 +1,100 @@
+import type { SampleFrame } from '../stream/kafka/frame.js';
+import type { ReferenceMessage } from '../stream/kafka/messages.js';
+import { readAnnotations, readRecord, type WfdbRecord } from '../stream/wfdb/index.js';
+
+export interface ReplayBed {
+  readonly bedId: string;
+  readonly record: string;
+}
+
+export interface ReplayOptions {
+  /** Frame length, ms (DESIGN.md: 250). */
+  readonly frameMs: number;
+  /** Start again at the end of the record (sample indices keep increasing). */
+  readonly loop: boolean;
+}
+
+export const DEFAULT_REPLAY: ReplayOptions = { frameMs: 250, loop: false };
+
+/** A record's frames, in order; `producedAtMs` is left 0 for the publisher to stamp. */
+export function* recordFrames(
+  record: WfdbRecord,
+  bedId: string,
+  source: string,
+  options: ReplayOptions = DEFAULT_REPLAY,
+): Generator<SampleFrame> {
+  const fs = record.header.samplingFrequency;
+  const perFrame = Math.max(1, Math.round((fs * options.frameMs) / 1000));
+  const length = record.signals[0]?.digital.length ?? 0;
+  const leads = record.signals.map((s) => ({
+    name: s.spec.description || s.spec.fileName,
+    gain: s.spec.gain,
+    baseline: s.spec.baseline,
+  }));
+  let seq = 0;
+  let offset = 0;
+  do {
+    for (let start = 0; start < length; start += perFrame) {
+      const n = Math.min(perFrame, length - start);
+      const samples = new Int16Array(n * leads.length);
+      for (let i = 0; i < n; i++) {
+        for (let l = 0; l < leads.length; l++) samples[i * leads.length + l] = record.signals[l]!.digital[start + i]!;
+      }
+      yield { bedId, source, sampleRate: fs, leads, seq: seq++, firstSample: offset + start, producedAtMs: 0, samples };
+    }
+    offset += length;
+  } while (options.loop);
+}
+
+/** Reference annotations (beats, rhythm changes, flutter marks) as `ecg.reference` messages. */
+export async function referenceMessages(dir: string, bed: ReplayBed, source: string): Promise<ReferenceMessage[]> {
+  const record = await readRecord(dir, bed.record);
+  const fs = record.header.samplingFrequency;
+  return (await readAnnotations(dir, bed.record)).map((a) => ({
+    v: 1 as const,
+    bedId: bed.bedId,
+    source,
+    sample: a.sample,
+    timeS: a.sample / fs,
+    symbol: a.symbol,
+    aux: a.aux,
+  }));
+}
+
+/**
+ * Streams several beds at `speed` times real time (Infinity: as fast as the sink takes them):
+ * all beds' frames with the same index are published together, then the pacer waits.
+ */
+export async function replayBeds(
+  dir: string,
+  beds: readonly ReplayBed[],
+  publish: (frames: SampleFrame[]) => Promise<void>,
+  options: ReplayOptions & { speed: number; signal?: AbortSignal; now?: () => number } = {
+    ...DEFAULT_REPLAY,
+    speed: 1,
+  },
+): Promise<{ frames: number }> {
+  const now = options.now ?? Date.now;
+  const generators = await Promise.all(
+    beds.map(async (bed) => recordFrames(await readRecord(dir, bed.record), bed.bedId, `mitdb/${bed.record}`, options)),
+  );
+  const started = now();
+  let frames = 0;
+  for (let tick = 0; ; tick++) {
+    if (options.signal?.aborted === true) break;
+    const batch: SampleFrame[] = [];
+    for (const g of generators) {
+      const next = g.next();
+      if (next.done !== true) batch.push({ ...next.value, producedAtMs: now() });
+    }
+    if (batch.length === 0) break;
+    await publish(batch);
+    frames += batch.length;
+    if (Number.isFinite(options.speed)) {
+      const due = started + ((tick + 1) * options.frameMs) / options.speed;
+      const wait = due - now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  return { frames };
+}

@@ -1,0 +1,124 @@
+import type { Alarm, AlarmBeat } from '../alarms/types.js';
+import { AlarmEngine, DEFAULT_ALARMS, type AlarmConfig } from '../alarms/engine.js';
+import { EcgFrontEnd, MODEL_HZ, type BeatWindow, type EcgFrontEndConfig } from '../dsp/index.js';
+import { leadMillivolts, type SampleFrame } from '../kafka/frame.js';
+
+/** A beat window cut for one bed, waiting for the classifier. */
+export interface PendingBeat {
+  readonly bedId: string;
+  readonly source: string;
+  readonly window: BeatWindow;
+  /** R peak as a sample index of the bed's stream (source rate). */
+  readonly rPeakSample: number;
+  readonly timeS: number;
+  readonly rrS: number | null;
+  readonly quality: number;
+  /** Producer time of the frame that completed the window, ms. */
+  readonly windowCompleteMs: number;
+}
+
+export interface BedConfig {
+  readonly frontEnd?: Omit<EcgFrontEndConfig, 'sourceHz'>;
+  readonly alarms?: AlarmConfig;
+  /** A lead whose range stays below this (mV) for `flatS` seconds is off (flat line). */
+  readonly flatMv: number;
+  readonly flatS: number;
+}
+
+export const DEFAULT_BED: BedConfig = { flatMv: 0.02, flatS: 2 };
+
+/**
+ * Everything one bed needs between frames and classified beats: the front end on the
+ * monitoring lead, flat-line detection and the alarm engine. No RxJS, no Kafka: the pipeline
+ * feeds it ordered frames and classified beats.
+ */
+export class BedMonitor {
+  readonly bedId: string;
+  private readonly config: BedConfig;
+  private frontEnd: EcgFrontEnd | undefined;
+  private sourceHz = 0;
+  /** Stream sample index at which the current front end started (after a start or a gap). */
+  private origin = 0;
+  private expectedSample: number | undefined;
+  readonly alarms: AlarmEngine;
+  private flatSince: number | undefined;
+
+  constructor(bedId: string, config: BedConfig = DEFAULT_BED) {
+    this.bedId = bedId;
+    this.config = config;
+    this.alarms = new AlarmEngine(bedId, config.alarms ?? DEFAULT_ALARMS);
+  }
+
+  /** An in-order frame: returns the beat windows it completed and the alarm changes. */
+  onFrame(frame: SampleFrame): { beats: PendingBeat[]; alarms: Alarm[] } {
+    const alarms: Alarm[] = [];
+    if (this.frontEnd === undefined || frame.sampleRate !== this.sourceHz) this.restart(frame);
+    else if (this.expectedSample !== undefined && frame.firstSample !== this.expectedSample) {
+      // samples missing (or repeated) although the sequence numbers were contiguous
+      alarms.push(...this.onGap(this.expectedSample / frame.sampleRate, frame.firstSample / frame.sampleRate));
+      this.restart(frame);
+    }
+    const lead = monitoringLead(frame);
+    const mv = leadMillivolts(frame, lead);
+    const perLead = mv.length;
+    this.expectedSample = frame.firstSample + perLead;
+    const endS = this.expectedSample / frame.sampleRate;
+    alarms.push(...this.flatLine(mv, frame.firstSample / frame.sampleRate, endS));
+    const out = this.frontEnd!.push(mv);
+    for (const peak of out.peaks) {
+      const sample = this.origin + Math.round(peak.sourceSample);
+      alarms.push(...this.alarms.onQrs(sample, sample / frame.sampleRate));
+    }
+    const beats = out.windows.map((window): PendingBeat => {
+      const rPeakSample = this.origin + Math.round((window.rPeak * frame.sampleRate) / MODEL_HZ);
+      return {
+        bedId: this.bedId,
+        source: frame.source,
+        window,
+        rPeakSample,
+        timeS: rPeakSample / frame.sampleRate,
+        rrS: window.rrPrevious ?? null,
+        quality: this.flatSince === undefined ? 1 : 0,
+        windowCompleteMs: frame.producedAtMs,
+      };
+    });
+    alarms.push(...this.alarms.onTime(endS));
+    return { beats, alarms };
+  }
+
+  /** Frames were lost between `fromS` and `toS`; the next frame restarts the front end. */
+  onGap(fromS: number, toS: number): Alarm[] {
+    this.frontEnd = undefined;
+    return this.alarms.onGap(fromS, toS);
+  }
+
+  onClassified(beat: AlarmBeat): Alarm[] {
+    return this.alarms.onBeat(beat);
+  }
+
+  private restart(frame: SampleFrame): void {
+    this.sourceHz = frame.sampleRate;
+    this.origin = frame.firstSample;
+    this.frontEnd = new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate });
+  }
+
+  /** Lead off: consecutive frames whose range stays below `flatMv` for `flatS` seconds. */
+  private flatLine(mv: Float32Array, startS: number, endS: number): Alarm[] {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of mv) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max - min < this.config.flatMv) this.flatSince ??= startS;
+    else this.flatSince = undefined;
+    const flat = this.flatSince !== undefined && endS - this.flatSince >= this.config.flatS;
+    return this.alarms.onSignal(endS, flat, false);
+  }
+}
+
+/** MLII where the frame names it, else the first lead (DESIGN.md). */
+export function monitoringLead(frame: SampleFrame): number {
+  const i = frame.leads.findIndex((l) => l.name.toUpperCase() === 'MLII');
+  return i === -1 ? 0 : i;
+}

@@ -1,0 +1,44 @@
+import type * as tf from '@tensorflow/tfjs';
+import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
+import { GradCam } from '../model/gradcam.js';
+import { beatWindowInputs, predictProbabilities } from '../model/inference.js';
+import type { PendingBeat } from './bedMonitor.js';
+import type { ClassifiedBeat, Classify } from './ward.js';
+
+/** The pipeline's classifier: one model call per micro-batch, Grad-CAM for every non-N beat. */
+export function modelClassifier(model: tf.LayersModel): Classify {
+  const cam = new GradCam(model);
+  const K = AAMI_CLASSES.length;
+  return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
+    const inputs = beatWindowInputs(beats.map((b) => b.window));
+    const p = await predictProbabilities(model, inputs);
+    const labels = beats.map((_, i) => {
+      let best = 0;
+      for (let c = 1; c < K; c++) if (p[i * K + c]! > p[i * K + best]!) best = c;
+      return best;
+    });
+    const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
+    const curves = new Map<number, Float32Array>();
+    if (abnormal.length > 0) {
+      const L = inputs.length;
+      const subset = {
+        window: Float32Array.from(abnormal.flatMap((i) => Array.from(inputs.window.subarray(i * L, (i + 1) * L)))),
+        rr: Float32Array.from(abnormal.flatMap((i) => Array.from(inputs.rr.subarray(i * 3, i * 3 + 3)))),
+        count: abnormal.length,
+        length: L,
+      };
+      const explained = cam.explain(
+        subset,
+        abnormal.map((i) => labels[i]!),
+      );
+      abnormal.forEach((i, k) => curves.set(i, explained.slice(k * L, (k + 1) * L)));
+    }
+    return beats.map((beat, i) => ({
+      ...beat,
+      label: AAMI_CLASSES[labels[i]!]!,
+      probabilities: Object.fromEntries(AAMI_CLASSES.map((c, k) => [c, p[i * K + k]!])) as Record<AamiClass, number>,
+      modelInput: inputs.window.slice(i * inputs.length, (i + 1) * inputs.length),
+      gradCam: curves.get(i),
+    }));
+  };
+}

@@ -1,0 +1,131 @@
+import {
+  asyncScheduler,
+  bufferTime,
+  concatMap,
+  connect,
+  defer,
+  filter,
+  from,
+  groupBy,
+  map,
+  merge,
+  mergeMap,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
+import type { Alarm } from '../alarms/types.js';
+import type { SampleFrame } from '../kafka/frame.js';
+import type { AamiClass } from '../model/aami.js';
+import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
+import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig } from './orderFrames.js';
+
+/** A beat with its class, and for non-N beats the Grad-CAM explanation. */
+export interface ClassifiedBeat extends PendingBeat {
+  readonly label: AamiClass;
+  readonly probabilities: Record<AamiClass, number>;
+  /** The normalised window the model saw. */
+  readonly modelInput: Float32Array;
+  readonly gradCam: Float32Array | undefined;
+}
+
+/** Classifies a micro-batch of beats from any beds (the model, or a fake in tests). */
+export type Classify = (beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>;
+
+export interface BatchingConfig {
+  readonly maxBatch: number;
+  readonly maxWaitMs: number;
+  readonly scheduler?: SchedulerLike;
+}
+
+export const DEFAULT_BATCHING: BatchingConfig = { maxBatch: 64, maxWaitMs: 5 };
+
+export type WardEvent =
+  | { readonly kind: 'beat'; readonly beat: ClassifiedBeat }
+  | { readonly kind: 'alarm'; readonly alarm: Alarm; readonly explanation: readonly ClassifiedBeat[] }
+  | { readonly kind: 'gap'; readonly bedId: string; readonly lostFrames: number }
+  | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number };
+
+/** Micro-batches beats across beds: a batch closes when full or after `maxWaitMs`, whichever first. */
+export function classifyInBatches(
+  classify: Classify,
+  config: BatchingConfig = DEFAULT_BATCHING,
+): OperatorFunction<PendingBeat, ClassifiedBeat> {
+  return (beats) =>
+    beats.pipe(
+      bufferTime(config.maxWaitMs, null, config.maxBatch, config.scheduler ?? asyncScheduler),
+      filter((batch) => batch.length > 0),
+      concatMap((batch) => from(classify(batch))),
+      mergeMap((classified) => from(classified)),
+    );
+}
+
+const EXPLAINED_BEATS = 32;
+
+/**
+ * The per-ward pipeline: frames of many beds in, beat and alarm events out. It only wires the
+ * stages (ordering, BedMonitor, classifier, alarm engine); per-bed state lives in this
+ * subscription and is released when it ends.
+ */
+export function monitorWard(deps: {
+  classify: Classify;
+  ordering?: OrderFramesConfig;
+  batching?: BatchingConfig;
+  bed?: BedConfig;
+}): OperatorFunction<SampleFrame, WardEvent> {
+  return (frames) =>
+    defer(() => {
+      const monitors = new Map<string, BedMonitor>();
+      const recent = new Map<string, ClassifiedBeat[]>();
+      const monitorOf = (bedId: string): BedMonitor => {
+        let m = monitors.get(bedId);
+        if (m === undefined) {
+          m = new BedMonitor(bedId, deps.bed ?? DEFAULT_BED);
+          monitors.set(bedId, m);
+        }
+        return m;
+      };
+      const explain = (alarm: Alarm): ClassifiedBeat[] => {
+        const beats = recent.get(alarm.bedId) ?? [];
+        return alarm.evidence.flatMap((s) => beats.filter((b) => b.rPeakSample === s && b.gradCam !== undefined));
+      };
+      const alarmEvent = (alarm: Alarm): WardEvent => ({ kind: 'alarm', alarm, explanation: explain(alarm) });
+
+      type Stage = WardEvent | { readonly kind: 'pending'; readonly beat: PendingBeat };
+      const staged: Observable<Stage> = frames.pipe(
+        groupBy((f) => f.bedId),
+        mergeMap((bed) => bed.pipe(orderFrames(deps.ordering ?? DEFAULT_ORDERING))),
+        mergeMap((event): Stage[] => {
+          if (event.kind === 'duplicate') return [event];
+          if (event.kind === 'gap')
+            return [{ kind: 'gap', bedId: event.bedId, lostFrames: event.toSeq - event.fromSeq }];
+          const { beats, alarms } = monitorOf(event.frame.bedId).onFrame(event.frame);
+          return [...alarms.map(alarmEvent), ...beats.map((beat) => ({ kind: 'pending' as const, beat }))];
+        }),
+      );
+      return staged.pipe(
+        connect((shared) =>
+          merge(
+            shared.pipe(filter((s): s is WardEvent => s.kind !== 'pending')),
+            shared.pipe(
+              filter((s): s is { kind: 'pending'; beat: PendingBeat } => s.kind === 'pending'),
+              map((s) => s.beat),
+              classifyInBatches(deps.classify, deps.batching),
+              mergeMap((beat): WardEvent[] => {
+                const list = recent.get(beat.bedId) ?? [];
+                list.push(beat);
+                if (list.length > EXPLAINED_BEATS) list.shift();
+                recent.set(beat.bedId, list);
+                const alarms = monitorOf(beat.bedId).onClassified({
+                  sample: beat.rPeakSample,
+                  timeS: beat.timeS,
+                  label: beat.label,
+                });
+                return [{ kind: 'beat', beat }, ...alarms.map(alarmEvent)];
+              }),
+            ),
+          ),
+        ),
+      );
+    });
+}

@@ -1,0 +1,71 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import type { SampleFrame } from '../../stream/kafka/frame.js';
+import { orderFrames, type OrderedFrameEvent } from '../../stream/pipeline/orderFrames.js';
+
+const frame = (seq: number): SampleFrame => ({
+  bedId: 'b',
+  source: 't',
+  sampleRate: 360,
+  leads: [{ name: 'MLII', gain: 200, baseline: 0 }],
+  seq,
+  firstSample: seq * 90,
+  producedAtMs: 0,
+  samples: new Int16Array(90),
+});
+const f = (seq: number): OrderedFrameEvent => ({ kind: 'frame', frame: frame(seq) });
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+describe('orderFrames (marble tests)', () => {
+  it('passes frames in order straight through', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const source = cold('a-b-c|', { a: frame(0), b: frame(1), c: frame(2) });
+      expectObservable(source.pipe(orderFrames({ maxHeld: 4, maxWaitMs: 10 }))).toBe('a-b-c|', {
+        a: f(0),
+        b: f(1),
+        c: f(2),
+      });
+    });
+  });
+
+  it('reorders a late frame inside the window and drops a duplicate', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      // a group "(bc)" spans as many frames as it has characters: the source leaves room after it
+      const source = cold('a-c-b------b|', { a: frame(0), b: frame(1), c: frame(2) });
+      expectObservable(source.pipe(orderFrames({ maxHeld: 4, maxWaitMs: 10 }))).toBe('a---(bc)---d|', {
+        a: f(0),
+        b: f(1),
+        c: f(2),
+        d: { kind: 'duplicate', bedId: 'b', seq: 1 },
+      });
+    });
+  });
+
+  it('declares a gap when the wait expires, on the scheduler', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const source = cold('a-c 20ms d|', { a: frame(0), c: frame(2), d: frame(3) });
+      expectObservable(source.pipe(orderFrames({ maxHeld: 4, maxWaitMs: 10 }))).toBe('a 11ms (gc) 7ms d|', {
+        a: f(0),
+        g: { kind: 'gap', bedId: 'b', fromSeq: 1, toSeq: 2 },
+        c: f(2),
+        d: f(3),
+      });
+    });
+  });
+
+  it('declares a gap at once when too many frames are held', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const source = cold('a-c-d-e-------|', { a: frame(0), c: frame(2), d: frame(3), e: frame(4) });
+      expectObservable(source.pipe(orderFrames({ maxHeld: 2, maxWaitMs: 100 }))).toBe('a-----(gcde)--|', {
+        a: f(0),
+        g: { kind: 'gap', bedId: 'b', fromSeq: 1, toSeq: 2 },
+        c: f(2),
+        d: f(3),
+        e: f(4),
+      });
+    });
+  });
+});

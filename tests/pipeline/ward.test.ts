@@ -1,0 +1,88 @@
+import { firstValueFrom, from, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { recordFrames } from '../../simulators/replay.js';
+import { EcgFrontEnd } from '../../stream/dsp/index.js';
+import type { SampleFrame } from '../../stream/kafka/frame.js';
+import { aamiClass } from '../../stream/model/aami.js';
+import type { PendingBeat } from '../../stream/pipeline/bedMonitor.js';
+import { monitorWard, type ClassifiedBeat, type WardEvent } from '../../stream/pipeline/ward.js';
+import {
+  isQrsCode,
+  mitdbDir,
+  monitoringLeadIndex,
+  readAnnotations,
+  readRecord,
+  toPhysical,
+} from '../../stream/wfdb/index.js';
+
+const MINUTES = 5;
+
+/** Labels each beat from the nearest reference annotation: tests the wiring, not the model. */
+async function referenceClassifier(record: string) {
+  const ann = (await readAnnotations(mitdbDir(), record)).filter((a) => isQrsCode(a.code));
+  return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> =>
+    beats.map((b) => {
+      const nearest = ann.reduce((best, a) =>
+        Math.abs(a.sample - b.rPeakSample) < Math.abs(best.sample - b.rPeakSample) ? a : best,
+      );
+      const label = aamiClass(nearest.symbol) ?? 'Q';
+      return {
+        ...b,
+        label,
+        probabilities: { N: 0, S: 0, V: 0, F: 0, Q: 0, [label]: 1 },
+        modelInput: b.window.samples,
+        gradCam: label === 'N' ? undefined : new Float32Array(b.window.samples.length).fill(0.5),
+      };
+    });
+}
+
+async function framesOf(record: string): Promise<SampleFrame[]> {
+  const r = await readRecord(mitdbDir(), record);
+  const frames = [...recordFrames(r, `bed-${record}`, `mitdb/${record}`)];
+  return frames.slice(0, (MINUTES * 60 * 1000) / 250);
+}
+
+async function run(
+  frames: SampleFrame[],
+  classify: Awaited<ReturnType<typeof referenceClassifier>>,
+): Promise<WardEvent[]> {
+  return firstValueFrom(
+    from(frames).pipe(monitorWard({ classify, batching: { maxBatch: 32, maxWaitMs: 1 } }), toArray()),
+  );
+}
+
+const beatsOf = (events: WardEvent[]) => events.flatMap((e) => (e.kind === 'beat' ? [e.beat] : []));
+
+describe('monitorWard: frames in, classified beats and alarms out', () => {
+  it('loses no beat: the same beats as the offline front end over the same signal', async () => {
+    const record = '208';
+    const frames = await framesOf(record);
+    const events = await run(frames, await referenceClassifier(record));
+    const r = await readRecord(mitdbDir(), record);
+    const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, frames.length * 90);
+    const offline = new EcgFrontEnd({ sourceHz: 360 }).push(lead).windows;
+    const live = beatsOf(events);
+    expect(live.length).toBe(offline.length);
+    expect(live.map((b) => b.window.rPeak)).toEqual(offline.map((w) => w.rPeak));
+    // record 208 is full of PVCs: some must have been classified V and explained
+    expect(live.filter((b) => b.label === 'V' && b.gradCam !== undefined).length).toBeGreaterThan(50);
+  });
+
+  it('reordered and duplicated frames give the same beats; dropped frames raise a technical gap alarm', async () => {
+    const record = '119';
+    const classify = await referenceClassifier(record);
+    const frames = await framesOf(record);
+    const clean = beatsOf(await run(frames, classify)).map((b) => b.rPeakSample);
+    const shuffled = frames.flatMap((f, i) => (i % 10 === 3 ? [] : i % 10 === 4 ? [f, frames[i - 1]!, f] : [f]));
+    const messy = await run(shuffled, classify);
+    expect(beatsOf(messy).map((b) => b.rPeakSample)).toEqual(clean);
+    expect(messy.filter((e) => e.kind === 'duplicate').length).toBeGreaterThan(100);
+
+    const dropped = frames.filter((_, i) => i < 400 || i >= 420); // 5 s missing
+    const withGap = await run(dropped, classify);
+    const alarms = withGap.flatMap((e) => (e.kind === 'alarm' ? [e.alarm] : []));
+    expect(withGap.filter((e) => e.kind === 'gap')).toEqual([{ kind: 'gap', bedId: 'bed-119', lostFrames: 20 }]);
+    expect(alarms.filter((a) => a.type === 'signal-gap' && a.state === 'active')).toHaveLength(1);
+    expect(alarms.filter((a) => a.type === 'asystole' || a.type === 'pause')).toEqual([]);
+  });
+});
