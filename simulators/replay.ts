@@ -12,6 +12,8 @@ export interface ReplayOptions {
   readonly frameMs: number;
   /** Start again at the end of the record (sample indices keep increasing). */
   readonly loop: boolean;
+  /** Stop each bed after this many frames (default: the whole record). */
+  readonly maxFrames?: number;
 }
 
 export const DEFAULT_REPLAY: ReplayOptions = { frameMs: 250, loop: false };
@@ -33,8 +35,9 @@ export function* recordFrames(
   }));
   let seq = 0;
   let offset = 0;
+  const limit = options.maxFrames ?? Infinity;
   do {
-    for (let start = 0; start < length; start += perFrame) {
+    for (let start = 0; start < length && seq < limit; start += perFrame) {
       const n = Math.min(perFrame, length - start);
       const samples = new Int16Array(n * leads.length);
       for (let i = 0; i < n; i++) {
@@ -43,7 +46,7 @@ export function* recordFrames(
       yield { bedId, source, sampleRate: fs, leads, seq: seq++, firstSample: offset + start, producedAtMs: 0, samples };
     }
     offset += length;
-  } while (options.loop);
+  } while (options.loop && seq < limit);
 }
 
 /** Reference annotations (beats, rhythm changes, flutter marks) as `ecg.reference` messages. */

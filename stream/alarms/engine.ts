@@ -200,21 +200,20 @@ export class AlarmEngine {
 
   private irregularRhythm(beat: AlarmBeat, out: Alarm[]): void {
     const c = this.config;
-    const supraventricular = this.beats.filter((b) => b.label === 'N' || b.label === 'S');
-    if (supraventricular.length < c.irregularWindow + 1) return;
-    const recent = supraventricular.slice(-(c.irregularWindow + 1));
-    const rr = recent.slice(1).map((b, i) => b.timeS - recent[i]!.timeS);
-    const meanRr = rr.reduce((a, b) => a + b, 0) / rr.length;
+    // only intervals between adjacent supraventricular beats: a PVC and its compensatory pause
+    // are ectopy, not an irregular underlying rhythm
+    const rr: number[] = [];
+    for (let i = this.beats.length - 1; i > 0 && rr.length < c.irregularWindow; i--) {
+      const [a, b] = [this.beats[i - 1]!, this.beats[i]!];
+      if (a.label !== 'V' && a.label !== 'F' && b.label !== 'V' && b.label !== 'F') rr.push(b.timeS - a.timeS);
+    }
+    if (rr.length < c.irregularWindow) return;
+    const meanRr = rr.reduce((x, y) => x + y, 0) / rr.length;
     let successive = 0;
     for (let i = 1; i < rr.length; i++) successive += Math.abs(rr[i]! - rr[i - 1]!);
     const irregularity = successive / (rr.length - 1) / meanRr;
     if (irregularity > c.irregularOn)
-      this.startIfNew(
-        'irregular-rhythm',
-        recent[0]!.timeS,
-        recent.map((b) => b.sample),
-        out,
-      );
+      this.startIfNew('irregular-rhythm', this.beatTime(c.irregularWindow), this.evidence(c.irregularWindow), out);
     else if (irregularity < c.irregularOff) this.endIf('irregular-rhythm', true, beat.timeS, out);
   }
 

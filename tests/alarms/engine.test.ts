@@ -136,6 +136,17 @@ describe('AlarmEngine', () => {
     expect(states(feed(engine, regular))).toEqual(['irregular-rhythm:ended']);
   });
 
+  it('frequent PVCs with compensatory pauses are not an irregular rhythm', () => {
+    const engine = new AlarmEngine('b');
+    const cycles = Array.from({ length: 30 }, (): [AamiClass, number][] => [
+      ['N', 0.8],
+      ['N', 0.8],
+      ['V', 0.5],
+      ['N', 1.1],
+    ]).flat();
+    expect(states(feed(engine, rhythm(cycles))).filter((s) => s.startsWith('irregular'))).toEqual([]);
+  });
+
   it('is deterministic and ignores a redelivered beat', () => {
     const beats = rhythm([
       ...repeat(10, ['N', 0.8] as [AamiClass, number]),

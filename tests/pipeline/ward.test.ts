@@ -3,38 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { EcgFrontEnd } from '../../stream/dsp/index.js';
 import type { SampleFrame } from '../../stream/kafka/frame.js';
-import { aamiClass } from '../../stream/model/aami.js';
-import type { PendingBeat } from '../../stream/pipeline/bedMonitor.js';
-import { monitorWard, type ClassifiedBeat, type WardEvent } from '../../stream/pipeline/ward.js';
-import {
-  isQrsCode,
-  mitdbDir,
-  monitoringLeadIndex,
-  readAnnotations,
-  readRecord,
-  toPhysical,
-} from '../../stream/wfdb/index.js';
+import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
+import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { referenceClassifier } from '../helpers/referenceClassifier.js';
 
 const MINUTES = 5;
 
-/** Labels each beat from the nearest reference annotation: tests the wiring, not the model. */
-async function referenceClassifier(record: string) {
-  const ann = (await readAnnotations(mitdbDir(), record)).filter((a) => isQrsCode(a.code));
-  return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> =>
-    beats.map((b) => {
-      const nearest = ann.reduce((best, a) =>
-        Math.abs(a.sample - b.rPeakSample) < Math.abs(best.sample - b.rPeakSample) ? a : best,
-      );
-      const label = aamiClass(nearest.symbol) ?? 'Q';
-      return {
-        ...b,
-        label,
-        probabilities: { N: 0, S: 0, V: 0, F: 0, Q: 0, [label]: 1 },
-        modelInput: b.window.samples,
-        gradCam: label === 'N' ? undefined : new Float32Array(b.window.samples.length).fill(0.5),
-      };
-    });
-}
+const referenceClassifierOf = (record: string) => referenceClassifier(() => record);
 
 async function framesOf(record: string): Promise<SampleFrame[]> {
   const r = await readRecord(mitdbDir(), record);
@@ -57,7 +32,7 @@ describe('monitorWard: frames in, classified beats and alarms out', () => {
   it('loses no beat: the same beats as the offline front end over the same signal', async () => {
     const record = '208';
     const frames = await framesOf(record);
-    const events = await run(frames, await referenceClassifier(record));
+    const events = await run(frames, await referenceClassifierOf(record));
     const r = await readRecord(mitdbDir(), record);
     const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, frames.length * 90);
     const offline = new EcgFrontEnd({ sourceHz: 360 }).push(lead).windows;
@@ -70,7 +45,7 @@ describe('monitorWard: frames in, classified beats and alarms out', () => {
 
   it('reordered and duplicated frames give the same beats; dropped frames raise a technical gap alarm', async () => {
     const record = '119';
-    const classify = await referenceClassifier(record);
+    const classify = await referenceClassifierOf(record);
     const frames = await framesOf(record);
     const clean = beatsOf(await run(frames, classify)).map((b) => b.rPeakSample);
     const shuffled = frames.flatMap((f, i) => (i % 10 === 3 ? [] : i % 10 === 4 ? [f, frames[i - 1]!, f] : [f]));

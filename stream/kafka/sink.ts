@@ -1,0 +1,87 @@
+import type { Producer } from 'kafkajs';
+import { bufferTime, concatMap, filter, type Observable } from 'rxjs';
+import type { WardEvent } from '../pipeline/ward.js';
+import { alertCodec, beatCodec } from './messages.js';
+import { TOPICS } from './topics.js';
+
+/** The `ecg.beats` / `ecg.alerts` messages of a ward event (none for gaps and duplicates). */
+export function wardMessages(
+  event: WardEvent,
+  modelId: string,
+  now: number,
+): { topic: string; key: string; value: Buffer }[] {
+  if (event.kind === 'beat') {
+    const b = event.beat;
+    return [
+      {
+        topic: TOPICS.beats,
+        key: b.bedId,
+        value: beatCodec.encode({
+          v: 1,
+          bedId: b.bedId,
+          source: b.source,
+          rPeakSample: b.rPeakSample,
+          timeS: b.timeS,
+          rrS: b.rrS,
+          label: b.label,
+          probabilities: b.probabilities,
+          modelId,
+          quality: b.quality,
+          latency: { windowCompleteMs: b.windowCompleteMs, publishedMs: now },
+        }),
+      },
+    ];
+  }
+  if (event.kind === 'alarm') {
+    const a = event.alarm;
+    return [
+      {
+        topic: TOPICS.alerts,
+        key: a.bedId,
+        value: alertCodec.encode({
+          v: 1,
+          id: a.id,
+          bedId: a.bedId,
+          type: a.type,
+          priority: a.priority,
+          state: a.state,
+          acknowledged: a.acknowledged,
+          onsetS: a.onsetS,
+          endS: a.endS ?? null,
+          evidence: [...a.evidence],
+          explanation: event.explanation.map((b) => ({
+            rPeakSample: b.rPeakSample,
+            label: b.label,
+            window: Array.from(b.modelInput, (v) => Number(v.toFixed(4))),
+            gradCam: Array.from(b.gradCam ?? [], (v) => Number(v.toFixed(3))),
+          })),
+          publishedMs: now,
+        }),
+      },
+    ];
+  }
+  return [];
+}
+
+/** Publishes ward events in batches (every `flushMs` or 500 messages), keyed by bed. */
+export function publishWard(
+  events: Observable<WardEvent>,
+  producer: Producer,
+  modelId: string,
+  flushMs = 20,
+): Observable<number> {
+  return events.pipe(
+    bufferTime(flushMs, null, 500),
+    filter((batch) => batch.length > 0),
+    concatMap(async (batch) => {
+      const now = Date.now();
+      const messages = batch.flatMap((e) => wardMessages(e, modelId, now));
+      const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+      for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
+      if (byTopic.size > 0) {
+        await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      }
+      return messages.length;
+    }),
+  );
+}

@@ -1,0 +1,177 @@
+import { timer } from 'rxjs';
+import { publishReplay } from '../simulators/publish.js';
+import type { ReplayBed } from '../simulators/replay.js';
+import { parseCommandLine, runMain } from './cli.js';
+import { ConfigError } from './errors.js';
+import { connectKafka, type KafkaConnection } from './kafka/client.js';
+import { MalformedMessages } from './kafka/messages.js';
+import { initBackend } from './model/backend.js';
+import { loadModel } from './model/io.js';
+import { SHIPPED_MODEL_DIR } from './model/shipped.js';
+import { modelClassifier } from './pipeline/classifier.js';
+import type { WardEvent } from './pipeline/ward.js';
+import { runPipelineWorker } from './pipeline/worker.js';
+import { listRecords, mitdbDir } from './wfdb/index.js';
+
+const USAGE = `npm start -- [options]          embedded broker (or KAFKA_BROKERS) + replayed beds + pipeline, with a ward summary
+npm run simulate -- [options]   replay records into ecg.samples / ecg.reference of KAFKA_BROKERS
+npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ecg.alerts (consumer group ecg-pipeline)
+  --records LIST      records to replay, one bed each (default 100,119,208,233)
+  --speed X           replay speed, x real time (default 1; "max" = as fast as possible)
+  --loop              replay records in a loop
+  --duration S        stop after S seconds of wall time
+  --model DIR         classifier (default ${SHIPPED_MODEL_DIR})
+  --summary-every S   ward summary period, s (default 5)`;
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+interface BedSummary {
+  beats: number;
+  counts: Record<string, number>;
+  lastRr: number | null;
+  active: Map<string, string>;
+}
+
+function summarise(events: WardEvent[], beds: Map<string, BedSummary>): void {
+  for (const e of events) {
+    const bedId = e.kind === 'beat' ? e.beat.bedId : e.kind === 'alarm' ? e.alarm.bedId : e.bedId;
+    let s = beds.get(bedId);
+    if (s === undefined) {
+      s = { beats: 0, counts: {}, lastRr: null, active: new Map() };
+      beds.set(bedId, s);
+    }
+    if (e.kind === 'beat') {
+      s.beats++;
+      s.counts[e.beat.label] = (s.counts[e.beat.label] ?? 0) + 1;
+      s.lastRr = e.beat.rrS;
+    } else if (e.kind === 'alarm') {
+      if (e.alarm.state === 'active') s.active.set(e.alarm.id, `${e.alarm.type} (${e.alarm.priority})`);
+      else s.active.delete(e.alarm.id);
+    }
+  }
+}
+
+function printSummary(beds: Map<string, BedSummary>, malformed: MalformedMessages): void {
+  const lines = [...beds].sort().map(([bed, s]) => {
+    const hr = s.lastRr === null ? '  -' : String(Math.round(60 / s.lastRr)).padStart(3);
+    const classes = Object.entries(s.counts)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
+    const alarms = [...s.active.values()].join('; ') || 'no active alarm';
+    return `  ${bed.padEnd(10)} HR ${hr}  beats ${String(s.beats).padStart(6)} (${classes})  ${alarms}`;
+  });
+  const bad = Object.entries(malformed.snapshot());
+  process.stdout.write(
+    `ward @ ${new Date().toISOString()}\n${lines.join('\n')}\n${bad.length > 0 ? `  malformed: ${JSON.stringify(Object.fromEntries(bad))}\n` : ''}`,
+  );
+}
+
+async function simulate(
+  connection: KafkaConnection,
+  beds: ReplayBed[],
+  speed: number,
+  loop: boolean,
+  stop: AbortSignal,
+): Promise<void> {
+  const producer = connection.kafka.producer();
+  await producer.connect();
+  try {
+    const { frames } = await publishReplay(producer, mitdbDir(), beds, { frameMs: 250, loop, speed, signal: stop });
+    log(`simulate: ${frames} frames published for ${beds.length} beds`);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function pipeline(
+  connection: KafkaConnection,
+  modelDir: string,
+  stop: AbortSignal,
+  summaryEvery: number,
+): Promise<void> {
+  const backend = await initBackend();
+  const { model, metadata } = await loadModel(modelDir);
+  const modelId = String(metadata.modelId ?? modelDir);
+  log(`pipeline: model ${modelId} on ${backend}`);
+  const malformed = new MalformedMessages(log);
+  const beds = new Map<string, BedSummary>();
+  const pending: WardEvent[] = [];
+  const summaryTimer = setInterval(() => {
+    summarise(pending.splice(0), beds);
+    printSummary(beds, malformed);
+  }, summaryEvery * 1000);
+  try {
+    await runPipelineWorker({
+      kafka: connection.kafka,
+      classify: modelClassifier(model),
+      modelId,
+      stop,
+      malformed,
+      onEvent: (e) => pending.push(e),
+    });
+  } finally {
+    clearInterval(summaryTimer);
+    summarise(pending.splice(0), beds);
+    printSummary(beds, malformed);
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...argv] = process.argv.slice(2);
+  if (command !== 'start' && command !== 'simulate' && command !== 'pipeline') {
+    throw new ConfigError(`unknown command "${command ?? ''}": use start, simulate or pipeline\n${USAGE}`);
+  }
+  const { values } = parseCommandLine(command, argv, {
+    records: { type: 'string' },
+    speed: { type: 'string' },
+    loop: { type: 'boolean' },
+    duration: { type: 'string' },
+    model: { type: 'string' },
+    'summary-every': { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
+  if (!(speed > 0)) throw new ConfigError(`--speed must be a positive number or "max", got "${values.speed}"`);
+  const summaryEvery = Number(values['summary-every'] ?? '5');
+  if (!(summaryEvery > 0)) throw new ConfigError('--summary-every must be positive');
+  const available = await listRecords(mitdbDir());
+  const records = (values.records ?? '100,119,208,233').split(',').map((r) => r.trim());
+  const unknown = records.filter((r) => !available.includes(r));
+  if (unknown.length > 0)
+    throw new ConfigError(`unknown record(s) ${unknown.join(', ')}; available: ${available.join(' ')}`);
+  const beds = records.map((record, i) => ({ bedId: `bed-${String(i + 1).padStart(2, '0')}`, record }));
+
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  if (values.duration !== undefined) {
+    const seconds = Number(values.duration);
+    if (!(seconds > 0)) throw new ConfigError('--duration must be positive');
+    timer(seconds * 1000).subscribe(() => stop.abort());
+  }
+  const connection = connectKafka(`ecg-${command}`, log);
+  try {
+    const modelDir = values.model ?? SHIPPED_MODEL_DIR;
+    if (command === 'simulate') await simulate(connection, beds, speed, values.loop === true, stop.signal);
+    else if (command === 'pipeline') await pipeline(connection, modelDir, stop.signal, summaryEvery);
+    else {
+      log(`start: ${beds.map((b) => `${b.bedId} = mitdb/${b.record}`).join(', ')} at ${speed}x`);
+      const worker = pipeline(connection, modelDir, stop.signal, summaryEvery);
+      await simulate(connection, beds, speed, values.loop === true, stop.signal);
+      if (values.duration === undefined && values.loop !== true) {
+        // replay finished: give the pipeline time to drain, then stop
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        stop.abort();
+      }
+      await worker;
+    }
+  } finally {
+    connection.close();
+  }
+}
+
+runMain(main);

@@ -1,0 +1,39 @@
+import type { Kafka } from 'kafkajs';
+import { lastValueFrom, Subject, takeUntil, tap } from 'rxjs';
+import { MalformedMessages } from '../kafka/messages.js';
+import { publishWard } from '../kafka/sink.js';
+import { frameSource } from '../kafka/source.js';
+import { monitorWard, type Classify, type WardEvent } from './ward.js';
+
+/**
+ * One pipeline worker: joins the `ecg.samples` consumer group, runs the ward pipeline and
+ * publishes `ecg.beats` / `ecg.alerts` until `stop` aborts. More workers in the same group
+ * share the partitions (Kafka's scale-out).
+ */
+export async function runPipelineWorker(options: {
+  kafka: Kafka;
+  classify: Classify;
+  modelId: string;
+  stop: AbortSignal;
+  groupId?: string;
+  onEvent?: (event: WardEvent) => void;
+  malformed?: MalformedMessages;
+}): Promise<void> {
+  const consumer = options.kafka.consumer({ groupId: options.groupId ?? 'ecg-pipeline' });
+  const producer = options.kafka.producer();
+  await Promise.all([consumer.connect(), producer.connect()]);
+  const stopped = new Subject<void>();
+  const onAbort = (): void => stopped.next();
+  options.stop.addEventListener('abort', onAbort);
+  try {
+    const events = frameSource(consumer, options.malformed ?? new MalformedMessages()).pipe(
+      takeUntil(stopped),
+      monitorWard({ classify: options.classify }),
+      tap((e) => options.onEvent?.(e)),
+    );
+    if (!options.stop.aborted) await lastValueFrom(publishWard(events, producer, options.modelId), { defaultValue: 0 });
+  } finally {
+    options.stop.removeEventListener('abort', onAbort);
+    await Promise.all([consumer.disconnect(), producer.disconnect()]);
+  }
+}
