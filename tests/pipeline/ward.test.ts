@@ -17,10 +17,7 @@ async function framesOf(record: string): Promise<SampleFrame[]> {
   return frames.slice(0, (MINUTES * 60 * 1000) / 250);
 }
 
-async function run(
-  frames: SampleFrame[],
-  classify: Awaited<ReturnType<typeof referenceClassifier>>,
-): Promise<WardEvent[]> {
+async function run(frames: SampleFrame[], classify: Classify): Promise<WardEvent[]> {
   return firstValueFrom(
     from(frames).pipe(monitorWard({ classify, batching: { maxBatch: 32, maxWaitMs: 1 } }), toArray()),
   );
