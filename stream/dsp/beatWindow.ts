@@ -9,9 +9,16 @@ export interface BeatWindowConfig {
   readonly rIndex: number;
   /** How many previous RR intervals the running mean covers. */
   readonly rrHistory: number;
+  /** How many previous windows the patient's running template is the median of. */
+  readonly templateBeats: number;
 }
 
-export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = { length: 187, rIndex: 62, rrHistory: 8 };
+export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
+  length: 187,
+  rIndex: 62,
+  rrHistory: 8,
+  templateBeats: 8,
+};
 
 /** A beat cut for classification, with the causal RR features known when it was cut. */
 export interface BeatWindow {
@@ -22,6 +29,12 @@ export interface BeatWindow {
   readonly rrPrevious: number | undefined;
   /** Mean of up to `rrHistory` previous intervals, s. */
   readonly rrMean: number | undefined;
+  /**
+   * Sample-wise median of this stream's previous `templateBeats` windows (this window itself
+   * for the first beat): the patient's usual beat, so a classifier can judge a beat against
+   * the patient rather than against the population.
+   */
+  readonly template: Float32Array;
 }
 
 /**
@@ -38,11 +51,12 @@ export class BeatWindowCutter {
   private lastPeak: number | undefined;
   private rrRecent: number[] = [];
   private pendingRr = new Map<number, { rrPrevious: number | undefined; rrMean: number | undefined }>();
+  private recentWindows: Float32Array[] = [];
   /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
   skipped = 0;
 
   constructor(config: BeatWindowConfig) {
-    const { fs, length, rIndex, rrHistory } = config;
+    const { fs, length, rIndex, rrHistory, templateBeats } = config;
     if (!(fs > 0)) throw new ConfigError(`BeatWindowCutter: fs must be positive, got ${fs}`);
     if (!Number.isInteger(length) || length < 2)
       throw new ConfigError(`BeatWindowCutter: length must be an integer >= 2, got ${length}`);
@@ -51,6 +65,9 @@ export class BeatWindowCutter {
     }
     if (!Number.isInteger(rrHistory) || rrHistory < 1)
       throw new ConfigError(`BeatWindowCutter: rrHistory must be >= 1`);
+    if (!Number.isInteger(templateBeats) || templateBeats < 1) {
+      throw new ConfigError(`BeatWindowCutter: templateBeats must be an integer >= 1, got ${templateBeats}`);
+    }
     this.config = config;
     let size = 1;
     // room for one window plus 16 s of detector delay (search-back after a long pause)
@@ -103,6 +120,7 @@ export class BeatWindowCutter {
     this.lastPeak = undefined;
     this.rrRecent = [];
     this.pendingRr.clear();
+    this.recentWindows = [];
     this.ring.fill(0);
   }
 
@@ -117,7 +135,23 @@ export class BeatWindowCutter {
       for (let i = 0; i < length; i++) samples[i] = this.ring[(start + i) & this.mask] as number;
       const rr = this.pendingRr.get(rPeak);
       this.pendingRr.delete(rPeak);
-      out.push({ rPeak, samples, rrPrevious: rr?.rrPrevious, rrMean: rr?.rrMean });
+      const template = this.recentWindows.length === 0 ? samples.slice() : sampleMedian(this.recentWindows, length);
+      this.recentWindows.push(samples);
+      if (this.recentWindows.length > this.config.templateBeats) this.recentWindows.shift();
+      out.push({ rPeak, samples, rrPrevious: rr?.rrPrevious, rrMean: rr?.rrMean, template });
     }
   }
+}
+
+/** Per-sample median of equally long windows. */
+function sampleMedian(windows: readonly Float32Array[], length: number): Float32Array {
+  const out = new Float32Array(length);
+  const column = new Float32Array(windows.length);
+  const middle = windows.length >> 1;
+  for (let i = 0; i < length; i++) {
+    for (let k = 0; k < windows.length; k++) column[k] = windows[k]![i]!;
+    column.sort();
+    out[i] = windows.length % 2 === 1 ? column[middle]! : (column[middle - 1]! + column[middle]!) / 2;
+  }
+  return out;
 }

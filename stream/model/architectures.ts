@@ -12,6 +12,8 @@ export interface ArchitectureSpec {
   readonly description: string;
   /** Whether the model takes the RR features as a second input. */
   readonly usesRr: boolean;
+  /** Window channels: 1 = the beat; 2 = the beat and its difference from the patient template. */
+  readonly channels: 1 | 2;
   readonly learningRate: number;
   build(windowLength: number, seed: number): tf.LayersModel;
 }
@@ -66,6 +68,7 @@ function classifierHead(x: tf.SymbolicTensor, seed: number, units: readonly [num
 const seedResnet: ArchitectureSpec = {
   description: 'seed residual 1-D CNN (3.45 M parameters), window only',
   usesRr: false,
+  channels: 1,
   learningRate: 1e-4,
   build(windowLength, seed) {
     const input = tf.input({ shape: [windowLength, 1], name: 'window' });
@@ -101,6 +104,7 @@ const seedResnet: ArchitectureSpec = {
 const rrResnetSmall: ArchitectureSpec = {
   description: 'narrow residual 1-D CNN + causal RR features',
   usesRr: true,
+  channels: 1,
   learningRate: 1e-3,
   build(windowLength, seed) {
     const window = tf.input({ shape: [windowLength, 1], name: 'window' });
@@ -132,44 +136,54 @@ const rrResnetSmall: ArchitectureSpec = {
  * S beat from an N beat; concatenated raw beside 1 472 morphology features it was drowned out
  * (on DS2 the RR ratio alone separates S better than rr-resnet-small did after its first epoch).
  */
-const rrBranchResnet: ArchitectureSpec = {
-  description: 'narrow residual 1-D CNN (morphology bottleneck 32) + RR-feature branch',
-  usesRr: true,
-  learningRate: 1e-3,
-  build(windowLength, seed) {
-    const window = tf.input({ shape: [windowLength, 1], name: 'window' });
-    const rr = tf.input({ shape: [RR_FEATURES], name: 'rr' });
-    let x = tf.layers
-      .conv1d({ filters: 32, kernelSize: 5, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) })
-      .apply(window) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = residualBlock(x, 32, seed + 10);
-    x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = residualBlock(x, 64, seed + 20);
-    x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = residualBlock(x, 64, seed + 30, CAM_LAYER);
-    x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-    const morphology = tf.layers
-      .dense({ units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 40 }) })
-      .apply(tf.layers.dropout({ rate: 0.3 }).apply(x)) as tf.SymbolicTensor;
-    const rhythm = tf.layers
-      .dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 50 }) })
-      .apply(rr) as tf.SymbolicTensor;
-    const joined = tf.layers.concatenate().apply([morphology, rhythm]) as tf.SymbolicTensor;
-    return tf.model({
-      inputs: [window, rr],
-      outputs: classifierHead(joined, seed, [[32, 0.2]]),
-      name: 'rr_branch_resnet',
-    });
-  },
-};
+function branchResnet(channels: 1 | 2, name: string, description: string): ArchitectureSpec {
+  return {
+    description,
+    usesRr: true,
+    channels,
+    learningRate: 1e-3,
+    build(windowLength, seed) {
+      const window = tf.input({ shape: [windowLength, channels], name: 'window' });
+      const rr = tf.input({ shape: [RR_FEATURES], name: 'rr' });
+      let x = tf.layers
+        .conv1d({ filters: 32, kernelSize: 5, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) })
+        .apply(window) as tf.SymbolicTensor;
+      x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
+      x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+      x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+      x = residualBlock(x, 32, seed + 10);
+      x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+      x = residualBlock(x, 64, seed + 20);
+      x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+      x = residualBlock(x, 64, seed + 30, CAM_LAYER);
+      x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+      const morphology = tf.layers
+        .dense({ units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 40 }) })
+        .apply(tf.layers.dropout({ rate: 0.3 }).apply(x)) as tf.SymbolicTensor;
+      const rhythm = tf.layers
+        .dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 50 }) })
+        .apply(rr) as tf.SymbolicTensor;
+      const joined = tf.layers.concatenate().apply([morphology, rhythm]) as tf.SymbolicTensor;
+      return tf.model({ inputs: [window, rr], outputs: classifierHead(joined, seed, [[32, 0.2]]), name });
+    },
+  };
+}
 
 export const ARCHITECTURES = {
   'seed-resnet': seedResnet,
   'rr-resnet-small': rrResnetSmall,
-  'rr-branch-resnet': rrBranchResnet,
+  'rr-branch-resnet': branchResnet(
+    1,
+    'rr_branch_resnet',
+    'narrow residual 1-D CNN (morphology bottleneck 32) + RR-feature branch',
+  ),
+  // the beat is also given as its difference from the patient's running template, so morphology
+  // is judged against the patient's own usual beat: what transfers to patients never seen
+  'template-rr-resnet': branchResnet(
+    2,
+    'template_rr_resnet',
+    'rr-branch-resnet with a second channel: beat minus patient template',
+  ),
 } as const satisfies Record<string, ArchitectureSpec>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;

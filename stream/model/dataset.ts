@@ -15,6 +15,8 @@ export interface BeatSet {
   readonly count: number;
   /** count × windowLength filtered samples at 125 Hz (not yet normalised). */
   readonly windows: Float32Array;
+  /** count × windowLength patient templates (median of the previous windows of the same record). */
+  readonly templates: Float32Array;
   /** count × RR_FEATURES causal RR features. */
   readonly rr: Float32Array;
   /** AAMI class index per beat (see AAMI_CLASSES). */
@@ -39,6 +41,7 @@ export async function recordBeats(
   frontEndConfig: Omit<EcgFrontEndConfig, 'sourceHz'> = {},
 ): Promise<{
   windows: Float32Array[];
+  templates: Float32Array[];
   rr: Float32Array[];
   labels: number[];
   sourceSample: number[];
@@ -65,6 +68,7 @@ export async function recordBeats(
   );
   const result = {
     windows: [] as Float32Array[],
+    templates: [] as Float32Array[],
     rr: [] as Float32Array[],
     labels: [] as number[],
     sourceSample: [] as number[],
@@ -80,6 +84,7 @@ export async function recordBeats(
     const rr = new Float32Array(RR_FEATURES);
     rrFeatures(w, rr);
     result.windows.push(w.samples);
+    result.templates.push(w.template);
     result.rr.push(rr);
     result.labels.push(classIndex(cls));
     result.sourceSample.push(detections[m.detection]!);
@@ -87,7 +92,7 @@ export async function recordBeats(
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   return createHash('sha256')
@@ -131,6 +136,7 @@ export async function buildBeatSet(
     rIndex,
     count,
     windows: new Float32Array(count * windowLength),
+    templates: new Float32Array(count * windowLength),
     rr: new Float32Array(count * RR_FEATURES),
     labels: new Uint8Array(count),
     recordIndex: new Uint16Array(count),
@@ -141,6 +147,7 @@ export async function buildBeatSet(
   parts.forEach((p, r) => {
     p.labels.forEach((label, i) => {
       set.windows.set(p.windows[i]!, k * windowLength);
+      set.templates.set(p.templates[i]!, k * windowLength);
       set.rr.set(p.rr[i]!, k * RR_FEATURES);
       set.labels[k] = label;
       set.recordIndex[k] = r;
@@ -172,6 +179,7 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
       length,
       header,
       Buffer.from(set.windows.buffer, set.windows.byteOffset, set.windows.byteLength),
+      Buffer.from(set.templates.buffer, set.templates.byteOffset, set.templates.byteLength),
       Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
       Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
       Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
@@ -215,6 +223,7 @@ async function readCache(
     return slice;
   };
   const windows = new Float32Array(take(n * windowLength * 4));
+  const templates = new Float32Array(take(n * windowLength * 4));
   const rr = new Float32Array(take(n * RR_FEATURES * 4));
   const sourceSample = new Float64Array(take(n * 8));
   const recordIndex = new Uint16Array(take(n * 2));
@@ -225,6 +234,7 @@ async function readCache(
     rIndex,
     count: n,
     windows,
+    templates,
     rr,
     labels,
     recordIndex,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from './aami.js';
 import type { BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
-import { beatSetInputs, predictProbabilities, type BatchInputs } from './inference.js';
+import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
 import { seededRandom, shuffle } from './random.js';
 
@@ -26,12 +26,19 @@ export interface ModelEvaluation {
   readonly examples: { label: AamiClass; predicted: AamiClass; window: number[]; cam: number[] }[];
 }
 
-/** Deletion means replacing samples by the window's mean, the flattest neutral value. */
+/**
+ * Deletion means replacing samples by the window's mean, the flattest neutral value, in every
+ * channel (the template difference becomes 0 there: no deviation from the patient's beat).
+ */
 function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly number[]): void {
   const L = inputs.length;
   const row = inputs.window.subarray(beat * L, (beat + 1) * L);
+  const diff = inputs.diff.subarray(beat * L, (beat + 1) * L);
   const mean = row.reduce((a, b) => a + b, 0) / L;
-  for (const i of samples) row[i] = mean;
+  for (const i of samples) {
+    row[i] = mean;
+    diff[i] = 0;
+  }
 }
 
 /**
@@ -53,12 +60,11 @@ export async function gradCamFaithfulness(
   let randomDrop = 0;
   for (let start = 0; start < inputs.count; start += batchSize) {
     const n = Math.min(batchSize, inputs.count - start);
-    const slice = (): BatchInputs => ({
-      window: inputs.window.slice(start * L, (start + n) * L),
-      rr: inputs.rr.slice(start * 3, (start + n) * 3),
-      count: n,
-      length: L,
-    });
+    const slice = (): BatchInputs =>
+      pickInputs(
+        inputs,
+        Array.from({ length: n }, (_, k) => start + k),
+      );
     const base = slice();
     const p0 = await predictProbabilities(model, base);
     const predicted = Array.from({ length: n }, (_, b) => {

@@ -29,3 +29,15 @@ export function normalizeWindow(samples: Float32Array, out: Float32Array, offset
   const range = max - min;
   for (let i = 0; i < samples.length; i++) out[offset + i] = range > 0 ? ((samples[i] as number) - min) / range : 0;
 }
+
+/**
+ * The second input channel: the normalised window minus the normalised patient template.
+ * Near zero for a beat shaped like the patient's usual one, whatever that shape is.
+ */
+export function templateDifference(samples: Float32Array, template: Float32Array, out: Float32Array, offset = 0): void {
+  const a = new Float32Array(samples.length);
+  const b = new Float32Array(template.length);
+  normalizeWindow(samples, a);
+  normalizeWindow(template, b);
+  for (let i = 0; i < a.length; i++) out[offset + i] = a[i]! - b[i]!;
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { CAM_LAYER, LOGITS_LAYER } from './architectures.js';
-import { modelUsesRr, toTensors, type BatchInputs } from './inference.js';
+import { inputShapeOf, toTensors, type BatchInputs, type InputShape } from './inference.js';
 
 type LayerLike = tf.layers.Layer;
 
@@ -14,7 +14,7 @@ export class GradCam {
   private readonly features: tf.LayersModel;
   private readonly headLayers: LayerLike[];
   private readonly inputNames: string[];
-  private readonly usesRr: boolean;
+  private readonly shape: InputShape;
   private readonly model: tf.LayersModel;
 
   constructor(model: tf.LayersModel) {
@@ -29,7 +29,7 @@ export class GradCam {
     this.inputNames = model.inputLayers.map((l) => l.name);
     // input layers can be listed after the block (the RR input is); their values are given
     this.headLayers = layers.slice(camAt + 1, logitsAt + 1).filter((l) => !this.inputNames.includes(l.name));
-    this.usesRr = modelUsesRr(model);
+    this.shape = inputShapeOf(model);
   }
 
   /**
@@ -38,7 +38,7 @@ export class GradCam {
    */
   explain(inputs: BatchInputs, classes: readonly number[]): Float32Array {
     return tf.tidy(() => {
-      const x = toTensors(inputs, this.usesRr);
+      const x = toTensors(inputs, this.shape);
       const xs = Array.isArray(x) ? x : [x];
       const maps = this.features.predict(x) as tf.Tensor3D; // [n, T, C]
       const mask = tf.oneHot(tf.tensor1d(Int32Array.from(classes), 'int32'), this.model.outputs[0]!.shape[1] as number);

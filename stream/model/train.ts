@@ -175,7 +175,7 @@ export async function train(
       const inputs = batchInputs(set, batch, options.seed * 104729 + state.epoch * 65537 + state.step);
       const t0 = performance.now();
       const lossTensor = tf.tidy(() => {
-        const x = toTensors(inputs, spec.usesRr);
+        const x = toTensors(inputs, { channels: spec.channels, usesRr: spec.usesRr });
         const y = tf.oneHot(
           tf.tensor1d(
             Int32Array.from(batch, (e) => set.labels[e.index]!),

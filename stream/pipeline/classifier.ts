@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
 import { GradCam } from '../model/gradcam.js';
-import { beatWindowInputs, predictProbabilities } from '../model/inference.js';
+import { beatWindowInputs, pickInputs, predictProbabilities } from '../model/inference.js';
 import type { PendingBeat } from './bedMonitor.js';
 import type { ClassifiedBeat, Classify } from './ward.js';
 
@@ -21,14 +21,8 @@ export function modelClassifier(model: tf.LayersModel): Classify {
     const curves = new Map<number, Float32Array>();
     if (abnormal.length > 0) {
       const L = inputs.length;
-      const subset = {
-        window: Float32Array.from(abnormal.flatMap((i) => Array.from(inputs.window.subarray(i * L, (i + 1) * L)))),
-        rr: Float32Array.from(abnormal.flatMap((i) => Array.from(inputs.rr.subarray(i * 3, i * 3 + 3)))),
-        count: abnormal.length,
-        length: L,
-      };
       const explained = cam.explain(
-        subset,
+        pickInputs(inputs, abnormal),
         abnormal.map((i) => labels[i]!),
       );
       abnormal.forEach((i, k) => curves.set(i, explained.slice(k * L, (k + 1) * L)));

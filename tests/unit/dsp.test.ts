@@ -115,7 +115,7 @@ describe('RPeakDetector', () => {
 
 describe('BeatWindowCutter', () => {
   it('cuts 187 samples with the R peak at rIndex and the RR intervals before it', () => {
-    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8 });
+    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8, templateBeats: 8 });
     const x = Float32Array.from({ length: 2000 }, (_, i) => i);
     const windows = cutter.push(x, []);
     expect(windows).toHaveLength(0);
@@ -127,8 +127,18 @@ describe('BeatWindowCutter', () => {
     ]);
   });
 
+  it('gives each window the median of the previous windows as the patient template', () => {
+    const cutter = new BeatWindowCutter({ fs: 125, length: 5, rIndex: 2, rrHistory: 8, templateBeats: 3 });
+    const x = Float32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a step every 10 samples
+    const out = cutter.push(x, [12, 32, 52, 72]);
+    expect(Array.from(out[0]!.template)).toEqual(Array.from(out[0]!.samples)); // first beat: itself
+    expect(Array.from(out[1]!.template)).toEqual([1, 1, 1, 1, 1]);
+    expect(Array.from(out[2]!.template)).toEqual([2, 2, 2, 2, 2]); // median of windows at 1 and 3
+    expect(Array.from(out[3]!.template)).toEqual([3, 3, 3, 3, 3]); // median of 1, 3, 5
+  });
+
   it('waits for the samples after the R peak before emitting', () => {
-    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8 });
+    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8, templateBeats: 8 });
     expect(cutter.push(new Float32Array(100), [80])).toHaveLength(0);
     expect(cutter.push(new Float32Array(104), [])).toHaveLength(0);
     expect(cutter.push(new Float32Array(1), [])).toHaveLength(1);
