@@ -19,7 +19,7 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --checkpoint-every N  steps between checkpoints (default 200)
   --max-steps N         cap steps per epoch (smoke runs)
   --resume              continue from <out>/checkpoint after a kill
-  --out DIR             output directory (default models/<model>-<split>)
+  --out DIR             output directory (default out/models/<model>-<split>)
   --records LIST        comma-separated records (default: all in the data directory)
   --data-dir DIR        MIT-BIH records (default $MITDB_DIR or ../shared/data/mitdb)
   --cache-dir DIR       beat-set cache (default out/cache)`;
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       `train: split "${split}" of records ${records.join(',')} leaves no training or validation beats`,
     );
   }
-  const outDir = values.out ?? join('models', `${modelName}-${split}`);
+  const outDir = values.out ?? join('out', 'models', `${modelName}-${split}`);
   const options = {
     architecture: modelName,
     outDir,

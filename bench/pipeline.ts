@@ -1,0 +1,175 @@
+/**
+ * Live-pipeline figures with the shipped model, each printed with backend, machine and commit.
+ *   npm run bench:pipeline -- capacity [--seconds 20]   beds held in real time, all cores (one worker process per core)
+ *   npm run bench:pipeline -- latency [--beds 100 --seconds 60]   window complete -> beat event in ecg.beats, through Kafka
+ *   npm run bench:pipeline -- replay [--records 100,101,...]      hours of ECG per wall-clock minute through Kafka
+ */
+import { fork } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { firstValueFrom, from, toArray } from 'rxjs';
+import { publishReplay } from '../simulators/publish.js';
+import { recordFrames } from '../simulators/replay.js';
+import { parseCommandLine, runMain } from '../stream/cli.js';
+import { ConfigError } from '../stream/errors.js';
+import { startEmbeddedBroker } from '../stream/kafka/embedded.js';
+import type { SampleFrame } from '../stream/kafka/frame.js';
+import { beatCodec } from '../stream/kafka/messages.js';
+import { TOPICS } from '../stream/kafka/topics.js';
+import { initBackend } from '../stream/model/backend.js';
+import { loadModel } from '../stream/model/io.js';
+import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
+import { modelClassifier } from '../stream/pipeline/classifier.js';
+import { monitorWard } from '../stream/pipeline/ward.js';
+import { runPipelineWorker } from '../stream/pipeline/worker.js';
+import { listRecords, mitdbDir, readRecord } from '../stream/wfdb/index.js';
+import { percentile } from '../stream/eval/qrsEval.js';
+import { machineLine } from './machine.js';
+
+const quiet = (): void => undefined;
+
+/** Frames of `beds` beds (records cycled), `seconds` of ECG each, interleaved as they would arrive. */
+async function wardFrames(beds: number, seconds: number): Promise<SampleFrame[]> {
+  const records = await listRecords(mitdbDir());
+  const perBed: SampleFrame[][] = [];
+  for (let b = 0; b < beds; b++) {
+    const record = await readRecord(mitdbDir(), records[b % records.length]!);
+    perBed.push([...recordFrames(record, `bed-${b}`, 'bench', { frameMs: 250, loop: false, maxFrames: seconds * 4 })]);
+  }
+  return perBed[0]!.flatMap((_, i) => perBed.map((frames) => frames[i]!));
+}
+
+/** One worker: processes `beds` beds of `seconds` s at full speed; returns bed-seconds per wall second. */
+async function capacityWorker(beds: number, seconds: number): Promise<number> {
+  await initBackend('wasm', quiet);
+  const { model } = await loadModel(SHIPPED_MODEL_DIR);
+  const frames = await wardFrames(beds, seconds);
+  const started = performance.now();
+  await firstValueFrom(from(frames).pipe(monitorWard({ classify: modelClassifier(model) }), toArray()));
+  return (beds * seconds) / ((performance.now() - started) / 1000);
+}
+
+async function capacity(seconds: number): Promise<void> {
+  const workers = cpus().length;
+  for (const bedsPerWorker of [25, 50, 100, 200]) {
+    const rates = await Promise.all(
+      Array.from(
+        { length: workers },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const child = fork(
+              fileURLToPath(import.meta.url),
+              ['capacity-worker', String(bedsPerWorker), String(seconds)],
+              {
+                execArgv: ['--import', 'tsx'],
+                stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+              },
+            );
+            child.on('message', (m) => resolve(Number(m)));
+            child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`capacity worker exited ${code}`))));
+          }),
+      ),
+    );
+    const total = rates.reduce((a, b) => a + b, 0);
+    console.log(
+      `capacity: ${workers} workers x ${bedsPerWorker} beds (${seconds} s of ECG each): ${total.toFixed(0)} bed-seconds per second ` +
+        `=> about ${Math.floor(total)} beds in real time`,
+    );
+    if (total < workers * bedsPerWorker) break; // they fell behind: the ramp is over
+  }
+}
+
+async function latency(beds: number, seconds: number): Promise<void> {
+  const broker = startEmbeddedBroker();
+  const kafka = new Kafka({ clientId: 'bench', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+  await initBackend('wasm', quiet);
+  const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
+  const stop = new AbortController();
+  const worker = runPipelineWorker({
+    kafka,
+    classify: modelClassifier(model),
+    modelId: String(metadata.modelId),
+    stop: stop.signal,
+  });
+  const reader = kafka.consumer({ groupId: 'bench-reader' });
+  await reader.connect();
+  await reader.subscribe({ topic: TOPICS.beats, fromBeginning: true });
+  const latencies: number[] = [];
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      const beat = beatCodec.decode(new Uint8Array(message.value!));
+      latencies.push(Date.now() - beat.latency.windowCompleteMs);
+    },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  const records = await listRecords(mitdbDir());
+  const bedList = Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! }));
+  await publishReplay(producer, mitdbDir(), bedList, { frameMs: 250, loop: false, speed: 1, maxFrames: seconds * 4 });
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  stop.abort();
+  await worker;
+  await Promise.all([reader.disconnect(), producer.disconnect()]);
+  broker.close();
+  const steady = latencies.slice(Math.floor(latencies.length / 10)); // skip the first 10 %: start-up and learning
+  console.log(
+    `latency: ${beds} beds at real time for ${seconds} s, one pipeline worker, embedded broker in the same process: ` +
+      `${latencies.length} beats, window complete -> beat in ecg.beats p50 ${percentile(steady, 50)} ms, p99 ${percentile(steady, 99)} ms`,
+  );
+}
+
+async function replay(records: string[]): Promise<void> {
+  const broker = startEmbeddedBroker();
+  const kafka = new Kafka({ clientId: 'bench', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+  await initBackend('wasm', quiet);
+  const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
+  const stop = new AbortController();
+  let beats = 0;
+  const worker = runPipelineWorker({
+    kafka,
+    classify: modelClassifier(model),
+    modelId: String(metadata.modelId),
+    stop: stop.signal,
+    onEvent: (e) => void (e.kind === 'beat' && beats++),
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  const started = performance.now();
+  const beds = records.map((record, b) => ({ bedId: `bed-${b}`, record }));
+  const { frames } = await publishReplay(producer, mitdbDir(), beds, { frameMs: 250, loop: false, speed: Infinity });
+  // wait until the pipeline has drained (no new beat for 2 s)
+  for (let last = -1; last !== beats;) {
+    last = beats;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  const minutes = (performance.now() - started - 2000) / 60000;
+  stop.abort();
+  await worker;
+  await producer.disconnect();
+  broker.close();
+  const hours = (frames * 0.25) / 3600;
+  console.log(
+    `replay: ${records.length} records, ${hours.toFixed(2)} h of ECG, ${beats} beats through Kafka in ${minutes.toFixed(2)} min: ${(hours / minutes).toFixed(2)} h of ECG per minute`,
+  );
+}
+
+async function main(): Promise<void> {
+  const [mode, ...argv] = process.argv.slice(2);
+  if (mode === 'capacity-worker') {
+    process.send!(await capacityWorker(Number(argv[0]), Number(argv[1])));
+    return;
+  }
+  const { values } = parseCommandLine('bench:pipeline', argv, {
+    seconds: { type: 'string' },
+    beds: { type: 'string' },
+    records: { type: 'string' },
+  });
+  console.log(`bench:pipeline ${mode ?? ''} | backend wasm | ${machineLine()}`);
+  if (mode === 'capacity') await capacity(Number(values.seconds ?? '20'));
+  else if (mode === 'latency') await latency(Number(values.beds ?? '100'), Number(values.seconds ?? '60'));
+  else if (mode === 'replay') await replay((values.records ?? '100,101,103,105,106,108,109,111').split(','));
+  else throw new ConfigError('bench:pipeline: choose capacity, latency or replay');
+}
+
+runMain(main);
