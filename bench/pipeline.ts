@@ -18,7 +18,7 @@ import type { SampleFrame } from '../stream/kafka/frame.js';
 import { beatCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
 import { initBackend } from '../stream/model/backend.js';
-import { loadModel } from '../stream/model/io.js';
+import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
 import { monitorWard } from '../stream/pipeline/ward.js';
@@ -43,10 +43,10 @@ async function wardFrames(beds: number, seconds: number): Promise<SampleFrame[]>
 /** One worker: processes `beds` beds of `seconds` s at full speed; returns bed-seconds per wall second. */
 async function capacityWorker(beds: number, seconds: number): Promise<number> {
   await initBackend('wasm', quiet);
-  const { model } = await loadModel(SHIPPED_MODEL_DIR);
+  const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const frames = await wardFrames(beds, seconds);
   const started = performance.now();
-  await firstValueFrom(from(frames).pipe(monitorWard({ classify: modelClassifier(model) }), toArray()));
+  await firstValueFrom(from(frames).pipe(monitorWard({ classify: modelClassifier(classifier) }), toArray()));
   return (beds * seconds) / ((performance.now() - started) / 1000);
 }
 
@@ -84,12 +84,12 @@ async function latency(beds: number, seconds: number): Promise<void> {
   const broker = startEmbeddedBroker();
   const kafka = new Kafka({ clientId: 'bench', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
   await initBackend('wasm', quiet);
-  const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
+  const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
   const worker = runPipelineWorker({
     kafka,
-    classify: modelClassifier(model),
-    modelId: String(metadata.modelId),
+    classify: modelClassifier(classifier),
+    modelId: classifier.modelId,
     stop: stop.signal,
   });
   const reader = kafka.consumer({ groupId: 'bench-reader' });
@@ -123,13 +123,13 @@ async function replay(records: string[]): Promise<void> {
   const broker = startEmbeddedBroker();
   const kafka = new Kafka({ clientId: 'bench', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
   await initBackend('wasm', quiet);
-  const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
+  const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
   let beats = 0;
   const worker = runPipelineWorker({
     kafka,
-    classify: modelClassifier(model),
-    modelId: String(metadata.modelId),
+    classify: modelClassifier(classifier),
+    modelId: classifier.modelId,
     stop: stop.signal,
     onEvent: (e) => void (e.kind === 'beat' && beats++),
   });

@@ -6,7 +6,7 @@ import { ConfigError } from './errors.js';
 import { connectKafka, type KafkaConnection } from './kafka/client.js';
 import { MalformedMessages } from './kafka/messages.js';
 import { initBackend } from './model/backend.js';
-import { loadModel } from './model/io.js';
+import { BeatClassifier } from './model/inference.js';
 import { SHIPPED_MODEL_DIR } from './model/shipped.js';
 import { modelClassifier } from './pipeline/classifier.js';
 import type { WardEvent } from './pipeline/ward.js';
@@ -90,8 +90,8 @@ async function pipeline(
   summaryEvery: number,
 ): Promise<void> {
   const backend = await initBackend();
-  const { model, metadata } = await loadModel(modelDir);
-  const modelId = String(metadata.modelId ?? modelDir);
+  const classifier = await BeatClassifier.load(modelDir);
+  const modelId = classifier.modelId;
   log(`pipeline: model ${modelId} on ${backend}`);
   const malformed = new MalformedMessages(log);
   const beds = new Map<string, BedSummary>();
@@ -103,7 +103,7 @@ async function pipeline(
   try {
     await runPipelineWorker({
       kafka: connection.kafka,
-      classify: modelClassifier(model),
+      classify: modelClassifier(classifier),
       modelId,
       stop,
       malformed,

@@ -6,6 +6,7 @@ import { listRecords, mitdbDir } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
+import { ruleOf } from './decision.js';
 import { evaluateModel } from './evaluate.js';
 import { loadModel } from './io.js';
 import { renderReport } from './report.js';
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
     );
   }
   const started = performance.now();
-  const evaluation = await evaluateModel(model, set, test, { faithfulnessBeats });
+  const rule = ruleOf(metadata);
+  const evaluation = await evaluateModel(model, set, test, { faithfulnessBeats, rule });
   const history = await readFile(join(modelDir, 'training.json'), 'utf8')
     .then((t) => (JSON.parse(t) as { history: EpochRecord[] }).history)
     .catch(() => [] as EpochRecord[]);
@@ -72,6 +74,10 @@ async function main(): Promise<void> {
       {
         model: modelDir,
         'trained on': `${String(metadata.split ?? '?')} split, seed ${seed}`,
+        'decision rule':
+          rule.prematurityRatio === null
+            ? 'argmax'
+            : `argmax, then N -> S when RR < ${rule.prematurityRatio} x mean RR`,
         'test beats': `${test.length} from ${records.length} records`,
         backend,
         'evaluated at': new Date().toISOString(),
@@ -85,6 +91,7 @@ async function main(): Promise<void> {
     split,
     backend,
     count: m.count,
+    decisionRule: rule,
     accuracy: m.accuracy,
     weightedF1: m.weightedF1,
     macroF1: m.macroF1,

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from './aami.js';
+import { ARGMAX, decide, type DecisionRule } from './decision.js';
+import { RR_FEATURES } from './features.js';
 import type { BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
@@ -102,12 +104,14 @@ export async function evaluateModel(
   model: tf.LayersModel,
   set: BeatSet,
   test: Int32Array,
-  options: { faithfulnessBeats?: number; seed?: number } = {},
+  options: { faithfulnessBeats?: number; seed?: number; rule?: DecisionRule } = {},
 ): Promise<ModelEvaluation> {
   const inputs = beatSetInputs(set, test);
   const probabilities = await predictProbabilities(model, inputs);
   const labels = Array.from(test, (i) => set.labels[i]!);
-  const metrics = classificationMetrics(labels, probabilities);
+  const rule = options.rule ?? ARGMAX;
+  const predicted = Array.from(test, (i, k) => decide(probabilities, k, set.rr[i * RR_FEATURES + 2]!, rule));
+  const metrics = classificationMetrics(labels, probabilities, predicted);
   const ec57 = Object.fromEntries(
     (['N', 'S', 'V', 'F'] as const).map((c) => [
       c,

@@ -3,6 +3,7 @@ import type { BeatWindow } from '../dsp/index.js';
 import { AAMI_CLASSES, type AamiClass } from './aami.js';
 import type { BeatSet } from './dataset.js';
 import { normalizeWindow, RR_FEATURES, rrFeatures, templateDifference } from './features.js';
+import { ARGMAX, decide, ruleOf, type DecisionRule } from './decision.js';
 import { loadModel } from './io.js';
 
 /** Inputs of a batch, normalised exactly as in training. */
@@ -127,15 +128,24 @@ export interface BeatClassification {
 export class BeatClassifier {
   readonly model: tf.LayersModel;
   readonly modelId: string;
+  readonly rule: DecisionRule;
 
-  constructor(model: tf.LayersModel, modelId: string) {
+  constructor(model: tf.LayersModel, modelId: string, rule: DecisionRule = ARGMAX) {
     this.model = model;
     this.modelId = modelId;
+    this.rule = rule;
   }
 
   static async load(dir: string): Promise<BeatClassifier> {
     const { model, metadata } = await loadModel(dir);
-    return new BeatClassifier(model, typeof metadata.modelId === 'string' ? metadata.modelId : dir);
+    return new BeatClassifier(model, typeof metadata.modelId === 'string' ? metadata.modelId : dir, ruleOf(metadata));
+  }
+
+  /** Class index per beat of a batch, by this classifier's decision rule. */
+  labels(inputs: BatchInputs, probabilities: Float32Array): number[] {
+    return Array.from({ length: inputs.count }, (_, k) =>
+      decide(probabilities, k, inputs.rr[k * RR_FEATURES + 2]!, this.rule),
+    );
   }
 
   async classify(windows: readonly BeatWindow[]): Promise<BeatClassification[]> {

@@ -65,16 +65,20 @@ export function rocCurve(scores: Float32Array, positive: boolean[], points = 200
 
 /**
  * Standard multi-class figures from labels and the class probabilities (count x 5, row-major).
- * The prediction is the most probable class.
+ * The prediction is `predicted` when given (a decision rule), else the most probable class;
+ * ROC AUC always ranks the probabilities.
  */
-export function classificationMetrics(labels: ArrayLike<number>, probabilities: Float32Array): ClassificationMetrics {
+export function classificationMetrics(
+  labels: ArrayLike<number>,
+  probabilities: Float32Array,
+  predicted?: ArrayLike<number>,
+): ClassificationMetrics {
   const n = labels.length;
   const confusion = AAMI_CLASSES.map(() => new Array<number>(K).fill(0));
-  const predicted = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let c = 1; c < K; c++) if (probabilities[i * K + c]! > probabilities[i * K + best]!) best = c;
-    predicted[i] = best;
+    if (predicted !== undefined) best = predicted[i]!;
+    else for (let c = 1; c < K; c++) if (probabilities[i * K + c]! > probabilities[i * K + best]!) best = c;
     confusion[labels[i]!]![best]!++;
   }
   const perClass = {} as Record<AamiClass, ClassMetrics>;

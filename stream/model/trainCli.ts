@@ -16,6 +16,7 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --patience N          early stopping: epochs without a better validation macro F1 (default 3)
   --balance MODE        oversample (the seed's S x3, F x9 with jitter) | class-weights | none (default oversample)
   --lr X                learning rate (default: the architecture's)
+  --prematurity-ratio X decision rule saved with the model: N -> S when RR < X x mean RR (default: none)
   --checkpoint-every N  steps between checkpoints (default 200)
   --max-steps N         cap steps per epoch (smoke runs)
   --resume              continue from <out>/checkpoint after a kill
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     patience: { type: 'string' },
     balance: { type: 'string' },
     lr: { type: 'string' },
+    'prematurity-ratio': { type: 'string' },
     'checkpoint-every': { type: 'string' },
     'max-steps': { type: 'string' },
     resume: { type: 'boolean' },
@@ -73,6 +75,10 @@ async function main(): Promise<void> {
   if (!BALANCES.includes(balance)) throw new ConfigError(`train: --balance must be one of ${BALANCES.join(', ')}`);
   const lr = values.lr === undefined ? undefined : Number(values.lr);
   if (lr !== undefined && !(lr > 0)) throw new ConfigError(`train: --lr must be a positive number, got "${values.lr}"`);
+  const prematurity = values['prematurity-ratio'] === undefined ? null : Number(values['prematurity-ratio']);
+  if (prematurity !== null && !(prematurity > 0 && prematurity < 1)) {
+    throw new ConfigError(`train: --prematurity-ratio must lie between 0 and 1, got "${values['prematurity-ratio']}"`);
+  }
   const seed = Number(values.seed ?? '42');
   if (!Number.isInteger(seed)) throw new ConfigError(`train: --seed must be an integer`);
 
@@ -125,6 +131,7 @@ async function main(): Promise<void> {
       rIndex: set.rIndex,
       sampleRateHz: 125,
       normalisation: 'min-max per window to 0..1',
+      decisionRule: { prematurityRatio: prematurity },
     },
   };
   let lastLine = 0;

@@ -1,22 +1,18 @@
-import type * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
 import { GradCam } from '../model/gradcam.js';
-import { beatWindowInputs, pickInputs, predictProbabilities } from '../model/inference.js';
+import { beatWindowInputs, pickInputs, predictProbabilities, type BeatClassifier } from '../model/inference.js';
 import type { PendingBeat } from './bedMonitor.js';
 import type { ClassifiedBeat, Classify } from './ward.js';
 
 /** The pipeline's classifier: one model call per micro-batch, Grad-CAM for every non-N beat. */
-export function modelClassifier(model: tf.LayersModel): Classify {
+export function modelClassifier(classifier: BeatClassifier): Classify {
+  const model = classifier.model;
   const cam = new GradCam(model);
   const K = AAMI_CLASSES.length;
   return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
     const inputs = beatWindowInputs(beats.map((b) => b.window));
     const p = await predictProbabilities(model, inputs);
-    const labels = beats.map((_, i) => {
-      let best = 0;
-      for (let c = 1; c < K; c++) if (p[i * K + c]! > p[i * K + best]!) best = c;
-      return best;
-    });
+    const labels = classifier.labels(inputs, p);
     const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
     const curves = new Map<number, Float32Array>();
     if (abnormal.length > 0) {

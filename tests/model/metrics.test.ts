@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decide, ruleOf } from '../../stream/model/decision.js';
 import { classificationMetrics, rocAuc } from '../../stream/model/metrics.js';
 
 /** Probabilities with all mass on one class. */
@@ -28,5 +29,16 @@ describe('rocAuc', () => {
     expect(rocAuc([0.1, 0.2, 0.8, 0.9], [false, false, true, true])).toBe(1);
     expect(rocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true])).toBe(0.5);
     expect(rocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).toBe(0.75);
+  });
+});
+
+describe('decision rule', () => {
+  const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0, 0.1, 0, 0.9, 0, 0]); // beat 0 looks N, beat 1 looks V
+  it('turns a normal-looking premature beat into S, and nothing else', () => {
+    const rule = ruleOf({ decisionRule: { prematurityRatio: 0.8 } });
+    expect(decide(p, 0, 0.7, rule)).toBe(1);
+    expect(decide(p, 0, 0.85, rule)).toBe(0);
+    expect(decide(p, 1, 0.5, rule)).toBe(2); // a premature V stays V
+    expect(decide(p, 0, 0.5, ruleOf({}))).toBe(0); // no rule saved: argmax
   });
 });
