@@ -58,6 +58,8 @@ export class AlarmEngine {
   private lastQrs: { sample: number; timeS: number } | undefined;
   /** Beats before this time (the end of the last gap) never enter the rhythm history. */
   private rhythmStartS = -Infinity;
+  /** Stream time of the input being processed: when an alarm raised now is raised. */
+  private nowS = 0;
 
   constructor(bedId: string, config: AlarmConfig = DEFAULT_ALARMS) {
     if (!(config.irregularOff < config.irregularOn))
@@ -72,6 +74,7 @@ export class AlarmEngine {
     const previous = this.beats.at(-1);
     if (previous !== undefined && beat.timeS <= previous.timeS) return []; // duplicate or out of order: already seen
     if (beat.timeS < this.rhythmStartS) return []; // from before a gap: no rhythm across the hole
+    this.nowS = beat.timeS;
     const out: Alarm[] = [];
     this.beats.push(beat);
     if (this.beats.length > HISTORY) this.beats.shift();
@@ -90,6 +93,7 @@ export class AlarmEngine {
   onQrs(sample: number, timeS: number): Alarm[] {
     if (this.lastQrs !== undefined && timeS <= this.lastQrs.timeS) return [];
     this.lastQrs = { sample, timeS };
+    this.nowS = timeS;
     const out: Alarm[] = [];
     this.endIf('asystole', true, timeS, out);
     return out;
@@ -97,6 +101,7 @@ export class AlarmEngine {
 
   /** Stream time has reached `nowS` (called even when no beat arrives). */
   onTime(nowS: number): Alarm[] {
+    this.nowS = nowS;
     const last = this.lastQrs;
     const out: Alarm[] = [];
     if (last !== undefined && nowS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
@@ -107,6 +112,7 @@ export class AlarmEngine {
 
   /** Signal-quality report from the front end; technical alarms follow it. */
   onSignal(nowS: number, leadOff: boolean, poorSignal: boolean): Alarm[] {
+    this.nowS = nowS;
     const out: Alarm[] = [];
     if (leadOff) this.startIfNew('lead-off', nowS, [], out);
     else this.endIf('lead-off', true, nowS, out);
@@ -136,6 +142,7 @@ export class AlarmEngine {
    * forgotten so no rhythm alarm is computed across the hole.
    */
   onGap(fromS: number, toS: number): Alarm[] {
+    this.nowS = toS;
     this.beats = [];
     this.rhythmStartS = toS;
     // the asystole clock restarts when signal resumes: a gap is no evidence of asystole
@@ -244,6 +251,7 @@ export class AlarmEngine {
       state: 'active',
       acknowledged: false,
       onsetS,
+      raisedS: Math.max(onsetS, this.nowS),
       endS: undefined,
       evidence,
     };

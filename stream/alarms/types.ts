@@ -39,6 +39,8 @@ export interface Alarm {
   readonly state: AlarmStateName;
   readonly acknowledged: boolean;
   readonly onsetS: number;
+  /** Stream time at which the alarm was raised: onset delay = raisedS - true onset. */
+  readonly raisedS: number;
   readonly endS: number | undefined;
   /** R-peak samples of the beats that raised it (empty for asystole and technical alarms). */
   readonly evidence: readonly number[];

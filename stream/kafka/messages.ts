@@ -68,6 +68,7 @@ export const AlertMessageSchema = z.object({
   state: z.enum(['active', 'ended']),
   acknowledged: z.boolean(),
   onsetS: z.number().nonnegative(),
+  raisedS: z.number().nonnegative(),
   endS: z.number().nonnegative().nullable(),
   evidence: z.array(z.number().int().nonnegative()),
   /** For beat-driven alarms: the beats that raised it, each with its Grad-CAM explanation. */

@@ -47,6 +47,7 @@ export function wardMessages(
           state: a.state,
           acknowledged: a.acknowledged,
           onsetS: a.onsetS,
+          raisedS: a.raisedS,
           endS: a.endS ?? null,
           evidence: [...a.evidence],
           explanation: event.explanation.map((b) => ({

@@ -17,6 +17,10 @@ export async function runPipelineWorker(options: {
   stop: AbortSignal;
   groupId?: string;
   onEvent?: (event: WardEvent) => void;
+  /** Called for every frame consumed (progress, draining a replay). */
+  onFrame?: () => void;
+  /** Called with the number of messages of each batch published to ecg.beats / ecg.alerts. */
+  onPublished?: (messages: number) => void;
   malformed?: MalformedMessages;
 }): Promise<void> {
   const consumer = options.kafka.consumer({ groupId: options.groupId ?? 'ecg-pipeline' });
@@ -28,10 +32,15 @@ export async function runPipelineWorker(options: {
   try {
     const events = frameSource(consumer, options.malformed ?? new MalformedMessages()).pipe(
       takeUntil(stopped),
+      tap(() => options.onFrame?.()),
       monitorWard({ classify: options.classify }),
       tap((e) => options.onEvent?.(e)),
     );
-    if (!options.stop.aborted) await lastValueFrom(publishWard(events, producer, options.modelId), { defaultValue: 0 });
+    if (!options.stop.aborted) {
+      await lastValueFrom(publishWard(events, producer, options.modelId).pipe(tap((n) => options.onPublished?.(n))), {
+        defaultValue: 0,
+      });
+    }
   } finally {
     options.stop.removeEventListener('abort', onAbort);
     await Promise.all([consumer.disconnect(), producer.disconnect()]);

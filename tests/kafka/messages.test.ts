@@ -46,6 +46,7 @@ describe('JSON message codecs', () => {
       state: 'ended' as const,
       acknowledged: false,
       onsetS: 1,
+      raisedS: 1.5,
       endS: 2,
       evidence: [10, 20],
       explanation: [],

@@ -1,0 +1,197 @@
+import { AlarmEngine } from '../alarms/engine.js';
+import { ALARM_PRIORITY, type AlarmType } from '../alarms/types.js';
+import type { AlertMessage, BeatMessage } from '../kafka/messages.js';
+import { aamiClass } from '../model/aami.js';
+import { isQrsCode, type Annotation } from '../wfdb/index.js';
+import { Ec57Matcher, positivePredictivity, sensitivity } from './ec57.js';
+import { vfEpisodes } from './qrsEval.js';
+
+/** A reference episode an alarm should have covered. */
+export interface ReferenceEpisode {
+  readonly type: AlarmType;
+  readonly startS: number;
+  readonly endS: number;
+  /** Where it comes from: a rhythm annotation, or the engine run on the reference beats. */
+  readonly origin: 'rhythm' | 'beats';
+}
+
+/** MIT-BIH rhythm labels and the alarm that should sound for them. */
+const RHYTHM_ALARMS: Readonly<Record<string, AlarmType>> = {
+  '(VT': 'ventricular-tachycardia',
+  '(B': 'bigeminy',
+  '(T': 'trigeminy',
+  '(AFIB': 'irregular-rhythm',
+};
+
+/** Alarm types the rhythm annotations do not mark: their reference is the engine on reference beats. */
+const BEAT_DERIVED: readonly AlarmType[] = [
+  'couplet',
+  'ventricular-run',
+  'pause',
+  'extreme-bradycardia',
+  'extreme-tachycardia',
+  'asystole',
+];
+
+/**
+ * Reference episodes of a record. VT counts only with five or more beats (the issue's and the
+ * CinC 2015 definition), counted from the reference beats inside the rhythm episode.
+ */
+export function referenceEpisodes(annotations: readonly Annotation[], fs: number, lengthS: number): ReferenceEpisode[] {
+  const out: ReferenceEpisode[] = [];
+  const rhythm = annotations.filter((a) => a.symbol === '+' && a.aux.length > 0);
+  const beats = annotations.filter((a) => isQrsCode(a.code));
+  rhythm.forEach((a, i) => {
+    const type = RHYTHM_ALARMS[a.aux.replace(/\0/g, '').trim()];
+    if (type === undefined) return;
+    const startS = a.sample / fs;
+    const endS = (rhythm[i + 1]?.sample ?? lengthS * fs) / fs;
+    const inside = beats.filter((b) => b.sample / fs >= startS && b.sample / fs < endS).length;
+    if (type === 'ventricular-tachycardia' && inside < 5) return;
+    out.push({ type, startS, endS, origin: 'rhythm' });
+  });
+  const engine = new AlarmEngine('reference');
+  const open = new Map<string, number>();
+  for (const b of beats) {
+    const label = aamiClass(b.symbol) ?? 'Q';
+    const t = b.sample / fs;
+    for (const alarm of [
+      ...engine.onQrs(b.sample, t),
+      ...engine.onTime(t),
+      ...engine.onBeat({ sample: b.sample, timeS: t, label }),
+    ]) {
+      if (!BEAT_DERIVED.includes(alarm.type)) continue;
+      if (alarm.state === 'active') open.set(alarm.id, alarm.onsetS);
+      else {
+        out.push({
+          type: alarm.type,
+          startS: open.get(alarm.id) ?? alarm.onsetS,
+          endS: alarm.endS ?? t,
+          origin: 'beats',
+        });
+        open.delete(alarm.id);
+      }
+    }
+  }
+  return out;
+}
+
+export interface AlarmTypeScore {
+  readonly referenceEpisodes: number;
+  readonly detected: number;
+  readonly missed: number;
+  readonly falseAlarms: number;
+  /** Median seconds from reference onset to the alarm being raised, for detected episodes. */
+  readonly medianOnsetDelayS: number | null;
+  readonly maxOnsetDelayS: number | null;
+  /** PhysioNet/CinC 2015 score (TP+TN)/(TP+TN+FP+5 FN), with TN = 0: episodes have no negatives. */
+  readonly challengeScore: number | null;
+}
+
+/** Alarm onsets must be raised within this long of the reference onset (ANSI/AAMI EC13). */
+const ONSET_WINDOW_S = 10;
+/** An alarm that overlaps a reference episode padded by this much is not a false alarm. */
+const OVERLAP_TOLERANCE_S = 2;
+
+export function scoreAlarms(
+  reference: readonly ReferenceEpisode[],
+  alerts: readonly AlertMessage[],
+  types: readonly AlarmType[],
+): Record<string, AlarmTypeScore> {
+  // one alarm per id: its first (active) message carries onset and raise time, the last its end
+  const alarms = new Map<string, { type: AlarmType; onsetS: number; raisedS: number; endS: number }>();
+  for (const a of alerts) {
+    const known = alarms.get(a.id);
+    alarms.set(a.id, {
+      type: a.type,
+      onsetS: known?.onsetS ?? a.onsetS,
+      raisedS: known?.raisedS ?? a.raisedS,
+      endS: a.endS ?? known?.endS ?? Infinity,
+    });
+  }
+  const result: Record<string, AlarmTypeScore> = {};
+  for (const type of types) {
+    const episodes = reference.filter((e) => e.type === type);
+    const live = [...alarms.values()].filter((a) => a.type === type);
+    const delays: number[] = [];
+    let detected = 0;
+    for (const e of episodes) {
+      const hit = live.filter(
+        (a) => a.raisedS >= e.startS - OVERLAP_TOLERANCE_S && a.raisedS <= e.startS + ONSET_WINDOW_S,
+      );
+      if (hit.length > 0) {
+        detected++;
+        delays.push(Math.max(0, Math.min(...hit.map((a) => a.raisedS)) - e.startS));
+      }
+    }
+    const falseAlarms = live.filter(
+      (a) =>
+        !episodes.some((e) => a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S),
+    ).length;
+    const missed = episodes.length - detected;
+    delays.sort((x, y) => x - y);
+    const denominator = detected + falseAlarms + 5 * missed;
+    result[type] = {
+      referenceEpisodes: episodes.length,
+      detected,
+      missed,
+      falseAlarms,
+      medianOnsetDelayS: delays.length === 0 ? null : Number(delays[Math.floor(delays.length / 2)]!.toFixed(2)),
+      maxOnsetDelayS: delays.length === 0 ? null : Number(delays.at(-1)!.toFixed(2)),
+      challengeScore: denominator === 0 ? null : Number((detected / denominator).toFixed(3)),
+    };
+  }
+  return result;
+}
+
+export interface BeatScore {
+  readonly tp: number;
+  readonly fn: number;
+  readonly fp: number;
+  /** Matched beats per (reference class, live class). */
+  readonly classPairs: Record<string, number>;
+  readonly duplicateBeats: number;
+}
+
+/** Live beats of one bed against the reference beats of its record (EC57, VF episodes excluded). */
+export function scoreBeats(
+  annotations: readonly Annotation[],
+  fs: number,
+  lengthSamples: number,
+  beats: readonly BeatMessage[],
+): BeatScore {
+  const reference = annotations.filter((a) => isQrsCode(a.code));
+  const unique = [...new Map(beats.map((b) => [b.rPeakSample, b])).values()].sort(
+    (a, b) => a.rPeakSample - b.rPeakSample,
+  );
+  const matcher = new Ec57Matcher({ fs, windowS: 0.15, excluded: vfEpisodes(annotations, lengthSamples) });
+  const score = matcher.match(
+    reference.map((a) => a.sample),
+    unique.map((b) => b.rPeakSample),
+  );
+  const classPairs: Record<string, number> = {};
+  for (const m of score.matches) {
+    const truth = aamiClass(reference[m.reference]!.symbol) ?? 'Q';
+    const key = `${truth}->${unique[m.detection]!.label}`;
+    classPairs[key] = (classPairs[key] ?? 0) + 1;
+  }
+  return { tp: score.tp, fn: score.fn, fp: score.fp, classPairs, duplicateBeats: beats.length - unique.length };
+}
+
+/** Se and +P (percent) of one class from summed class pairs. */
+export function classFigures(pairs: Record<string, number>, cls: string): { se: number; ppv: number } {
+  let tp = 0;
+  let fn = 0;
+  let fp = 0;
+  for (const [key, n] of Object.entries(pairs)) {
+    const [truth, live] = key.split('->');
+    if (truth === cls && live === cls) tp += n;
+    else if (truth === cls) fn += n;
+    else if (live === cls) fp += n;
+  }
+  return { se: Number(sensitivity({ tp, fn }).toFixed(2)), ppv: Number(positivePredictivity({ tp, fp }).toFixed(2)) };
+}
+
+export const HIGH_PRIORITY_TYPES = (Object.keys(ALARM_PRIORITY) as AlarmType[]).filter(
+  (t) => ALARM_PRIORITY[t] === 'high',
+);

@@ -1,0 +1,256 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { publishReplay } from '../../simulators/publish.js';
+import type { AlarmType } from '../alarms/types.js';
+import { parseCommandLine, runMain } from '../cli.js';
+import { ConfigError } from '../errors.js';
+import { startEmbeddedBroker } from '../kafka/embedded.js';
+import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../kafka/messages.js';
+import { TOPICS } from '../kafka/topics.js';
+import { initBackend } from '../model/backend.js';
+import { BeatClassifier } from '../model/inference.js';
+import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
+import { modelClassifier } from '../pipeline/classifier.js';
+import { runPipelineWorker } from '../pipeline/worker.js';
+import { listRecords, mitdbDir, readAnnotations, readHeader } from '../wfdb/index.js';
+import { positivePredictivity, sensitivity } from './ec57.js';
+import {
+  classFigures,
+  HIGH_PRIORITY_TYPES,
+  referenceEpisodes,
+  scoreAlarms,
+  scoreBeats,
+  type AlarmTypeScore,
+  type ReferenceEpisode,
+} from './validate.js';
+
+const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--model DIR]
+Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
+the published ecg.beats and ecg.alerts against the reference annotations.`;
+
+const SCORED: readonly AlarmType[] = [
+  'ventricular-tachycardia',
+  'bigeminy',
+  'trigeminy',
+  'irregular-rhythm',
+  'couplet',
+  'ventricular-run',
+  'pause',
+  'extreme-bradycardia',
+  'extreme-tachycardia',
+  'asystole',
+];
+
+async function collect<T>(
+  kafka: Kafka,
+  topic: string,
+  decode: (b: Uint8Array) => T,
+  sink: T[],
+): Promise<() => Promise<void>> {
+  const consumer = kafka.consumer({ groupId: `validate-${topic}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void sink.push(decode(new Uint8Array(message.value!))) });
+  return () => consumer.disconnect();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseCommandLine('validate', process.argv.slice(2), {
+    records: { type: 'string' },
+    speed: { type: 'string' },
+    json: { type: 'boolean' },
+    report: { type: 'string' },
+    model: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const dir = mitdbDir();
+  const available = await listRecords(dir);
+  const records = values.records === undefined ? available : values.records.split(',').map((r) => r.trim());
+  const unknown = records.filter((r) => !available.includes(r));
+  if (unknown.length > 0) throw new ConfigError(`validate: unknown record(s) ${unknown.join(', ')}`);
+  const speed = values.speed === undefined || values.speed === 'max' ? Infinity : Number(values.speed);
+  if (!(speed > 0)) throw new ConfigError('validate: --speed must be positive or "max"');
+  const log = (l: string): void => void process.stderr.write(`${l}\n`);
+
+  const backend = await initBackend(undefined, log);
+  const classifier = await BeatClassifier.load(values.model ?? SHIPPED_MODEL_DIR);
+  const broker = startEmbeddedBroker();
+  const kafka = new Kafka({ clientId: 'validate', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const beats: BeatMessage[] = [];
+  const alerts: AlertMessage[] = [];
+  const stops = [
+    await collect(kafka, TOPICS.beats, (b) => beatCodec.decode(b), beats),
+    await collect(kafka, TOPICS.alerts, (b) => alertCodec.decode(b), alerts),
+  ];
+  let lostFrames = 0;
+  let framesConsumed = 0;
+  let published = 0;
+  const stop = new AbortController();
+  const worker = runPipelineWorker({
+    kafka,
+    classify: modelClassifier(classifier),
+    modelId: classifier.modelId,
+    stop: stop.signal,
+    onEvent: (e) => void (e.kind === 'gap' && (lostFrames += e.lostFrames)),
+    onFrame: () => void framesConsumed++,
+    onPublished: (n) => void (published += n),
+  });
+  const beds = records.map((record) => ({ bedId: `mitdb-${record}`, record }));
+  const started = performance.now();
+  const producer = kafka.producer();
+  await producer.connect();
+  const { frames } = await publishReplay(producer, dir, beds, { frameMs: 250, loop: false, speed });
+  await producer.disconnect();
+  for (let last = -1; last !== beats.length + alerts.length;) {
+    last = beats.length + alerts.length;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+  const wallS = (performance.now() - started) / 1000 - 3;
+  stop.abort();
+  await worker;
+  await Promise.all(stops.map((s) => s()));
+  broker.close();
+
+  // score each bed against its record
+  let tp = 0;
+  let fn = 0;
+  let fp = 0;
+  let duplicateBeats = 0;
+  const pairs: Record<string, number> = {};
+  const reference: ReferenceEpisode[] = [];
+  const perRecord = [];
+  for (const bed of beds) {
+    const header = await readHeader(dir, bed.record);
+    const annotations = await readAnnotations(dir, bed.record);
+    const fs = header.samplingFrequency;
+    const length = header.sampleCount ?? 0;
+    const s = scoreBeats(
+      annotations,
+      fs,
+      length,
+      beats.filter((b) => b.bedId === bed.bedId),
+    );
+    tp += s.tp;
+    fn += s.fn;
+    fp += s.fp;
+    duplicateBeats += s.duplicateBeats;
+    for (const [k, n] of Object.entries(s.classPairs)) pairs[k] = (pairs[k] ?? 0) + n;
+    // episodes are scored per bed; offsetting times by bed keeps them apart in one list
+    const offset = beds.indexOf(bed) * 1e6;
+    for (const e of referenceEpisodes(annotations, fs, length / fs))
+      reference.push({ ...e, startS: e.startS + offset, endS: e.endS + offset });
+    perRecord.push({
+      record: bed.record,
+      tp: s.tp,
+      fn: s.fn,
+      fp: s.fp,
+      V: classFigures(s.classPairs, 'V'),
+      S: classFigures(s.classPairs, 'S'),
+    });
+  }
+  const shifted = alerts.map((a) => {
+    const offset = beds.findIndex((b) => b.bedId === a.bedId) * 1e6;
+    return {
+      ...a,
+      onsetS: a.onsetS + offset,
+      raisedS: a.raisedS + offset,
+      endS: a.endS === null ? null : a.endS + offset,
+    };
+  });
+  const alarms = scoreAlarms(reference, shifted, SCORED);
+  const technical: Record<string, number> = {};
+  for (const a of alerts)
+    if (a.priority === 'technical' && a.state === 'active') technical[a.type] = (technical[a.type] ?? 0) + 1;
+  const falseHighPriority = HIGH_PRIORITY_TYPES.reduce((n, t) => n + (alarms[t]?.falseAlarms ?? 0), 0);
+  const hours = (frames * 0.25) / 3600;
+  const result = {
+    records: records.length,
+    hoursOfEcg: Number(hours.toFixed(2)),
+    wallSeconds: Number(wallS.toFixed(1)),
+    backend,
+    model: classifier.modelId,
+    qrs: {
+      se: Number(sensitivity({ tp, fn }).toFixed(3)),
+      ppv: Number(positivePredictivity({ tp, fp }).toFixed(3)),
+      tp,
+      fn,
+      fp,
+    },
+    classes: { V: classFigures(pairs, 'V'), S: classFigures(pairs, 'S') },
+    alarms,
+    falseHighPriorityAlarms: falseHighPriority,
+    technicalAlarms: technical,
+    lostFrames,
+    duplicateBeats,
+    perRecord,
+  };
+  const reportPath = values.report ?? 'out/reports/validate.html';
+  await mkdir(dirname(reportPath), { recursive: true });
+  await writeFile(reportPath, renderValidation(result));
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify({ ...result, report: reportPath })}\n`);
+    return;
+  }
+  const lines = [
+    `${records.length} records, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
+    `QRS: Se ${result.qrs.se} %  +P ${result.qrs.ppv} %  (TP ${tp}, FN ${fn}, FP ${fp});  V Se/+P ${result.classes.V.se}/${result.classes.V.ppv} %;  S Se/+P ${result.classes.S.se}/${result.classes.S.ppv} %`,
+    `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority}, technical alarms ${JSON.stringify(technical)}`,
+    'alarm type                 ref  detected  missed  false  median/max onset delay s  score',
+    ...SCORED.map((t) => {
+      const a = alarms[t]!;
+      return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}`;
+    }),
+    `report: ${reportPath}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function renderValidation(r: {
+  qrs: Record<string, number>;
+  classes: Record<string, { se: number; ppv: number }>;
+  alarms: Record<string, AlarmTypeScore>;
+  perRecord: {
+    record: string;
+    tp: number;
+    fn: number;
+    fp: number;
+    V: { se: number; ppv: number };
+    S: { se: number; ppv: number };
+  }[];
+  [k: string]: unknown;
+}): string {
+  const row = (cells: (string | number | null)[]) => `<tr>${cells.map((c) => `<td>${c ?? '–'}</td>`).join('')}</tr>`;
+  const bar = (v: number) =>
+    `<div style="background:#1f77b4;height:10px;width:${Math.max(0, Math.min(100, v))}%"></div>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Replay validation</title>
+<style>body{font:14px system-ui,sans-serif;max-width:1000px;margin:2em auto}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}table{border-collapse:collapse;margin:1em 0}td div{min-width:80px}</style></head><body>
+<h1>Replay validation through Kafka</h1>
+<p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms}; technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
+<h2>Beats</h2><table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
+<h2>Alarms against the reference</h2><table><tr><th>type</th><th>reference episodes</th><th>detected</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th></tr>
+${Object.entries(r.alarms)
+  .map(([t, a]) =>
+    row([
+      t,
+      a.referenceEpisodes!,
+      a.detected!,
+      a.missed!,
+      a.falseAlarms!,
+      a.medianOnsetDelayS ?? null,
+      a.maxOnsetDelayS ?? null,
+      a.challengeScore ?? null,
+    ]),
+  )
+  .join('')}</table>
+<h2>Per record</h2><table><tr><th>record</th><th>TP</th><th>FN</th><th>FP</th><th>V Se %</th><th>V +P %</th><th>S Se %</th><th></th></tr>
+${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td></tr>`).join('')}</table>
+</body></html>
+`;
+}
+
+runMain(main);
