@@ -2,14 +2,14 @@ import type { Producer } from 'kafkajs';
 import { encodeFrame } from '../stream/kafka/frame.js';
 import { referenceCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
-import { referenceMessages, replayBeds, type ReplayBed, type ReplayOptions } from './replay.js';
+import { referenceMessages, replayBeds, type ReplayBed, type ReplayRun } from './replay.js';
 
 /** Replays records into `ecg.samples` (and their annotations into `ecg.reference`), keyed by bed. */
 export async function publishReplay(
   producer: Producer,
   dir: string,
   beds: readonly ReplayBed[],
-  options: ReplayOptions & { speed: number; signal?: AbortSignal },
+  options: ReplayRun,
 ): Promise<{ frames: number }> {
   for (const bed of beds) {
     const refs = await referenceMessages(dir, bed, `mitdb/${bed.record}`);

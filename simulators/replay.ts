@@ -68,18 +68,27 @@ export async function referenceMessages(dir: string, bed: ReplayBed, source: str
  * Streams several beds at `speed` times real time (Infinity: as fast as the sink takes them):
  * all beds' frames with the same index are published together, then the pacer waits.
  */
+export interface ReplayRun extends ReplayOptions {
+  /** x real time; Infinity publishes as fast as the sink accepts. */
+  readonly speed: number;
+  readonly signal?: AbortSignal;
+  readonly now?: () => number;
+  /** Rewrites each bed's frame stream (fault injection). */
+  readonly transform?: (frames: Generator<SampleFrame>, bed: ReplayBed) => Generator<SampleFrame>;
+}
+
 export async function replayBeds(
   dir: string,
   beds: readonly ReplayBed[],
   publish: (frames: SampleFrame[]) => Promise<void>,
-  options: ReplayOptions & { speed: number; signal?: AbortSignal; now?: () => number } = {
-    ...DEFAULT_REPLAY,
-    speed: 1,
-  },
+  options: ReplayRun = { ...DEFAULT_REPLAY, speed: 1 },
 ): Promise<{ frames: number }> {
   const now = options.now ?? Date.now;
+  const transform = options.transform ?? ((frames: Generator<SampleFrame>) => frames);
   const generators = await Promise.all(
-    beds.map(async (bed) => recordFrames(await readRecord(dir, bed.record), bed.bedId, `mitdb/${bed.record}`, options)),
+    beds.map(async (bed) =>
+      transform(recordFrames(await readRecord(dir, bed.record), bed.bedId, `mitdb/${bed.record}`, options), bed),
+    ),
   );
   const started = now();
   let frames = 0;

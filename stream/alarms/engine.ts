@@ -104,6 +104,8 @@ export class AlarmEngine {
     this.nowS = nowS;
     const last = this.lastQrs;
     const out: Alarm[] = [];
+    // with the lead off there is no ECG to call asystole on: the technical alarm speaks instead
+    if (this.active.has('lead-off')) return out;
     if (last !== undefined && nowS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
       this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
     }
@@ -114,8 +116,13 @@ export class AlarmEngine {
   onSignal(nowS: number, leadOff: boolean, poorSignal: boolean): Alarm[] {
     this.nowS = nowS;
     const out: Alarm[] = [];
-    if (leadOff) this.startIfNew('lead-off', nowS, [], out);
-    else this.endIf('lead-off', true, nowS, out);
+    if (leadOff) {
+      this.startIfNew('lead-off', nowS, [], out);
+      this.endIf('asystole', true, nowS, out);
+    } else if (this.active.has('lead-off')) {
+      this.endIf('lead-off', true, nowS, out);
+      this.restartRhythm(nowS); // no pause or rate alarm across the time the lead was off
+    }
     if (poorSignal && !leadOff) this.startIfNew('poor-signal', nowS, [], out);
     else this.endIf('poor-signal', true, nowS, out);
     return out;
@@ -143,14 +150,18 @@ export class AlarmEngine {
    */
   onGap(fromS: number, toS: number): Alarm[] {
     this.nowS = toS;
-    this.beats = [];
-    this.rhythmStartS = toS;
-    // the asystole clock restarts when signal resumes: a gap is no evidence of asystole
-    this.lastQrs = { sample: this.lastQrs?.sample ?? 0, timeS: toS };
+    this.restartRhythm(toS);
     const out: Alarm[] = [];
     this.endIf('asystole', true, toS, out);
     this.event('signal-gap', fromS, toS, [], out);
     return out;
+  }
+
+  /** Signal resumes at `s` after a hole: rhythm and the asystole clock start afresh. */
+  private restartRhythm(s: number): void {
+    this.beats = [];
+    this.rhythmStartS = s;
+    this.lastQrs = { sample: this.lastQrs?.sample ?? 0, timeS: s };
   }
 
   private rateAlarms(beat: AlarmBeat, out: Alarm[]): void {

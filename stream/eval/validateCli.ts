@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { injectFaults, parseFaultKinds, type InjectedFault } from '../../simulators/faults.js';
 import { publishReplay } from '../../simulators/publish.js';
 import type { AlarmType } from '../alarms/types.js';
 import { parseCommandLine, runMain } from '../cli.js';
@@ -13,7 +14,7 @@ import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
 import { runPipelineWorker } from '../pipeline/worker.js';
-import { listRecords, mitdbDir, readAnnotations, readHeader } from '../wfdb/index.js';
+import { listRecords, mitdbDir, readAnnotations, readHeader, readRecord } from '../wfdb/index.js';
 import { positivePredictivity, sensitivity } from './ec57.js';
 import {
   classFigures,
@@ -26,6 +27,7 @@ import {
 } from './validate.js';
 
 const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--model DIR]
+                         [--faults drop,duplicate,reorder,flat,noise] [--fault-every S]
 Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
 the published ecg.beats and ecg.alerts against the reference annotations.`;
 
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
     json: { type: 'boolean' },
     report: { type: 'string' },
     model: { type: 'string' },
+    faults: { type: 'string' },
+    'fault-every': { type: 'string' },
     help: { type: 'boolean' },
   });
   if (values.help === true) {
@@ -76,6 +80,11 @@ async function main(): Promise<void> {
   const speed = values.speed === undefined || values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new ConfigError('validate: --speed must be positive or "max"');
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
+  const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
+  const faultEvery = Number(values['fault-every'] ?? '300');
+  if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
+  const noise = faultKinds.includes('noise') ? await muscleNoise(log) : undefined;
+  const injected: InjectedFault[] = [];
 
   const backend = await initBackend(undefined, log);
   const classifier = await BeatClassifier.load(values.model ?? SHIPPED_MODEL_DIR);
@@ -104,7 +113,22 @@ async function main(): Promise<void> {
   const started = performance.now();
   const producer = kafka.producer();
   await producer.connect();
-  const { frames } = await publishReplay(producer, dir, beds, { frameMs: 250, loop: false, speed });
+  const { frames } = await publishReplay(producer, dir, beds, {
+    frameMs: 250,
+    loop: false,
+    speed,
+    transform: (stream, bed) =>
+      injectFaults(
+        stream,
+        {
+          kinds: faultKinds,
+          everyS: faultEvery,
+          seed: beds.indexOf(bed) + 1,
+          ...(noise === undefined ? {} : { noise }),
+        },
+        injected,
+      ),
+  });
   await producer.disconnect();
   for (let last = -1; last !== beats.length + alerts.length;) {
     last = beats.length + alerts.length;
@@ -167,6 +191,15 @@ async function main(): Promise<void> {
   for (const a of alerts)
     if (a.priority === 'technical' && a.state === 'active') technical[a.type] = (technical[a.type] ?? 0) + 1;
   const falseHighPriority = HIGH_PRIORITY_TYPES.reduce((n, t) => n + (alarms[t]?.falseAlarms ?? 0), 0);
+  // faults must surface as technical alarms, not arrhythmias: count arrhythmia alarms raised inside fault windows
+  const injectedByKind: Record<string, number> = {};
+  for (const f of injected) injectedByKind[f.kind] = (injectedByKind[f.kind] ?? 0) + 1;
+  const arrhythmiaDuringFaults = alerts.filter(
+    (a) =>
+      a.priority !== 'technical' &&
+      a.state === 'active' &&
+      injected.some((f) => f.bedId === a.bedId && a.raisedS >= f.startS - 1 && a.raisedS <= f.endS + 5),
+  ).length;
   const hours = (frames * 0.25) / 3600;
   const result = {
     records: records.length,
@@ -187,6 +220,7 @@ async function main(): Promise<void> {
     technicalAlarms: technical,
     lostFrames,
     duplicateBeats,
+    faults: { injected: injectedByKind, arrhythmiaAlarmsDuringFaults: arrhythmiaDuringFaults },
     perRecord,
   };
   const reportPath = values.report ?? 'out/reports/validate.html';
@@ -200,6 +234,11 @@ async function main(): Promise<void> {
     `${records.length} records, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
     `QRS: Se ${result.qrs.se} %  +P ${result.qrs.ppv} %  (TP ${tp}, FN ${fn}, FP ${fp});  V Se/+P ${result.classes.V.se}/${result.classes.V.ppv} %;  S Se/+P ${result.classes.S.se}/${result.classes.S.ppv} %`,
     `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority}, technical alarms ${JSON.stringify(technical)}`,
+    ...(injected.length === 0
+      ? []
+      : [
+          `faults injected ${JSON.stringify(injectedByKind)}; arrhythmia alarms raised inside fault windows: ${arrhythmiaDuringFaults}`,
+        ]),
     'alarm type                 ref  detected  missed  false  median/max onset delay s  score',
     ...SCORED.map((t) => {
       const a = alarms[t]!;
@@ -231,6 +270,7 @@ function renderValidation(r: {
 <style>body{font:14px system-ui,sans-serif;max-width:1000px;margin:2em auto}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}table{border-collapse:collapse;margin:1em 0}td div{min-width:80px}</style></head><body>
 <h1>Replay validation through Kafka</h1>
 <p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms}; technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
+<p>Injected faults: ${JSON.stringify(r.faults)}.</p>
 <h2>Beats</h2><table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
 <h2>Alarms against the reference</h2><table><tr><th>type</th><th>reference episodes</th><th>detected</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th></tr>
 ${Object.entries(r.alarms)
@@ -251,6 +291,17 @@ ${Object.entries(r.alarms)
 ${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td></tr>`).join('')}</table>
 </body></html>
 `;
+}
+
+/** Muscle-artefact noise from the MIT-BIH Noise Stress Test Database (`ma`), beside mitdb. */
+async function muscleNoise(log: (l: string) => void): Promise<Int16Array | undefined> {
+  const dir = process.env.NSTDB_DIR ?? join(mitdbDir(), '..', 'nstdb');
+  try {
+    return (await readRecord(dir, 'ma')).signals[0]!.digital;
+  } catch (error) {
+    log(`validate: no noise record (${(error as Error).message}); noise faults are skipped`);
+    return undefined;
+  }
 }
 
 runMain(main);

@@ -169,4 +169,17 @@ describe('AlarmEngine', () => {
       expect.objectContaining({ type: 'lead-off', state: 'ended', acknowledged: true, endS: 12 }),
     ]);
   });
+
+  it('with the lead off, asystole is not called and no rhythm alarm spans the lead-off time', () => {
+    const engine = new AlarmEngine('b');
+    const beats = rhythm(repeat(8, ['N', 0.8] as [AamiClass, number]));
+    feed(engine, beats);
+    for (const b of beats) engine.onQrs(b.sample, b.timeS);
+    const last = beats.at(-1)!.timeS;
+    expect(states(engine.onSignal(last + 2, true, false))).toEqual(['lead-off:active']);
+    expect(engine.onTime(last + 6)).toEqual([]); // 6 s without QRS, but the lead is off
+    expect(states(engine.onSignal(last + 7, false, false))).toEqual(['lead-off:ended']);
+    const after = rhythm(repeat(3, ['N', 0.8] as [AamiClass, number]), last + 7);
+    expect(feed(engine, after)).toEqual([]); // no pause across the lead-off
+  });
 });
