@@ -26,6 +26,8 @@ export interface TrainOptions {
   /** Cap on steps per epoch (CI's smoke run); undefined = whole epochs. */
   readonly maxStepsPerEpoch?: number;
   readonly resume: boolean;
+  /** Start from this saved model's weights (same architecture): fine-tuning at a lower rate. */
+  readonly initFrom?: string;
   /** Facts copied into the saved model's metadata (split, records, window...). */
   readonly metadata: Record<string, unknown>;
 }
@@ -140,7 +142,11 @@ export async function train(
   } else {
     if (options.resume) report.log(`no checkpoint in ${checkpointDir}: starting afresh`);
     await rm(checkpointDir, { recursive: true, force: true });
-    model = spec.build(set.windowLength, options.seed);
+    model =
+      options.initFrom === undefined
+        ? spec.build(set.windowLength, options.seed)
+        : (await loadModel(options.initFrom)).model;
+    if (options.initFrom !== undefined) report.log(`starting from the weights of ${options.initFrom}`);
     state = {
       epoch: 0,
       step: 0,

@@ -20,6 +20,7 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --checkpoint-every N  steps between checkpoints (default 200)
   --max-steps N         cap steps per epoch (smoke runs)
   --resume              continue from <out>/checkpoint after a kill
+  --init DIR            start from a saved model's weights (fine-tuning, e.g. with a lower --lr)
   --out DIR             output directory (default out/models/<model>-<split>)
   --records LIST        comma-separated records (default: all in the data directory)
   --data-dir DIR        MIT-BIH records (default $MITDB_DIR or ../shared/data/mitdb)
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     'checkpoint-every': { type: 'string' },
     'max-steps': { type: 'string' },
     resume: { type: 'boolean' },
+    init: { type: 'string' },
     out: { type: 'string' },
     records: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
       ? {}
       : { maxStepsPerEpoch: positiveInt('max-steps', values['max-steps'], 1) }),
     resume: values.resume === true,
+    ...(values.init === undefined ? {} : { initFrom: values.init }),
     metadata: {
       modelId: `${modelName}-${split}`,
       split,
