@@ -3,11 +3,18 @@ import { ConfigError, MonitorError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** `--help` was given: the usage has been printed and the command ends successfully. */
+class HelpShown extends Error {}
+
 /**
  * Parses a command line strictly: an unknown or malformed flag is a ConfigError that lists
- * the flags the command accepts.
+ * the flags the command accepts. `--help` prints `usage` and ends the command.
  */
-export function parseCommandLine<T extends Options>(command: string, argv: readonly string[], options: T) {
+export function parseCommandLine<T extends Options>(command: string, argv: readonly string[], options: T, usage = '') {
+  if (argv.includes('--help')) {
+    process.stdout.write(`${usage || command}\n`);
+    throw new HelpShown();
+  }
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
   } catch (error) {
@@ -21,6 +28,7 @@ export function parseCommandLine<T extends Options>(command: string, argv: reado
 /** Runs a CLI entry point: known errors print one clear line and exit 2, others exit 1 with a stack. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
+    if (error instanceof HelpShown) return;
     if (error instanceof MonitorError) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 2;

@@ -11,7 +11,7 @@ import { SHIPPED_MODEL_DIR } from './model/shipped.js';
 import { modelClassifier } from './pipeline/classifier.js';
 import type { WardEvent } from './pipeline/ward.js';
 import { runPipelineWorker } from './pipeline/worker.js';
-import { listRecords, mitdbDir } from './wfdb/index.js';
+import { mitdbDir, selectRecords } from './wfdb/index.js';
 
 const USAGE = `npm start -- [options]          embedded broker (or KAFKA_BROKERS) + replayed beds + pipeline, with a ward summary
 npm run simulate -- [options]   replay records into ecg.samples / ecg.reference of KAFKA_BROKERS
@@ -121,28 +121,24 @@ async function main(): Promise<void> {
   if (command !== 'start' && command !== 'simulate' && command !== 'pipeline') {
     throw new ConfigError(`unknown command "${command ?? ''}": use start, simulate or pipeline\n${USAGE}`);
   }
-  const { values } = parseCommandLine(command, argv, {
-    records: { type: 'string' },
-    speed: { type: 'string' },
-    loop: { type: 'boolean' },
-    duration: { type: 'string' },
-    model: { type: 'string' },
-    'summary-every': { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const { values } = parseCommandLine(
+    command,
+    argv,
+    {
+      records: { type: 'string' },
+      speed: { type: 'string' },
+      loop: { type: 'boolean' },
+      duration: { type: 'string' },
+      model: { type: 'string' },
+      'summary-every': { type: 'string' },
+    },
+    USAGE,
+  );
   const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new ConfigError(`--speed must be a positive number or "max", got "${values.speed}"`);
   const summaryEvery = Number(values['summary-every'] ?? '5');
   if (!(summaryEvery > 0)) throw new ConfigError('--summary-every must be positive');
-  const available = await listRecords(mitdbDir());
-  const records = (values.records ?? '100,119,208,233').split(',').map((r) => r.trim());
-  const unknown = records.filter((r) => !available.includes(r));
-  if (unknown.length > 0)
-    throw new ConfigError(`unknown record(s) ${unknown.join(', ')}; available: ${available.join(' ')}`);
+  const records = await selectRecords(mitdbDir(), values.records ?? '100,119,208,233', command);
   const beds = records.map((record, i) => ({ bedId: `bed-${String(i + 1).padStart(2, '0')}`, record }));
 
   const stop = new AbortController();

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
-import { ConfigError } from '../errors.js';
-import { codeForSymbol, encodeAnnotations, listRecords, mitdbDir } from '../wfdb/index.js';
+import { codeForSymbol, encodeAnnotations, mitdbDir, selectRecords } from '../wfdb/index.js';
 import { evaluateQrsRecord, type QrsRecordResult } from './qrsEval.js';
 import { formatQrsReport, summariseQrs } from './qrsReport.js';
 
@@ -17,33 +16,20 @@ beat by beat against the reference annotations (ANSI/AAMI EC57, 150 ms window).
   --data-dir            record directory (default: $MITDB_DIR or ../shared/data/mitdb)`;
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine('eval:qrs', process.argv.slice(2), {
-    records: { type: 'string' },
-    json: { type: 'boolean' },
-    'write-annotations': { type: 'string' },
-    'score-vf': { type: 'boolean' },
-    'data-dir': { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const { values } = parseCommandLine(
+    'eval:qrs',
+    process.argv.slice(2),
+    {
+      records: { type: 'string' },
+      json: { type: 'boolean' },
+      'write-annotations': { type: 'string' },
+      'score-vf': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    },
+    USAGE,
+  );
   const dir = values['data-dir'] ?? mitdbDir();
-  const available = await listRecords(dir);
-  const records =
-    values.records === undefined
-      ? available
-      : values.records
-          .split(',')
-          .map((r) => r.trim())
-          .filter(Boolean);
-  const unknown = records.filter((r) => !available.includes(r));
-  if (records.length === 0 || unknown.length > 0) {
-    throw new ConfigError(
-      `eval:qrs: unknown record(s) ${unknown.join(', ') || '(none given)'} in ${dir}; available: ${available.join(' ')}`,
-    );
-  }
+  const records = await selectRecords(dir, values.records, 'eval:qrs');
   const outDir = values['write-annotations'];
   if (outDir !== undefined) await mkdir(outDir, { recursive: true });
   const scoreVf = values['score-vf'] === true;

@@ -14,7 +14,7 @@ import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
 import { runPipelineWorker } from '../pipeline/worker.js';
-import { listRecords, mitdbDir, readAnnotations, readHeader, readRecord } from '../wfdb/index.js';
+import { mitdbDir, readAnnotations, readHeader, readRecord, selectRecords } from '../wfdb/index.js';
 import { positivePredictivity, sensitivity } from './ec57.js';
 import {
   classFigures,
@@ -58,25 +58,22 @@ async function collect<T>(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine('validate', process.argv.slice(2), {
-    records: { type: 'string' },
-    speed: { type: 'string' },
-    json: { type: 'boolean' },
-    report: { type: 'string' },
-    model: { type: 'string' },
-    faults: { type: 'string' },
-    'fault-every': { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const { values } = parseCommandLine(
+    'validate',
+    process.argv.slice(2),
+    {
+      records: { type: 'string' },
+      speed: { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      model: { type: 'string' },
+      faults: { type: 'string' },
+      'fault-every': { type: 'string' },
+    },
+    USAGE,
+  );
   const dir = mitdbDir();
-  const available = await listRecords(dir);
-  const records = values.records === undefined ? available : values.records.split(',').map((r) => r.trim());
-  const unknown = records.filter((r) => !available.includes(r));
-  if (unknown.length > 0) throw new ConfigError(`validate: unknown record(s) ${unknown.join(', ')}`);
+  const records = await selectRecords(dir, values.records, 'validate');
   const speed = values.speed === undefined || values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new ConfigError('validate: --speed must be positive or "max"');
   const log = (l: string): void => void process.stderr.write(`${l}\n`);

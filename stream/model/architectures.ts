@@ -38,6 +38,25 @@ function residualBlock(x: tf.SymbolicTensor, filters: number, seed: number, name
   return tf.layers.add(name === undefined ? {} : { name }).apply([y, skip]) as tf.SymbolicTensor;
 }
 
+/**
+ * The narrow variants' convolutional trunk: 32-filter stem, then residual blocks of 32, 64 and
+ * 64 filters with pooling between them (187 -> 23 samples); the last block is the CAM layer.
+ */
+function narrowTrunk(window: tf.SymbolicTensor, seed: number): tf.SymbolicTensor {
+  let x = tf.layers
+    .conv1d({ filters: 32, kernelSize: 5, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) })
+    .apply(window) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = residualBlock(x, 32, seed + 10);
+  x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = residualBlock(x, 64, seed + 20);
+  x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = residualBlock(x, 64, seed + 30, CAM_LAYER);
+  return tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+}
+
 function classifierHead(x: tf.SymbolicTensor, seed: number, units: readonly [number, number][]): tf.SymbolicTensor {
   let y = x;
   units.forEach(([n, dropout], i) => {
@@ -109,18 +128,7 @@ const rrResnetSmall: ArchitectureSpec = {
   build(windowLength, seed) {
     const window = tf.input({ shape: [windowLength, 1], name: 'window' });
     const rr = tf.input({ shape: [RR_FEATURES], name: 'rr' });
-    let x = tf.layers
-      .conv1d({ filters: 32, kernelSize: 5, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) })
-      .apply(window) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = residualBlock(x, 32, seed + 10);
-    x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = residualBlock(x, 64, seed + 20);
-    x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = residualBlock(x, 64, seed + 30, CAM_LAYER);
-    x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+    const x = narrowTrunk(window, seed);
     const joined = tf.layers.concatenate().apply([x, rr]) as tf.SymbolicTensor;
     return tf.model({
       inputs: [window, rr],
@@ -145,18 +153,7 @@ function branchResnet(channels: 1 | 2, name: string, description: string): Archi
     build(windowLength, seed) {
       const window = tf.input({ shape: [windowLength, channels], name: 'window' });
       const rr = tf.input({ shape: [RR_FEATURES], name: 'rr' });
-      let x = tf.layers
-        .conv1d({ filters: 32, kernelSize: 5, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) })
-        .apply(window) as tf.SymbolicTensor;
-      x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
-      x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
-      x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-      x = residualBlock(x, 32, seed + 10);
-      x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-      x = residualBlock(x, 64, seed + 20);
-      x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-      x = residualBlock(x, 64, seed + 30, CAM_LAYER);
-      x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+      const x = narrowTrunk(window, seed);
       const morphology = tf.layers
         .dense({ units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 40 }) })
         .apply(tf.layers.dropout({ rate: 0.3 }).apply(x)) as tf.SymbolicTensor;

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
-import { listRecords, mitdbDir } from '../wfdb/index.js';
+import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
@@ -18,21 +18,21 @@ Evaluates a trained model (default: the shipped one, ${SHIPPED_MODEL_DIR}) on th
 rebuilt with the seed the model was trained with, and writes an HTML report (default out/reports/<model>-<split>.html).`;
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine('eval:model', process.argv.slice(2), {
-    model: { type: 'string' },
-    split: { type: 'string' },
-    json: { type: 'boolean' },
-    report: { type: 'string' },
-    records: { type: 'string' },
-    'faithfulness-beats': { type: 'string' },
-    'data-dir': { type: 'string' },
-    'cache-dir': { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const { values } = parseCommandLine(
+    'eval:model',
+    process.argv.slice(2),
+    {
+      model: { type: 'string' },
+      split: { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      records: { type: 'string' },
+      'faithfulness-beats': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'cache-dir': { type: 'string' },
+    },
+    USAGE,
+  );
   const split = values.split as SplitName;
   if (split !== 'intra' && split !== 'inter')
     throw new ConfigError(`eval:model: --split must be intra or inter\n${USAGE}`);
@@ -43,10 +43,7 @@ async function main(): Promise<void> {
   const modelDir = values.model ?? SHIPPED_MODEL_DIR;
   const { model, metadata } = await loadModel(modelDir);
   const dir = values['data-dir'] ?? mitdbDir();
-  const available = await listRecords(dir);
-  const records = values.records === undefined ? available : values.records.split(',').map((r) => r.trim());
-  const unknown = records.filter((r) => !available.includes(r));
-  if (unknown.length > 0) throw new ConfigError(`eval:model: unknown record(s) ${unknown.join(', ')} in ${dir}`);
+  const records = await selectRecords(dir, values.records, 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const set = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
   const seed = typeof metadata.seed === 'number' ? metadata.seed : 42;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
-import { listRecords, mitdbDir } from '../wfdb/index.js';
+import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { ARCHITECTURES, architecture, type ArchitectureName } from './architectures.js';
 import { initBackend } from './backend.js';
@@ -44,30 +44,30 @@ function formatDuration(seconds: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine('train', process.argv.slice(2), {
-    model: { type: 'string' },
-    split: { type: 'string' },
-    epochs: { type: 'string' },
-    batch: { type: 'string' },
-    seed: { type: 'string' },
-    patience: { type: 'string' },
-    balance: { type: 'string' },
-    lr: { type: 'string' },
-    'prematurity-ratio': { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    'max-steps': { type: 'string' },
-    resume: { type: 'boolean' },
-    init: { type: 'string' },
-    out: { type: 'string' },
-    records: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'cache-dir': { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const { values } = parseCommandLine(
+    'train',
+    process.argv.slice(2),
+    {
+      model: { type: 'string' },
+      split: { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      seed: { type: 'string' },
+      patience: { type: 'string' },
+      balance: { type: 'string' },
+      lr: { type: 'string' },
+      'prematurity-ratio': { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      'max-steps': { type: 'string' },
+      resume: { type: 'boolean' },
+      init: { type: 'string' },
+      out: { type: 'string' },
+      records: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'cache-dir': { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.model === undefined) throw new ConfigError(`train: --model is required\n${USAGE}`);
   architecture(values.model); // validates the name with the list of valid ones
   const modelName = values.model as ArchitectureName;
@@ -86,10 +86,7 @@ async function main(): Promise<void> {
 
   const backend = await initBackend();
   const dir = values['data-dir'] ?? mitdbDir();
-  const available = await listRecords(dir);
-  const records = values.records === undefined ? available : values.records.split(',').map((r) => r.trim());
-  const unknown = records.filter((r) => !available.includes(r));
-  if (unknown.length > 0) throw new ConfigError(`train: unknown record(s) ${unknown.join(', ')} in ${dir}`);
+  const records = await selectRecords(dir, values.records, 'train');
   const log = (line: string): void => {
     process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
   };

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
 import { WfdbFileError } from './errors.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,4 +22,24 @@ export async function listRecords(dir: string): Promise<string[]> {
   const records = names.filter((n) => n.endsWith('.hea')).map((n) => n.slice(0, -4));
   if (records.length === 0) throw new WfdbFileError(dir, 'no WFDB headers (*.hea) in this directory');
   return records.sort();
+}
+
+/**
+ * The records a command was asked for (`--records 100,208`), checked against those in `dir`;
+ * all of them when `list` is undefined. An unknown name is a ConfigError listing the valid ones.
+ */
+export async function selectRecords(dir: string, list: string | undefined, command: string): Promise<string[]> {
+  const available = await listRecords(dir);
+  if (list === undefined) return available;
+  const records = list
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const unknown = records.filter((r) => !available.includes(r));
+  if (records.length === 0 || unknown.length > 0) {
+    throw new ConfigError(
+      `${command}: unknown record(s) ${unknown.join(', ') || '(none given)'} in ${dir}; available: ${available.join(' ')}`,
+    );
+  }
+  return records;
 }
