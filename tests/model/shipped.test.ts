@@ -11,7 +11,8 @@ import { mitdbDir } from '../../stream/wfdb/index.js';
 // Floors a few points under the figures measured when the model was shipped (see its MODEL_CARD.md):
 // CI does not retrain, it checks that the committed model still loads and classifies as documented.
 const RECORDS = ['100', '200', '233'];
-const FLOOR = { accuracy: 0.93, vRecall: 0.85 };
+// measured at shipping (7 940 beats): accuracy 0.934, V recall 0.877
+const FLOOR = { accuracy: 0.92, vRecall: 0.85 };
 
 beforeAll(async () => {
   await initBackend('wasm', () => undefined);
