@@ -126,18 +126,28 @@ async function replay(records: string[]): Promise<void> {
   const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
   let beats = 0;
+  let consumed = 0;
   const worker = runPipelineWorker({
     kafka,
     classify: modelClassifier(classifier),
     modelId: classifier.modelId,
     stop: stop.signal,
     onEvent: (e) => void (e.kind === 'beat' && beats++),
+    onFrame: () => void consumed++,
   });
   const producer = kafka.producer();
   await producer.connect();
   const started = performance.now();
   const beds = records.map((record, b) => ({ bedId: `bed-${b}`, record }));
-  const { frames } = await publishReplay(producer, mitdbDir(), beds, { frameMs: 250, loop: false, speed: Infinity });
+  const { frames } = await publishReplay(producer, mitdbDir(), beds, {
+    frameMs: 250,
+    loop: false,
+    speed: Infinity,
+    // the embedded broker keeps 5 MiB per partition: never run further ahead of the pipeline
+    throttle: async (sent) => {
+      while (sent - consumed > 2000) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+  });
   // wait until the pipeline has drained (no new beat for 2 s)
   for (let last = -1; last !== beats;) {
     last = beats;

@@ -75,6 +75,11 @@ export interface ReplayRun extends ReplayOptions {
   readonly now?: () => number;
   /** Rewrites each bed's frame stream (fault injection). */
   readonly transform?: (frames: Generator<SampleFrame>, bed: ReplayBed) => Generator<SampleFrame>;
+  /**
+   * Awaited before each publish with the frames sent so far: backpressure, so a fast replay
+   * never runs further ahead of its consumers than the broker retains.
+   */
+  readonly throttle?: (framesSent: number) => Promise<void>;
 }
 
 export async function replayBeds(
@@ -100,6 +105,7 @@ export async function replayBeds(
       if (next.done !== true) batch.push({ ...next.value, producedAtMs: now() });
     }
     if (batch.length === 0) break;
+    await options.throttle?.(frames);
     await publish(batch);
     frames += batch.length;
     if (Number.isFinite(options.speed)) {

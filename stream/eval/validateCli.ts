@@ -31,6 +31,9 @@ const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [-
 Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
 the published ecg.beats and ecg.alerts against the reference annotations.`;
 
+/** Frames the replay may run ahead of the pipeline (about 1 MB): far below the broker's retention. */
+const MAX_FRAMES_AHEAD = 2000;
+
 const SCORED: readonly AlarmType[] = [
   'ventricular-tachycardia',
   'bigeminy',
@@ -114,6 +117,10 @@ async function main(): Promise<void> {
     frameMs: 250,
     loop: false,
     speed,
+    // the embedded broker keeps 5 MiB per partition: stay well within it of what was consumed
+    throttle: async (sent) => {
+      while (sent - framesConsumed > MAX_FRAMES_AHEAD) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
     transform: (stream, bed) =>
       injectFaults(
         stream,
