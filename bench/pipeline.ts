@@ -22,7 +22,7 @@ import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
 import { monitorWard } from '../stream/pipeline/ward.js';
-import { runPipelineWorker } from '../stream/pipeline/worker.js';
+import { FETCH_WAIT_MS, runPipelineWorker } from '../stream/pipeline/worker.js';
 import { listRecords, mitdbDir, readRecord } from '../stream/wfdb/index.js';
 import { percentile } from '../stream/eval/qrsEval.js';
 import { machineLine } from './machine.js';
@@ -92,7 +92,7 @@ async function latency(beds: number, seconds: number): Promise<void> {
     modelId: classifier.modelId,
     stop: stop.signal,
   });
-  const reader = kafka.consumer({ groupId: 'bench-reader' });
+  const reader = kafka.consumer({ groupId: 'bench-reader', maxWaitTimeInMs: FETCH_WAIT_MS });
   await reader.connect();
   await reader.subscribe({ topic: TOPICS.beats, fromBeginning: true });
   const latencies: number[] = [];

@@ -13,7 +13,7 @@ import { initBackend } from '../model/backend.js';
 import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
-import { runPipelineWorker } from '../pipeline/worker.js';
+import { FETCH_WAIT_MS, runPipelineWorker } from '../pipeline/worker.js';
 import { mitdbDir, readAnnotations, readHeader, readRecord, selectRecords } from '../wfdb/index.js';
 import { positivePredictivity, sensitivity } from './ec57.js';
 import {
@@ -53,7 +53,7 @@ async function collect<T>(
   decode: (b: Uint8Array) => T,
   sink: T[],
 ): Promise<() => Promise<void>> {
-  const consumer = kafka.consumer({ groupId: `validate-${topic}` });
+  const consumer = kafka.consumer({ groupId: `validate-${topic}`, maxWaitTimeInMs: FETCH_WAIT_MS });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void sink.push(decode(new Uint8Array(message.value!))) });

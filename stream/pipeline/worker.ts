@@ -10,6 +10,9 @@ import { monitorWard, type Classify, type WardEvent } from './ward.js';
  * publishes `ecg.beats` / `ecg.alerts` until `stop` aborts. More workers in the same group
  * share the partitions (Kafka's scale-out).
  */
+/** Longest a fetch waits for new frames, ms. */
+export const FETCH_WAIT_MS = 50;
+
 export async function runPipelineWorker(options: {
   kafka: Kafka;
   classify: Classify;
@@ -23,7 +26,12 @@ export async function runPipelineWorker(options: {
   onPublished?: (messages: number) => void;
   malformed?: MalformedMessages;
 }): Promise<void> {
-  const consumer = options.kafka.consumer({ groupId: options.groupId ?? 'ecg-pipeline' });
+  // a fetch waits at most 50 ms for data: the default 5 s long poll would be added to every
+  // beat's latency by brokers that answer at the deadline (librdkafka's mock cluster does)
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId ?? 'ecg-pipeline',
+    maxWaitTimeInMs: FETCH_WAIT_MS,
+  });
   const producer = options.kafka.producer();
   await Promise.all([consumer.connect(), producer.connect()]);
   const stopped = new Subject<void>();
