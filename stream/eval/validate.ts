@@ -192,6 +192,9 @@ export function classFigures(pairs: Record<string, number>, cls: string): { se: 
   return { se: Number(sensitivity({ tp, fn }).toFixed(2)), ppv: Number(positivePredictivity({ tp, fp }).toFixed(2)) };
 }
 
+/** Every alarm type the validation scores: rhythm-annotated ones first, then beat-derived ones. */
+export const SCORED_ALARMS: readonly AlarmType[] = [...new Set(Object.values(RHYTHM_ALARMS)), ...BEAT_DERIVED];
+
 export const HIGH_PRIORITY_TYPES = (Object.keys(ALARM_PRIORITY) as AlarmType[]).filter(
   (t) => ALARM_PRIORITY[t] === 'high',
 );

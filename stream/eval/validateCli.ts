@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { injectFaults, parseFaultKinds, type InjectedFault } from '../../simulators/faults.js';
 import { publishReplay } from '../../simulators/publish.js';
-import type { AlarmType } from '../alarms/types.js';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { startEmbeddedBroker } from '../kafka/embedded.js';
@@ -19,6 +18,7 @@ import { positivePredictivity, sensitivity } from './ec57.js';
 import {
   classFigures,
   HIGH_PRIORITY_TYPES,
+  SCORED_ALARMS,
   referenceEpisodes,
   scoreAlarms,
   scoreBeats,
@@ -33,19 +33,6 @@ the published ecg.beats and ecg.alerts against the reference annotations.`;
 
 /** Frames the replay may run ahead of the pipeline (about 1 MB): far below the broker's retention. */
 const MAX_FRAMES_AHEAD = 2000;
-
-const SCORED: readonly AlarmType[] = [
-  'ventricular-tachycardia',
-  'bigeminy',
-  'trigeminy',
-  'irregular-rhythm',
-  'couplet',
-  'ventricular-run',
-  'pause',
-  'extreme-bradycardia',
-  'extreme-tachycardia',
-  'asystole',
-];
 
 async function collect<T>(
   kafka: Kafka,
@@ -190,7 +177,7 @@ async function main(): Promise<void> {
       endS: a.endS === null ? null : a.endS + offset,
     };
   });
-  const alarms = scoreAlarms(reference, shifted, SCORED);
+  const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS);
   const technical: Record<string, number> = {};
   for (const a of alerts)
     if (a.priority === 'technical' && a.state === 'active') technical[a.type] = (technical[a.type] ?? 0) + 1;
@@ -244,7 +231,7 @@ async function main(): Promise<void> {
           `faults injected ${JSON.stringify(injectedByKind)}; arrhythmia alarms raised inside fault windows: ${arrhythmiaDuringFaults}`,
         ]),
     'alarm type                 ref  detected  missed  false  median/max onset delay s  score',
-    ...SCORED.map((t) => {
+    ...SCORED_ALARMS.map((t) => {
       const a = alarms[t]!;
       return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}`;
     }),
