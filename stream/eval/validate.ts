@@ -55,9 +55,10 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
   for (const b of beats) {
     const label = aamiClass(b.symbol) ?? 'Q';
     const t = b.sample / fs;
+    // the clock reaches the beat before the beat itself is seen, as in a live stream
     for (const alarm of [
-      ...engine.onQrs(b.sample, t),
       ...engine.onTime(t),
+      ...engine.onQrs(b.sample, t),
       ...engine.onBeat({ sample: b.sample, timeS: t, label }),
     ]) {
       if (!BEAT_DERIVED.includes(alarm.type)) continue;

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { referenceEpisodes, scoreAlarms } from '../../stream/eval/validate.js';
+import { codeForSymbol, type Annotation } from '../../stream/wfdb/index.js';
+
+const FS = 360;
+const ann = (timeS: number, symbol: string, aux = ''): Annotation => ({
+  sample: Math.round(timeS * FS),
+  code: codeForSymbol(symbol),
+  symbol,
+  subtype: 0,
+  channel: 0,
+  num: 0,
+  aux,
+});
+
+describe('validation references and scoring', () => {
+  it('derives VT episodes of 5+ beats from rhythm labels and a 6 s pause as asystole from the beats', () => {
+    const beats = [1, 2, 3, 4, 5, 6, 12, 13, 14, 15, 16, 17, 18, 19].map((t) => ann(t, 'N'));
+    const vt = [
+      ann(20, '+', '(VT'),
+      ...[20.4, 20.8, 21.2, 21.6, 22.0].map((t) => ann(t, 'V')),
+      ann(22.5, '+', '(N'),
+      ann(23, 'N'),
+    ];
+    const episodes = referenceEpisodes(
+      [...beats, ...vt].sort((a, b) => a.sample - b.sample),
+      FS,
+      60,
+    );
+    expect(episodes.filter((e) => e.type === 'ventricular-tachycardia')).toEqual([
+      { type: 'ventricular-tachycardia', startS: 20, endS: 22.5, origin: 'rhythm' },
+    ]);
+    expect(episodes.filter((e) => e.type === 'asystole')).toEqual([
+      { type: 'asystole', startS: 6, endS: 12, origin: 'beats' },
+    ]);
+  });
+
+  it('counts an alarm raised within 10 s of the onset as detected, and one far from any episode as false', () => {
+    const reference = [{ type: 'ventricular-tachycardia' as const, startS: 100, endS: 110, origin: 'rhythm' as const }];
+    const alert = (id: string, onsetS: number, raisedS: number) => ({
+      v: 1 as const,
+      id,
+      bedId: 'b',
+      type: 'ventricular-tachycardia' as const,
+      priority: 'high' as const,
+      state: 'active' as const,
+      acknowledged: false,
+      onsetS,
+      raisedS,
+      endS: null,
+      evidence: [],
+      explanation: [],
+      publishedMs: 0,
+    });
+    const score = scoreAlarms(reference, [alert('a', 100.4, 102), alert('b', 300, 301)], ['ventricular-tachycardia']);
+    expect(score['ventricular-tachycardia']).toMatchObject({
+      detected: 1,
+      missed: 0,
+      falseAlarms: 1,
+      medianOnsetDelayS: 2,
+    });
+  });
+});
