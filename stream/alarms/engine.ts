@@ -140,10 +140,6 @@ export class AlarmEngine {
     return undefined;
   }
 
-  activeAlarms(): Alarm[] {
-    return [...this.active.values()];
-  }
-
   /**
    * Frames were lost from `fromS` to `toS`: a technical event, and the beat history is
    * forgotten so no rhythm alarm is computed across the hole.

@@ -106,11 +106,6 @@ export class Resampler {
     this.delayInputSamples = this.halfTaps;
   }
 
-  /** Ratio output/input. */
-  get ratio(): number {
-    return this.up / this.down;
-  }
-
   /**
    * Feeds one input sample; calls `emit` for every output sample it completes. Before the
    * first sample, the history is filled with that sample (a causal choice: no start-up ramp).

@@ -217,11 +217,6 @@ export class RPeakDetector {
     this.found = [];
   }
 
-  /** Samples consumed so far. */
-  get samplesSeen(): number {
-    return this.n;
-  }
-
   private trackIntegratorPeak(n: number, energy: number): void {
     if (energy > this.runMax) {
       this.runMax = energy;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BeatWindow } from '../dsp/index.js';
-import { AAMI_CLASSES, type AamiClass } from './aami.js';
+import { AAMI_CLASSES } from './aami.js';
 import type { BeatSet } from './dataset.js';
 import { normalizeWindow, RR_FEATURES, rrFeatures, templateDifference } from './features.js';
 import { ARGMAX, decide, ruleOf, type DecisionRule } from './decision.js';
@@ -119,11 +119,6 @@ export async function predictProbabilities(
   return out;
 }
 
-export interface BeatClassification {
-  readonly label: AamiClass;
-  readonly probabilities: Record<AamiClass, number>;
-}
-
 /** The classifier the pipeline holds: a loaded model plus its identity. */
 export class BeatClassifier {
   readonly model: tf.LayersModel;
@@ -146,20 +141,5 @@ export class BeatClassifier {
     return Array.from({ length: inputs.count }, (_, k) =>
       decide(probabilities, k, inputs.rr[k * RR_FEATURES + 2]!, this.rule),
     );
-  }
-
-  async classify(windows: readonly BeatWindow[]): Promise<BeatClassification[]> {
-    if (windows.length === 0) return [];
-    const p = await predictProbabilities(this.model, beatWindowInputs(windows));
-    const K = AAMI_CLASSES.length;
-    return windows.map((_, i) => {
-      const probabilities = Object.fromEntries(AAMI_CLASSES.map((c, k) => [c, p[i * K + k]!])) as Record<
-        AamiClass,
-        number
-      >;
-      let best: AamiClass = 'N';
-      for (const c of AAMI_CLASSES) if (probabilities[c] > probabilities[best]) best = c;
-      return { label: best, probabilities };
-    });
   }
 }
