@@ -4,7 +4,7 @@ import { referenceCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
 import { referenceMessages, replayBeds, type ReplayBed, type ReplayRun } from './replay.js';
 
-/** Replays records into `ecg.samples` (and their annotations into `ecg.reference`), keyed by bed. */
+/** Replays beds (records or synthetic) into `ecg.samples` (and their annotations into `ecg.reference`), keyed by bed. */
 export async function publishReplay(
   producer: Producer,
   dir: string,
@@ -12,7 +12,7 @@ export async function publishReplay(
   options: ReplayRun,
 ): Promise<{ frames: number }> {
   for (const bed of beds) {
-    const refs = await referenceMessages(dir, bed, `mitdb/${bed.record}`);
+    const refs = await referenceMessages(dir, bed);
     await producer.send({
       topic: TOPICS.reference,
       messages: refs.map((r) => ({ key: r.bedId, value: referenceCodec.encode(r) })),

@@ -1,10 +1,26 @@
 import type { SampleFrame } from '../stream/kafka/frame.js';
 import type { ReferenceMessage } from '../stream/kafka/messages.js';
-import { readAnnotations, readRecord, type WfdbRecord } from '../stream/wfdb/index.js';
+import { readAnnotations, readRecord, type Annotation, type WfdbRecord } from '../stream/wfdb/index.js';
+import { synthesizeRecord, type SynthConfig } from './synth.js';
 
-export interface ReplayBed {
-  readonly bedId: string;
-  readonly record: string;
+/** A bed fed by a MIT-BIH record, or by the synthetic ECG generator. */
+export type ReplayBed =
+  { readonly bedId: string; readonly record: string } | { readonly bedId: string; readonly synth: SynthConfig };
+
+/** A bed's signal, reference annotations and source name (`mitdb/208`, `synth/3`). */
+export async function loadBed(
+  dir: string,
+  bed: ReplayBed,
+): Promise<{ record: WfdbRecord; annotations: () => Promise<Annotation[]>; source: string }> {
+  if ('synth' in bed) {
+    const { record, annotations } = synthesizeRecord(bed.synth);
+    return { record, annotations: async () => annotations, source: `synth/${bed.synth.seed}` };
+  }
+  return {
+    record: await readRecord(dir, bed.record),
+    annotations: () => readAnnotations(dir, bed.record),
+    source: `mitdb/${bed.record}`,
+  };
 }
 
 export interface ReplayOptions {
@@ -50,10 +66,10 @@ export function* recordFrames(
 }
 
 /** Reference annotations (beats, rhythm changes, flutter marks) as `ecg.reference` messages. */
-export async function referenceMessages(dir: string, bed: ReplayBed, source: string): Promise<ReferenceMessage[]> {
-  const record = await readRecord(dir, bed.record);
+export async function referenceMessages(dir: string, bed: ReplayBed): Promise<ReferenceMessage[]> {
+  const { record, annotations, source } = await loadBed(dir, bed);
   const fs = record.header.samplingFrequency;
-  return (await readAnnotations(dir, bed.record)).map((a) => ({
+  return (await annotations()).map((a) => ({
     v: 1 as const,
     bedId: bed.bedId,
     source,
@@ -91,9 +107,10 @@ export async function replayBeds(
   const now = options.now ?? Date.now;
   const transform = options.transform ?? ((frames: Generator<SampleFrame>) => frames);
   const generators = await Promise.all(
-    beds.map(async (bed) =>
-      transform(recordFrames(await readRecord(dir, bed.record), bed.bedId, `mitdb/${bed.record}`, options), bed),
-    ),
+    beds.map(async (bed) => {
+      const { record, source } = await loadBed(dir, bed);
+      return transform(recordFrames(record, bed.bedId, source, options), bed);
+    }),
   );
   const started = now();
   let frames = 0;

@@ -1,6 +1,7 @@
 import { timer } from 'rxjs';
 import { publishReplay } from '../simulators/publish.js';
 import type { ReplayBed } from '../simulators/replay.js';
+import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
 import { parseCommandLine, runMain } from './cli.js';
 import { ConfigError } from './errors.js';
 import { connectKafka, type KafkaConnection } from './kafka/client.js';
@@ -16,7 +17,11 @@ import { mitdbDir, selectRecords } from './wfdb/index.js';
 const USAGE = `npm start -- [options]          embedded broker (or KAFKA_BROKERS) + replayed beds + pipeline, with a ward summary
 npm run simulate -- [options]   replay records into ecg.samples / ecg.reference of KAFKA_BROKERS
 npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ecg.alerts (consumer group ecg-pipeline)
-  --records LIST      records to replay, one bed each (default 100,119,208,233)
+  --records LIST      records to replay, one bed each (default 100,119,208,233 unless --synth is given)
+  --synth N           N synthetic beds (McSharry-style ECG with HRV and noise), after the records
+  --events SPEC       events of the synthetic beds: kind@s[:size],... or "demo" (default demo); kinds
+                      ${SYNTH_EVENT_KINDS.join(', ')}
+  --synth-duration S  length of a synthetic bed's recording before it ends or loops (default 300)
   --speed X           replay speed, x real time (default 1; "max" = as fast as possible)
   --loop              replay records in a loop
   --duration S        stop after S seconds of wall time
@@ -116,6 +121,28 @@ async function pipeline(
   }
 }
 
+/** The replayed records (one bed each, bed-01...) and the synthetic beds (synth-01...). */
+async function wardBeds(
+  command: string,
+  values: {
+    records?: string;
+    synth?: string;
+    events?: string;
+    'synth-duration'?: string;
+  },
+): Promise<ReplayBed[]> {
+  const synthCount = Number(values.synth ?? '0');
+  if (!(Number.isInteger(synthCount) && synthCount >= 0)) throw new ConfigError('--synth must be a whole number');
+  const durationS = Number(values['synth-duration'] ?? '300');
+  if (!(durationS > 10)) throw new ConfigError('--synth-duration must be more than 10 s');
+  const recordList = values.records ?? (synthCount > 0 ? '' : '100,119,208,233');
+  const records = recordList === '' ? [] : await selectRecords(mitdbDir(), recordList, command);
+  return [
+    ...records.map((record, i) => ({ bedId: `bed-${String(i + 1).padStart(2, '0')}`, record })),
+    ...synthBeds(synthCount, { durationS, events: parseSynthEvents(values.events ?? 'demo') }),
+  ];
+}
+
 async function main(): Promise<void> {
   const [command, ...argv] = process.argv.slice(2);
   if (command !== 'start' && command !== 'simulate' && command !== 'pipeline') {
@@ -131,6 +158,9 @@ async function main(): Promise<void> {
       duration: { type: 'string' },
       model: { type: 'string' },
       'summary-every': { type: 'string' },
+      synth: { type: 'string' },
+      events: { type: 'string' },
+      'synth-duration': { type: 'string' },
     },
     USAGE,
   );
@@ -138,8 +168,7 @@ async function main(): Promise<void> {
   if (!(speed > 0)) throw new ConfigError(`--speed must be a positive number or "max", got "${values.speed}"`);
   const summaryEvery = Number(values['summary-every'] ?? '5');
   if (!(summaryEvery > 0)) throw new ConfigError('--summary-every must be positive');
-  const records = await selectRecords(mitdbDir(), values.records ?? '100,119,208,233', command);
-  const beds = records.map((record, i) => ({ bedId: `bed-${String(i + 1).padStart(2, '0')}`, record }));
+  const beds = await wardBeds(command, values);
 
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
@@ -155,7 +184,9 @@ async function main(): Promise<void> {
     if (command === 'simulate') await simulate(connection, beds, speed, values.loop === true, stop.signal);
     else if (command === 'pipeline') await pipeline(connection, modelDir, stop.signal, summaryEvery);
     else {
-      log(`start: ${beds.map((b) => `${b.bedId} = mitdb/${b.record}`).join(', ')} at ${speed}x`);
+      log(
+        `start: ${beds.map((b) => `${b.bedId} = ${'record' in b ? `mitdb/${b.record}` : `synth/${b.synth.seed}`}`).join(', ')} at ${speed}x`,
+      );
       const worker = pipeline(connection, modelDir, stop.signal, summaryEvery);
       await simulate(connection, beds, speed, values.loop === true, stop.signal);
       if (values.duration === undefined && values.loop !== true) {

@@ -56,8 +56,13 @@ export class AlarmEngine {
   private readonly active = new Map<AlarmType, Alarm>();
   /** The last QRS the detector found: asystole follows detection, not (slower) classification. */
   private lastQrs: { sample: number; timeS: number } | undefined;
-  /** Beats before this time (the end of the last gap) never enter the rhythm history. */
-  private rhythmStartS = -Infinity;
+  /**
+   * Ends of gaps and lead-off episodes not yet passed by a beat. No rhythm history spans one.
+   * Beats arrive after classification, so they may come after the signal path reported a
+   * later break: each beat is placed against the breaks by its own time.
+   */
+  private breaks: number[] = [];
+  private lastBeatS = -Infinity;
   /** Stream time of the input being processed: when an alarm raised now is raised. */
   private nowS = 0;
 
@@ -71,11 +76,17 @@ export class AlarmEngine {
 
   /** A classified beat (in time order); returns the alarm changes it causes. */
   onBeat(beat: AlarmBeat): Alarm[] {
-    const previous = this.beats.at(-1);
-    if (previous !== undefined && beat.timeS <= previous.timeS) return []; // duplicate or out of order: already seen
-    if (beat.timeS < this.rhythmStartS) return []; // from before a gap: no rhythm across the hole
+    if (beat.timeS <= this.lastBeatS) return []; // duplicate or out of order: already seen
+    this.lastBeatS = beat.timeS;
     this.nowS = beat.timeS;
     const out: Alarm[] = [];
+    let crossed = false;
+    while (this.breaks.length > 0 && this.breaks[0]! <= beat.timeS) {
+      this.breaks.shift();
+      crossed = true;
+    }
+    if (crossed) this.beats = []; // no pause, rate or run measured across the hole
+    const previous = this.beats.at(-1);
     this.beats.push(beat);
     if (this.beats.length > HISTORY) this.beats.shift();
     if (previous !== undefined && beat.timeS - previous.timeS > this.config.pauseS) {
@@ -155,8 +166,7 @@ export class AlarmEngine {
 
   /** Signal resumes at `s` after a hole: rhythm and the asystole clock start afresh. */
   private restartRhythm(s: number): void {
-    this.beats = [];
-    this.rhythmStartS = s;
+    this.breaks.push(s);
     this.lastQrs = { sample: this.lastQrs?.sample ?? 0, timeS: s };
   }
 
@@ -215,11 +225,13 @@ export class AlarmEngine {
   private irregularRhythm(beat: AlarmBeat, out: Alarm[]): void {
     const c = this.config;
     // only intervals between adjacent supraventricular beats: a PVC and its compensatory pause
-    // are ectopy, not an irregular underlying rhythm
+    // are ectopy, not an irregular underlying rhythm, and a pause has its own alarm
     const rr: number[] = [];
     for (let i = this.beats.length - 1; i > 0 && rr.length < c.irregularWindow; i--) {
       const [a, b] = [this.beats[i - 1]!, this.beats[i]!];
-      if (a.label !== 'V' && a.label !== 'F' && b.label !== 'V' && b.label !== 'F') rr.push(b.timeS - a.timeS);
+      const interval = b.timeS - a.timeS;
+      if (a.label !== 'V' && a.label !== 'F' && b.label !== 'V' && b.label !== 'F' && interval <= c.pauseS)
+        rr.push(interval);
     }
     if (rr.length < c.irregularWindow) return;
     const meanRr = rr.reduce((x, y) => x + y, 0) / rr.length;

@@ -45,6 +45,11 @@ export class Resampler {
   readonly config: ResamplerConfig;
   /** Input samples of look-ahead an output sample needs: the resampler's latency. */
   readonly delayInputSamples: number;
+  /**
+   * Input samples after which the output instants repeat their phase: a stream resampled from
+   * an input index that is a multiple of it lands on the same instants as one resampled from 0.
+   */
+  readonly alignment: number;
   private readonly up: number;
   private readonly down: number;
   private readonly phases: Float64Array[];
@@ -104,6 +109,7 @@ export class Resampler {
     this.history = new Float64Array(size);
     this.historyMask = size - 1;
     this.delayInputSamples = this.halfTaps;
+    this.alignment = down;
   }
 
   /**

@@ -13,7 +13,9 @@ import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
 import { FETCH_WAIT_MS, runPipelineWorker } from '../pipeline/worker.js';
-import { mitdbDir, readAnnotations, readHeader, readRecord, selectRecords } from '../wfdb/index.js';
+import { loadBed, type ReplayBed } from '../../simulators/replay.js';
+import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
+import { mitdbDir, readRecord, selectRecords } from '../wfdb/index.js';
 import { positivePredictivity, sensitivity } from './ec57.js';
 import {
   classFigures,
@@ -28,8 +30,10 @@ import {
 
 const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--model DIR]
                          [--faults drop,duplicate,reorder,flat,noise] [--fault-every S]
+                         [--synth N [--events SPEC] [--synth-duration S]]
 Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
-the published ecg.beats and ecg.alerts against the reference annotations.`;
+the published ecg.beats and ecg.alerts against the reference annotations. --synth N validates N synthetic
+beds instead (events as kind@s[:size], e.g. vt@60:8,asystole@120:6, or "demo"; kinds ${SYNTH_EVENT_KINDS.join(', ')}).`;
 
 /** Frames the replay may run ahead of the pipeline (about 1 MB): far below the broker's retention. */
 const MAX_FRAMES_AHEAD = 2000;
@@ -47,6 +51,23 @@ async function collect<T>(
   return () => consumer.disconnect();
 }
 
+/** MIT-BIH records (one bed each), or --synth N synthetic beds with their event script. */
+async function bedsToValidate(
+  dir: string,
+  values: { records?: string; synth?: string; events?: string; 'synth-duration'?: string },
+): Promise<ReplayBed[]> {
+  if (values.synth === undefined) {
+    const records = await selectRecords(dir, values.records, 'validate');
+    return records.map((record) => ({ bedId: `mitdb-${record}`, record }));
+  }
+  if (values.records !== undefined) throw new ConfigError('validate: give --records or --synth, not both');
+  const count = Number(values.synth);
+  if (!(Number.isInteger(count) && count > 0)) throw new ConfigError('validate: --synth must be a positive integer');
+  const durationS = Number(values['synth-duration'] ?? '300');
+  if (!(durationS > 10)) throw new ConfigError('validate: --synth-duration must be more than 10 s');
+  return synthBeds(count, { durationS, events: parseSynthEvents(values.events ?? 'demo') });
+}
+
 async function main(): Promise<void> {
   const { values } = parseCommandLine(
     'validate',
@@ -59,11 +80,14 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       faults: { type: 'string' },
       'fault-every': { type: 'string' },
+      synth: { type: 'string' },
+      events: { type: 'string' },
+      'synth-duration': { type: 'string' },
     },
     USAGE,
   );
   const dir = mitdbDir();
-  const records = await selectRecords(dir, values.records, 'validate');
+  const beds = await bedsToValidate(dir, values);
   const speed = values.speed === undefined || values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new ConfigError('validate: --speed must be positive or "max"');
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
@@ -96,7 +120,6 @@ async function main(): Promise<void> {
     onFrame: () => void framesConsumed++,
     onPublished: (n) => void (published += n),
   });
-  const beds = records.map((record) => ({ bedId: `mitdb-${record}`, record }));
   const started = performance.now();
   const producer = kafka.producer();
   await producer.connect();
@@ -140,10 +163,10 @@ async function main(): Promise<void> {
   const reference: ReferenceEpisode[] = [];
   const perRecord = [];
   for (const bed of beds) {
-    const header = await readHeader(dir, bed.record);
-    const annotations = await readAnnotations(dir, bed.record);
-    const fs = header.samplingFrequency;
-    const length = header.sampleCount ?? 0;
+    const { record, annotations: readReference, source } = await loadBed(dir, bed);
+    const annotations = await readReference();
+    const fs = record.header.samplingFrequency;
+    const length = record.signals[0]?.digital.length ?? 0;
     const s = scoreBeats(
       annotations,
       fs,
@@ -160,7 +183,7 @@ async function main(): Promise<void> {
     for (const e of referenceEpisodes(annotations, fs, length / fs))
       reference.push({ ...e, startS: e.startS + offset, endS: e.endS + offset });
     perRecord.push({
-      record: bed.record,
+      record: source,
       tp: s.tp,
       fn: s.fn,
       fp: s.fp,
@@ -193,7 +216,7 @@ async function main(): Promise<void> {
   ).length;
   const hours = (frames * 0.25) / 3600;
   const result = {
-    records: records.length,
+    records: beds.length,
     hoursOfEcg: Number(hours.toFixed(2)),
     wallSeconds: Number(wallS.toFixed(1)),
     backend,
@@ -222,7 +245,7 @@ async function main(): Promise<void> {
     return;
   }
   const lines = [
-    `${records.length} records, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
+    `${beds.length} beds, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
     `QRS: Se ${result.qrs.se} %  +P ${result.qrs.ppv} %  (TP ${tp}, FN ${fn}, FP ${fp});  V Se/+P ${result.classes.V.se}/${result.classes.V.ppv} %;  S Se/+P ${result.classes.S.se}/${result.classes.S.ppv} %`,
     `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority}, technical alarms ${JSON.stringify(technical)}`,
     ...(injected.length === 0

@@ -64,13 +64,16 @@ export function wardMessages(
   return [];
 }
 
-/** Publishes ward events in batches (every `flushMs` or 500 messages), keyed by bed. */
+/**
+ * Publishes ward events in batches (every `flushMs` or 500 events), keyed by bed; emits each
+ * batch once the broker has acknowledged it, with the number of messages it made.
+ */
 export function publishWard(
   events: Observable<WardEvent>,
   producer: Producer,
   modelId: string,
   flushMs = 20,
-): Observable<number> {
+): Observable<{ events: WardEvent[]; messages: number }> {
   return events.pipe(
     bufferTime(flushMs, null, 500),
     filter((batch) => batch.length > 0),
@@ -82,7 +85,7 @@ export function publishWard(
       if (byTopic.size > 0) {
         await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
       }
-      return messages.length;
+      return { events: batch, messages: messages.length };
     }),
   );
 }

@@ -64,7 +64,7 @@ export class BedMonitor {
     this.expectedSample = frame.firstSample + perLead;
     const endS = this.expectedSample / frame.sampleRate;
     alarms.push(...this.flatLine(mv, frame.firstSample / frame.sampleRate, endS));
-    const out = this.frontEnd!.push(mv);
+    const out = this.frontEnd!.push(mv.subarray(Math.max(0, this.origin - frame.firstSample)));
     for (const peak of out.peaks) {
       const sample = this.origin + Math.round(peak.sourceSample);
       alarms.push(...this.alarms.onQrs(sample, sample / frame.sampleRate));
@@ -96,10 +96,16 @@ export class BedMonitor {
     return this.alarms.onBeat(beat);
   }
 
+  /**
+   * A new front end, started on the resampler's phase grid of the whole stream: a bed restarted
+   * mid-stream (after a gap, or by the worker that took its partition over) then cuts the same
+   * windows at the same samples as one that ran from the start, once its history is rebuilt.
+   */
   private restart(frame: SampleFrame): void {
     this.sourceHz = frame.sampleRate;
-    this.origin = frame.firstSample;
     this.frontEnd = new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate });
+    const grid = this.frontEnd.resampler.alignment;
+    this.origin = Math.ceil(frame.firstSample / grid) * grid;
   }
 
   /** Lead off: consecutive frames whose range stays below `flatMv` for `flatS` seconds. */

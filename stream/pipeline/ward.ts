@@ -72,6 +72,8 @@ export function monitorWard(deps: {
   ordering?: OrderFramesConfig;
   batching?: BatchingConfig;
   bed?: BedConfig;
+  /** Called for every beat window cut, before it waits for the classifier. */
+  onPending?: (beat: PendingBeat) => void;
 }): OperatorFunction<SampleFrame, WardEvent> {
   return (frames) =>
     defer(() => {
@@ -100,6 +102,7 @@ export function monitorWard(deps: {
           if (event.kind === 'gap')
             return [{ kind: 'gap', bedId: event.bedId, lostFrames: event.toSeq - event.fromSeq }];
           const { beats, alarms } = monitorOf(event.frame.bedId).onFrame(event.frame);
+          for (const beat of beats) deps.onPending?.(beat);
           return [...alarms.map(alarmEvent), ...beats.map((beat) => ({ kind: 'pending' as const, beat }))];
         }),
       );

@@ -1,35 +1,30 @@
 import { aamiClass } from '../../stream/model/aami.js';
 import type { PendingBeat } from '../../stream/pipeline/bedMonitor.js';
 import type { ClassifiedBeat, Classify } from '../../stream/pipeline/ward.js';
-import { isQrsCode, mitdbDir, readAnnotations } from '../../stream/wfdb/index.js';
+import { isQrsCode, mitdbDir, readAnnotations, type Annotation } from '../../stream/wfdb/index.js';
 
 /**
- * Labels each beat from the nearest reference annotation of its record: pipeline tests check
+ * Labels each beat from the nearest reference beat annotation of its bed: pipeline tests check
  * the wiring with it, independently of the model's accuracy.
  */
-export async function referenceClassifier(recordOfBed: (bedId: string) => string): Promise<Classify> {
-  const cache = new Map<string, number[] & { symbols?: string[] }>();
-  const annotations = async (record: string) => {
-    if (!cache.has(record)) {
-      const beats = (await readAnnotations(mitdbDir(), record)).filter((a) => isQrsCode(a.code));
+export function annotationClassifier(annotationsOf: (bedId: string) => Promise<readonly Annotation[]>): Classify {
+  const cache = new Map<string, Promise<Annotation[]>>();
+  const beatsOf = (bedId: string): Promise<Annotation[]> => {
+    if (!cache.has(bedId))
       cache.set(
-        record,
-        Object.assign(
-          beats.map((a) => a.sample),
-          { symbols: beats.map((a) => a.symbol) },
-        ),
+        bedId,
+        annotationsOf(bedId).then((a) => a.filter((x) => isQrsCode(x.code))),
       );
-    }
-    return cache.get(record)!;
+    return cache.get(bedId)!;
   };
   return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> =>
     Promise.all(
       beats.map(async (b) => {
-        const ann = await annotations(recordOfBed(b.bedId));
+        const ann = await beatsOf(b.bedId);
         let best = 0;
         for (let i = 1; i < ann.length; i++)
-          if (Math.abs(ann[i]! - b.rPeakSample) < Math.abs(ann[best]! - b.rPeakSample)) best = i;
-        const label = aamiClass(ann.symbols![best]!) ?? 'Q';
+          if (Math.abs(ann[i]!.sample - b.rPeakSample) < Math.abs(ann[best]!.sample - b.rPeakSample)) best = i;
+        const label = aamiClass(ann[best]?.symbol ?? 'Q') ?? 'Q';
         return {
           ...b,
           label,
@@ -39,4 +34,9 @@ export async function referenceClassifier(recordOfBed: (bedId: string) => string
         };
       }),
     );
+}
+
+/** The annotation classifier for beds that replay MIT-BIH records. */
+export async function referenceClassifier(recordOfBed: (bedId: string) => string): Promise<Classify> {
+  return annotationClassifier((bedId) => readAnnotations(mitdbDir(), recordOfBed(bedId)));
 }

@@ -7,6 +7,7 @@ import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../.
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 
 const broker = startEmbeddedBroker();
@@ -23,24 +24,17 @@ async function readTopic<T>(
   decode: (b: Uint8Array) => T,
   expected: (items: T[]) => boolean,
 ): Promise<T[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const items: T[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timeout = setTimeout(() => reject(new Error(`${topic}: only ${items.length} messages`)), 60_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        items.push(decode(new Uint8Array(message.value!)));
-        if (expected(items)) {
-          clearTimeout(timeout);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return items;
+  const follower = await followTopic(kafka, topic, decode);
+  try {
+    await waitFor(
+      () => expected(follower.items),
+      60_000,
+      () => `${topic}: only ${follower.items.length} messages`,
+    );
+  } finally {
+    await follower.stop();
+  }
+  return follower.items;
 }
 
 describe('replay → embedded Kafka → pipeline worker → ecg.beats / ecg.alerts', () => {

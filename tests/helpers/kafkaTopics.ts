@@ -1,0 +1,40 @@
+import type { Kafka } from 'kafkajs';
+
+/** Follows a topic from its beginning with a fresh consumer group, decoding every message. */
+export async function followTopic<T>(
+  kafka: Kafka,
+  topic: string,
+  decode: (bytes: Uint8Array) => T,
+): Promise<{ readonly items: T[]; stop(): Promise<void> }> {
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${process.hrtime.bigint()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const items: T[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      items.push(decode(new Uint8Array(message.value!)));
+    },
+  });
+  return { items, stop: () => consumer.disconnect() };
+}
+
+/** Resolves when `done()` holds, polling; rejects with `what()` after `timeoutMs`. */
+export async function waitFor(done: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Messages that repeat one key in `items` (the same beat published twice). */
+export function repeats<T>(items: readonly T[], key: (item: T) => string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const item of items) {
+    const k = key(item);
+    if (seen.has(k)) out.push(k);
+    seen.add(k);
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { publishReplay } from '../../simulators/publish.js';
+import { EcgFrontEnd, MODEL_HZ } from '../../stream/dsp/index.js';
+import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
+import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
+import { TOPICS } from '../../stream/kafka/topics.js';
+import { runPipelineWorker } from '../../stream/pipeline/worker.js';
+import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { followTopic, repeats, waitFor } from '../helpers/kafkaTopics.js';
+import { referenceClassifier } from '../helpers/referenceClassifier.js';
+
+const broker = startEmbeddedBroker();
+afterAll(() => broker.close());
+const kafka = new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+const FRAMES = 3 * 60 * 4;
+const beds = ['100', '105', '119', '201', '208', '233'].map((record, i) => ({ bedId: `bed-${i}`, record }));
+
+async function offlinePeaks(record: string): Promise<number[]> {
+  const r = await readRecord(mitdbDir(), record);
+  const fs = r.header.samplingFrequency;
+  const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, (FRAMES * fs) / 4);
+  return new EcgFrontEnd({ sourceHz: fs }).push(lead).windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
+}
+
+describe('two pipeline workers in one consumer group', () => {
+  it('share the beds when the second joins, hand them back when one leaves, and lose or repeat no beat', async () => {
+    const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
+    const expected = new Map<string, number[]>();
+    for (const bed of beds) expected.set(bed.bedId, await offlinePeaks(bed.record));
+    const total = [...expected.values()].reduce((n, p) => n + p.length, 0);
+    const classify = await referenceClassifier((bedId) => beds.find((b) => b.bedId === bedId)!.record);
+    const published = { a: 0, b: 0 };
+    const worker = (name: 'a' | 'b', stop: AbortSignal) =>
+      runPipelineWorker({
+        kafka,
+        classify,
+        modelId: 'reference-labels',
+        stop,
+        onEvent: (e) => {
+          if (e.kind === 'beat') published[name]++;
+        },
+      });
+
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const a = worker('a', stopA.signal);
+    const producer = kafka.producer();
+    await producer.connect();
+    const replay = publishReplay(producer, mitdbDir(), beds, {
+      frameMs: 250,
+      loop: false,
+      speed: 12,
+      maxFrames: FRAMES,
+    });
+    await waitFor(
+      () => beats.items.length >= total / 4,
+      120_000,
+      () => `${beats.items.length} beats before B joins`,
+    );
+    const b = worker('b', stopB.signal);
+    await waitFor(
+      () => published.b > 0,
+      120_000,
+      () => 'B never got a partition',
+    );
+    const aBeforeLeaving = published.a;
+    expect(beats.items.length).toBeLessThan(total * 0.8);
+    stopA.abort();
+    await a;
+    await replay;
+    await producer.disconnect();
+    await waitFor(
+      () => beats.items.length >= total,
+      120_000,
+      () => `${beats.items.length} of ${total} beats`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    stopB.abort();
+    await b;
+    await beats.stop();
+
+    expect(aBeforeLeaving).toBeGreaterThan(0);
+    expect(published.b).toBeGreaterThan(0);
+    expect(repeats(beats.items, (m) => `${m.bedId}/${m.rPeakSample}`)).toEqual([]);
+    for (const bed of beds) {
+      const mine = beats.items.filter((m) => m.bedId === bed.bedId).map((m) => m.rPeakSample);
+      expect(mine, bed.bedId).toEqual(expected.get(bed.bedId));
+    }
+  });
+});

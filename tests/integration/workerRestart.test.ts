@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { publishReplay } from '../../simulators/publish.js';
+import { EcgFrontEnd, MODEL_HZ } from '../../stream/dsp/index.js';
+import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
+import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
+import { TOPICS } from '../../stream/kafka/topics.js';
+import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { followTopic, repeats, waitFor } from '../helpers/kafkaTopics.js';
+
+const broker = startEmbeddedBroker();
+afterAll(() => broker.close());
+const kafka = new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+const FRAMES = 3 * 60 * 4; // three minutes of 250 ms frames per bed
+const beds = [
+  { bedId: 'bed-a', record: '208' },
+  { bedId: 'bed-b', record: '119' },
+  { bedId: 'bed-c', record: '203' },
+];
+
+/** `npm run pipeline` as its own process, on the test's broker, with the shipped model. */
+function pipelineProcess(): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', 'pipeline', '--summary-every', '600'], {
+    env: { ...process.env, KAFKA_BROKERS: broker.bootstrap, TFJS_BACKEND: 'wasm' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** The R peaks (source samples) the offline front end finds in a bed's first FRAMES frames. */
+async function offlinePeaks(record: string): Promise<number[]> {
+  const r = await readRecord(mitdbDir(), record);
+  const fs = r.header.samplingFrequency;
+  const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, (FRAMES * fs) / 4);
+  return new EcgFrontEnd({ sourceHz: fs }).push(lead).windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
+}
+
+describe('a pipeline worker killed mid-replay', () => {
+  it('loses and repeats no beat: its successor resumes from the committed offsets and watermarks', async () => {
+    const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
+    const expected = new Map<string, number[]>();
+    for (const bed of beds) expected.set(bed.bedId, await offlinePeaks(bed.record));
+    const total = [...expected.values()].reduce((n, p) => n + p.length, 0);
+
+    const first = pipelineProcess();
+    const producer = kafka.producer();
+    await producer.connect();
+    // 12x real time: the replay lasts 15 s, and the worker is killed a third of the way in
+    const replay = publishReplay(producer, mitdbDir(), beds, {
+      frameMs: 250,
+      loop: false,
+      speed: 12,
+      maxFrames: FRAMES,
+    });
+    await waitFor(
+      () => beats.items.length >= total / 3,
+      120_000,
+      () => `${beats.items.length} beats before the kill`,
+    );
+    first.kill('SIGKILL');
+    const beforeKill = beats.items.length;
+    expect(beforeKill).toBeLessThan(total * 0.6);
+
+    const second = pipelineProcess();
+    await replay;
+    await producer.disconnect();
+    await waitFor(
+      () => beats.items.length >= total,
+      120_000,
+      () => `${beats.items.length} of ${total} beats`,
+    );
+    // anything published late would be a repeat: give it the time to show
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+    await beats.stop();
+
+    expect(repeats(beats.items, (b) => `${b.bedId}/${b.rPeakSample}`)).toEqual([]);
+    for (const bed of beds) {
+      const published = beats.items.filter((b) => b.bedId === bed.bedId).map((b) => b.rPeakSample);
+      expect(published, bed.bedId).toEqual(expected.get(bed.bedId));
+    }
+    // the successor started from commits, not from the beginning: they carry the watermarks
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId: 'ecg-pipeline', topics: [TOPICS.samples] });
+    await admin.disconnect();
+    const withMetadata = committed!.partitions.filter((p) => Number(p.offset) > 0 && p.metadata !== null);
+    expect(withMetadata.length).toBeGreaterThan(0);
+  });
+});
