@@ -139,6 +139,29 @@ export class AlarmEngine {
     return out;
   }
 
+  /**
+   * The signal analysis called ventricular flutter/fibrillation (from `onsetS`) or saw it end.
+   * Beat detection is unreliable in VF, so this comes from the waveform, not from beats.
+   */
+  onFibrillation(active: boolean, onsetS: number, nowS: number): Alarm[] {
+    this.nowS = nowS;
+    const out: Alarm[] = [];
+    if (active) this.startIfNew('ventricular-fibrillation', onsetS, [], out);
+    else this.endIf('ventricular-fibrillation', true, nowS, out);
+    return out;
+  }
+
+  /**
+   * The bed's stream stopped (`stalled`, judged on the wall clock by the pipeline) or resumed.
+   * The alarm's onset is the stream time of the last sample seen.
+   */
+  onStall(stalled: boolean): Alarm[] {
+    const out: Alarm[] = [];
+    if (stalled) this.startIfNew('stream-stalled', this.nowS, [], out);
+    else this.endIf('stream-stalled', true, this.nowS, out);
+    return out;
+  }
+
   /** A nurse acknowledged an alarm: it stays active, marked acknowledged. */
   acknowledge(id: string): Alarm | undefined {
     for (const [type, alarm] of this.active) {

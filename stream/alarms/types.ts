@@ -5,6 +5,7 @@ export const ALARM_PRIORITY = {
   'extreme-bradycardia': 'high',
   'extreme-tachycardia': 'high',
   'ventricular-tachycardia': 'high',
+  'ventricular-fibrillation': 'high',
   couplet: 'medium',
   'ventricular-run': 'medium',
   bigeminy: 'low',
@@ -15,6 +16,8 @@ export const ALARM_PRIORITY = {
   'poor-signal': 'technical',
   /** Frames of the bed's stream went missing: the detector resynchronised after the gap. */
   'signal-gap': 'technical',
+  /** No frame of the bed arrived for a while (wall clock): the monitor cannot see the patient. */
+  'stream-stalled': 'technical',
 } as const;
 
 export type AlarmType = keyof typeof ALARM_PRIORITY;

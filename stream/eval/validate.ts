@@ -21,6 +21,7 @@ const RHYTHM_ALARMS: Readonly<Record<string, AlarmType>> = {
   '(B': 'bigeminy',
   '(T': 'trigeminy',
   '(AFIB': 'irregular-rhythm',
+  '(VFL': 'ventricular-fibrillation',
 };
 
 /** Alarm types the rhythm annotations do not mark: their reference is the engine on reference beats. */
@@ -35,7 +36,8 @@ const BEAT_DERIVED: readonly AlarmType[] = [
 
 /**
  * Reference episodes of a record. VT counts only with five or more beats (the issue's and the
- * CinC 2015 definition), counted from the reference beats inside the rhythm episode.
+ * CinC 2015 definition), counted from the reference beats inside the rhythm episode; flutter
+ * only when it lasts 4 s or more.
  */
 export function referenceEpisodes(annotations: readonly Annotation[], fs: number, lengthS: number): ReferenceEpisode[] {
   const out: ReferenceEpisode[] = [];
@@ -48,6 +50,7 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
     const endS = (rhythm[i + 1]?.sample ?? lengthS * fs) / fs;
     const inside = beats.filter((b) => b.sample / fs >= startS && b.sample / fs < endS).length;
     if (type === 'ventricular-tachycardia' && inside < 5) return;
+    if (type === 'ventricular-fibrillation' && endS - startS < 4) return; // the alarm's definition: 4 s or more
     out.push({ type, startS, endS, origin: 'rhythm' });
   });
   const engine = new AlarmEngine('reference');

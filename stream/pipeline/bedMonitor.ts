@@ -1,6 +1,15 @@
 import type { Alarm, AlarmBeat } from '../alarms/types.js';
 import { AlarmEngine, DEFAULT_ALARMS, type AlarmConfig } from '../alarms/engine.js';
-import { EcgFrontEnd, MODEL_HZ, type BeatWindow, type EcgFrontEndConfig } from '../dsp/index.js';
+import {
+  DEFAULT_SIGNAL_QUALITY,
+  EcgFrontEnd,
+  MODEL_HZ,
+  SignalQuality,
+  DEFAULT_VF_DETECTOR,
+  VfDetector,
+  type BeatWindow,
+  type EcgFrontEndConfig,
+} from '../dsp/index.js';
 import { leadMillivolts, type SampleFrame } from '../kafka/frame.js';
 
 /** A beat window cut for one bed, waiting for the classifier. */
@@ -42,6 +51,10 @@ export class BedMonitor {
   private expectedSample: number | undefined;
   readonly alarms: AlarmEngine;
   private flatSince: number | undefined;
+  private quality: SignalQuality | undefined;
+  private vf: VfDetector | undefined;
+  private signalQuality = 1;
+  private poorSignal = false;
 
   constructor(bedId: string, config: BedConfig = DEFAULT_BED) {
     this.bedId = bedId;
@@ -63,8 +76,25 @@ export class BedMonitor {
     const perLead = mv.length;
     this.expectedSample = frame.firstSample + perLead;
     const endS = this.expectedSample / frame.sampleRate;
-    alarms.push(...this.flatLine(mv, frame.firstSample / frame.sampleRate, endS));
     const out = this.frontEnd!.push(mv.subarray(Math.max(0, this.origin - frame.firstSample)));
+    for (const w of this.quality!.push(
+      out.samples,
+      out.peaks.map((p) => p.index),
+    )) {
+      this.signalQuality = w.quality;
+      this.poorSignal = w.poor;
+    }
+    alarms.push(...this.flatLine(mv, frame.firstSample / frame.sampleRate, endS));
+    const modelSecondsToStream = (i: number): number => this.origin / frame.sampleRate + i / MODEL_HZ;
+    for (const change of this.vf!.push(out.samples)) {
+      alarms.push(
+        ...this.alarms.onFibrillation(
+          change.active,
+          modelSecondsToStream(change.onset),
+          modelSecondsToStream(change.at),
+        ),
+      );
+    }
     for (const peak of out.peaks) {
       const sample = this.origin + Math.round(peak.sourceSample);
       alarms.push(...this.alarms.onQrs(sample, sample / frame.sampleRate));
@@ -78,11 +108,11 @@ export class BedMonitor {
         rPeakSample,
         timeS: rPeakSample / frame.sampleRate,
         rrS: window.rrPrevious ?? null,
-        quality: this.flatSince === undefined ? 1 : 0,
+        quality: this.flatSince === undefined ? this.signalQuality : 0,
         windowCompleteMs: frame.producedAtMs,
       };
     });
-    alarms.push(...this.alarms.onTime(endS));
+    alarms.push(...this.alarms.onTime(endS), ...this.alarms.onStall(false));
     return { beats, alarms };
   }
 
@@ -90,6 +120,11 @@ export class BedMonitor {
   onGap(fromS: number, toS: number): Alarm[] {
     this.frontEnd = undefined;
     return this.alarms.onGap(fromS, toS);
+  }
+
+  /** No frame has come for the pipeline's stall time. */
+  onStalled(): Alarm[] {
+    return this.alarms.onStall(true);
   }
 
   onClassified(beat: AlarmBeat): Alarm[] {
@@ -104,6 +139,10 @@ export class BedMonitor {
   private restart(frame: SampleFrame): void {
     this.sourceHz = frame.sampleRate;
     this.frontEnd = new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate });
+    this.quality = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: MODEL_HZ });
+    this.vf = new VfDetector({ ...DEFAULT_VF_DETECTOR, fs: MODEL_HZ });
+    this.signalQuality = 1;
+    this.poorSignal = false;
     const grid = this.frontEnd.resampler.alignment;
     this.origin = Math.ceil(frame.firstSample / grid) * grid;
   }
@@ -119,7 +158,7 @@ export class BedMonitor {
     if (max - min < this.config.flatMv) this.flatSince ??= startS;
     else this.flatSince = undefined;
     const flat = this.flatSince !== undefined && endS - this.flatSince >= this.config.flatS;
-    return this.alarms.onSignal(endS, flat, false);
+    return this.alarms.onSignal(endS, flat, this.poorSignal);
   }
 }
 

@@ -4,15 +4,20 @@ import {
   concatMap,
   connect,
   defer,
+  endWith,
   filter,
   from,
   groupBy,
+  ignoreElements,
   map,
   merge,
   mergeMap,
   type Observable,
   type OperatorFunction,
   type SchedulerLike,
+  switchMap,
+  takeUntil,
+  timer,
 } from 'rxjs';
 import type { Alarm } from '../alarms/types.js';
 import type { SampleFrame } from '../kafka/frame.js';
@@ -62,6 +67,14 @@ export function classifyInBatches(
 
 const EXPLAINED_BEATS = 32;
 
+export interface StallConfig {
+  readonly afterMs: number;
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Five seconds: twenty frames late, well past any reordering wait or broker hiccup. */
+export const DEFAULT_STALL: StallConfig = { afterMs: 5000 };
+
 /**
  * The per-ward pipeline: frames of many beds in, beat and alarm events out. It only wires the
  * stages (ordering, BedMonitor, classifier, alarm engine); per-bed state lives in this
@@ -72,6 +85,8 @@ export function monitorWard(deps: {
   ordering?: OrderFramesConfig;
   batching?: BatchingConfig;
   bed?: BedConfig;
+  /** A bed whose frames stop for this long (wall clock) raises stream-stalled. */
+  stall?: StallConfig;
   /** Called for every beat window cut, before it waits for the classifier. */
   onPending?: (beat: PendingBeat) => void;
 }): OperatorFunction<SampleFrame, WardEvent> {
@@ -94,10 +109,22 @@ export function monitorWard(deps: {
       const alarmEvent = (alarm: Alarm): WardEvent => ({ kind: 'alarm', alarm, explanation: explain(alarm) });
 
       type Stage = WardEvent | { readonly kind: 'pending'; readonly beat: PendingBeat };
+      const stall = deps.stall ?? DEFAULT_STALL;
       const staged: Observable<Stage> = frames.pipe(
         groupBy((f) => f.bedId),
-        mergeMap((bed) => bed.pipe(orderFrames(deps.ordering ?? DEFAULT_ORDERING))),
+        mergeMap((bed) =>
+          merge(
+            bed.pipe(orderFrames(deps.ordering ?? DEFAULT_ORDERING)),
+            // every frame restarts the bed's stall clock; the clock stops with the stream
+            bed.pipe(
+              switchMap(() => timer(stall.afterMs, stall.scheduler ?? asyncScheduler)),
+              map(() => ({ kind: 'stalled' as const, bedId: bed.key })),
+              takeUntil(bed.pipe(ignoreElements(), endWith(null))),
+            ),
+          ),
+        ),
         mergeMap((event): Stage[] => {
+          if (event.kind === 'stalled') return monitorOf(event.bedId).onStalled().map(alarmEvent);
           if (event.kind === 'duplicate') return [event];
           if (event.kind === 'gap')
             return [{ kind: 'gap', bedId: event.bedId, lostFrames: event.toSeq - event.fromSeq }];

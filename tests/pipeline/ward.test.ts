@@ -1,4 +1,5 @@
-import { firstValueFrom, from, toArray } from 'rxjs';
+import { firstValueFrom, from, Subject, tap, toArray } from 'rxjs';
+import type { Alarm } from '../../stream/alarms/types.js';
 import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { EcgFrontEnd } from '../../stream/dsp/index.js';
@@ -56,5 +57,31 @@ describe('monitorWard: frames in, classified beats and alarms out', () => {
     expect(withGap.filter((e) => e.kind === 'gap')).toEqual([{ kind: 'gap', bedId: 'bed-119', lostFrames: 20 }]);
     expect(alarms.filter((a) => a.type === 'signal-gap' && a.state === 'active')).toHaveLength(1);
     expect(alarms.filter((a) => a.type === 'asystole' || a.type === 'pause')).toEqual([]);
+  });
+});
+
+describe('monitorWard: a bed whose stream stops', () => {
+  it('raises stream-stalled on the wall clock and ends it when frames come back', async () => {
+    const frames = (await framesOf('100')).slice(0, 12);
+    const input = new Subject<SampleFrame>();
+    const alarms: Alarm[] = [];
+    const done = firstValueFrom(
+      input.pipe(
+        monitorWard({ classify: await referenceClassifierOf('100'), stall: { afterMs: 40 } }),
+        tap((e) => void (e.kind === 'alarm' && alarms.push(e.alarm))),
+        toArray(),
+      ),
+    );
+    for (const f of frames.slice(0, 8)) input.next(f);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(alarms.map((a) => [a.type, a.state])).toEqual([['stream-stalled', 'active']]);
+    expect(alarms[0]!.onsetS).toBeCloseTo(2, 5); // the end of the eighth 250 ms frame
+    for (const f of frames.slice(8)) input.next(f);
+    input.complete();
+    await done;
+    expect(alarms.map((a) => [a.type, a.state])).toEqual([
+      ['stream-stalled', 'active'],
+      ['stream-stalled', 'ended'],
+    ]);
   });
 });

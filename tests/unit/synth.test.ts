@@ -84,6 +84,11 @@ describe('synthetic ECG (McSharry-style)', () => {
     const asystole = events.find((a) => a.type === 'asystole')!;
     expect(asystole.raisedS).toBeGreaterThan(130);
     expect(asystole.raisedS).toBeLessThan(136);
+    const noisy = await alarmsOf(config('noise@60:15'));
+    const poor = noisy.find((a) => a.type === 'poor-signal');
+    expect(poor?.onsetS).toBeGreaterThan(60);
+    expect(poor?.raisedS).toBeLessThan(75 + 2);
+    expect(noisy.filter((a) => a.priority === 'high')).toEqual([]);
     const af = await alarmsOf(config('af@30:120'));
     expect(types(af)).toEqual(new Set(['irregular-rhythm']));
   });
