@@ -1,13 +1,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishReplay } from '../../simulators/publish.js';
-import { EcgFrontEnd, MODEL_HZ } from '../../stream/dsp/index.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
-import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
 import { followTopic, repeats, waitFor } from '../helpers/kafkaTopics.js';
+import { offlineRPeaks } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 
 const broker = startEmbeddedBroker();
@@ -16,18 +16,11 @@ const kafka = new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(',')
 const FRAMES = 3 * 60 * 4;
 const beds = ['100', '105', '119', '201', '208', '233'].map((record, i) => ({ bedId: `bed-${i}`, record }));
 
-async function offlinePeaks(record: string): Promise<number[]> {
-  const r = await readRecord(mitdbDir(), record);
-  const fs = r.header.samplingFrequency;
-  const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, (FRAMES * fs) / 4);
-  return new EcgFrontEnd({ sourceHz: fs }).push(lead).windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
-}
-
 describe('two pipeline workers in one consumer group', () => {
   it('share the beds when the second joins, hand them back when one leaves, and lose or repeat no beat', async () => {
     const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
     const expected = new Map<string, number[]>();
-    for (const bed of beds) expected.set(bed.bedId, await offlinePeaks(bed.record));
+    for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, FRAMES / 4));
     const total = [...expected.values()].reduce((n, p) => n + p.length, 0);
     const classify = await referenceClassifier((bedId) => beds.find((b) => b.bedId === bedId)!.record);
     const published = { a: 0, b: 0 };

@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishReplay } from '../../simulators/publish.js';
-import { EcgFrontEnd, MODEL_HZ } from '../../stream/dsp/index.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
-import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
 import { followTopic, repeats, waitFor } from '../helpers/kafkaTopics.js';
+import { offlineRPeaks } from '../helpers/offline.js';
 
 const broker = startEmbeddedBroker();
 afterAll(() => broker.close());
@@ -23,23 +23,15 @@ const beds = [
 function pipelineProcess(): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', 'pipeline', '--summary-every', '600'], {
     env: { ...process.env, KAFKA_BROKERS: broker.bootstrap, TFJS_BACKEND: 'wasm' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: 'ignore',
   });
-}
-
-/** The R peaks (source samples) the offline front end finds in a bed's first FRAMES frames. */
-async function offlinePeaks(record: string): Promise<number[]> {
-  const r = await readRecord(mitdbDir(), record);
-  const fs = r.header.samplingFrequency;
-  const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, (FRAMES * fs) / 4);
-  return new EcgFrontEnd({ sourceHz: fs }).push(lead).windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
 }
 
 describe('a pipeline worker killed mid-replay', () => {
   it('loses and repeats no beat: its successor resumes from the committed offsets and watermarks', async () => {
     const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
     const expected = new Map<string, number[]>();
-    for (const bed of beds) expected.set(bed.bedId, await offlinePeaks(bed.record));
+    for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, FRAMES / 4));
     const total = [...expected.values()].reduce((n, p) => n + p.length, 0);
 
     const first = pipelineProcess();
