@@ -6,8 +6,8 @@ import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
-import { followTopic, repeats, waitFor } from '../helpers/kafkaTopics.js';
-import { offlineRPeaks } from '../helpers/offline.js';
+import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
+import { expectOfflineBeats, offlineBeds } from '../helpers/offline.js';
 
 const broker = startEmbeddedBroker();
 afterAll(() => broker.close());
@@ -30,9 +30,7 @@ function pipelineProcess(): ChildProcess {
 describe('a pipeline worker killed mid-replay', () => {
   it('loses and repeats no beat: its successor resumes from the committed offsets and watermarks', async () => {
     const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
-    const expected = new Map<string, number[]>();
-    for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, FRAMES / 4));
-    const total = [...expected.values()].reduce((n, p) => n + p.length, 0);
+    const { expected, total } = await offlineBeds(beds, FRAMES / 4);
 
     const first = pipelineProcess();
     const producer = kafka.producer();
@@ -67,11 +65,7 @@ describe('a pipeline worker killed mid-replay', () => {
     await new Promise((resolve) => second.once('exit', resolve));
     await beats.stop();
 
-    expect(repeats(beats.items, (b) => `${b.bedId}/${b.rPeakSample}`)).toEqual([]);
-    for (const bed of beds) {
-      const published = beats.items.filter((b) => b.bedId === bed.bedId).map((b) => b.rPeakSample);
-      expect(published, bed.bedId).toEqual(expected.get(bed.bedId));
-    }
+    expectOfflineBeats(beats.items, expected);
     // the successor started from commits, not from the beginning: they carry the watermarks
     const admin = kafka.admin();
     await admin.connect();
