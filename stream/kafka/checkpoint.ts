@@ -112,9 +112,10 @@ export class BedCheckpoints {
     return true;
   }
 
-  /** A beat reached `ecg.beats`. */
+  /** A beat reached `ecg.beats` (published by this worker, or read there: see PublishedBeats). */
   onPublished(bedId: string, rPeakSample: number): void {
     this.raise(this.published, bedId, rPeakSample);
+    this.raise(this.admitted, bedId, rPeakSample);
     const bed = this.beds.get(bedId);
     if (bed !== undefined) this.prune(bedId, bed);
   }

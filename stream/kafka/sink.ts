@@ -64,18 +64,31 @@ export function wardMessages(
   return [];
 }
 
-/**
- * Publishes ward events in batches (every `flushMs` or 500 events), keyed by bed; emits each
- * batch once the broker has acknowledged it, with the number of messages it made.
- */
+/** A batch of ward events the broker has acknowledged, with the number of messages it made. */
+export interface PublishedBatch {
+  readonly events: WardEvent[];
+  readonly messages: number;
+}
+
+export interface PublishOptions {
+  /** Longest an event waits for its batch, ms (a batch also closes at 500 events). */
+  readonly flushMs?: number;
+  /**
+   * Awaited after a batch is acknowledged and before the next one is sent: what it does (the
+   * worker commits its offsets there) is never behind more than one published batch.
+   */
+  readonly acknowledged?: (batch: PublishedBatch) => Promise<void> | void;
+}
+
+/** Publishes ward events in batches, keyed by bed; emits each batch once the broker has acknowledged it. */
 export function publishWard(
   events: Observable<WardEvent>,
   producer: Producer,
   modelId: string,
-  flushMs = 20,
-): Observable<{ events: WardEvent[]; messages: number }> {
+  options: PublishOptions = {},
+): Observable<PublishedBatch> {
   return events.pipe(
-    bufferTime(flushMs, null, 500),
+    bufferTime(options.flushMs ?? 20, null, 500),
     filter((batch) => batch.length > 0),
     concatMap(async (batch) => {
       const now = Date.now();
@@ -85,7 +98,9 @@ export function publishWard(
       if (byTopic.size > 0) {
         await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
       }
-      return { events: batch, messages: messages.length };
+      const published = { events: batch, messages: messages.length };
+      await options.acknowledged?.(published);
+      return published;
     }),
   );
 }

@@ -15,16 +15,30 @@ export interface SourcedFrame {
 
 /** How the consumer's offsets follow the pipeline's progress (see BedCheckpoints). */
 export interface CommitPolicy {
-  /** The group was (re)joined: every assigned partition restarts at its committed offset. */
-  reassigned(): void;
+  /**
+   * Awaited after each batch went downstream, before the next fetch: holds the consumer while
+   * too much of what it read is still unpublished (RxJS has no backpressure of its own).
+   */
+  backpressure(): Promise<void>;
+  /** The group was joined again: the commits that record what was published so far. */
+  rejoined(): PartitionCommit[];
+  /**
+   * Partitions restart at their committed offsets from now on, as group generation
+   * `generation`: what the previous generation still has in flight is not published.
+   */
+  reassigned(generation: number): void;
   /** A partition's last commit, with the metadata its committer left. */
   inherit(partition: number, metadata: string | null): void;
-  /**
-   * Awaited after a batch's frames went downstream: resolves once what they produced is
-   * published, with the partition's offset to commit (undefined: commit nothing now).
-   */
-  settle(partition: number): Promise<{ offset: string; metadata: string } | undefined>;
+  /** Awaited before the new generation's first frame: learns what `ecg.beats` already holds. */
+  resume(): Promise<void>;
 }
+
+/**
+ * How long a worker that joined waits before it reads the commits and the published beats: the
+ * partitions' previous owners commit their final watermarks as soon as they have rejoined, and
+ * the last batch they had sent is acknowledged within this (ms).
+ */
+export const INHERIT_GRACE_MS = 1500;
 
 /** Commit refusals that only mean the group is rebalancing: the next owner resumes from the last commit. */
 const REBALANCING = new Set([
@@ -64,9 +78,10 @@ export async function commitSamples(consumer: Consumer, commits: readonly Partit
 
 /**
  * Frames from `ecg.samples` through a consumer group. Each batch is decoded message by
- * message; a malformed frame is counted and skipped (it never stops a bed). Offsets are never
- * committed by kafkajs: after each batch the policy says, once the batch's results are
- * published, which offset is safe to commit.
+ * message; a malformed frame is counted and skipped (it never stops a bed). kafkajs never
+ * commits on its own: the caller commits what is published (BedCheckpoints), and at every
+ * (re)join this source commits the previous assignment's final watermarks before any frame of
+ * the new generation goes downstream.
  */
 export function frameSource(
   consumer: Consumer,
@@ -74,32 +89,27 @@ export function frameSource(
   groupId: string,
   malformed: MalformedMessages,
   policy: CommitPolicy,
+  commit: (commits: readonly PartitionCommit[]) => Promise<void>,
 ): Observable<SourcedFrame> {
   return new Observable<SourcedFrame>((subscriber) => {
     let stopped = false;
     let generation = 0;
-    let inherited: { generation: number; done: Promise<void> } | undefined;
-    // Commits refused while the group rebalanced: they describe beats already published, so
-    // they are made as soon as the group is joined again (a member may commit any partition),
-    // before the partitions' new owners read them, or those would publish the beats again.
-    const refused = new Map<number, PartitionCommit>();
+    let joined: Promise<void> = Promise.resolve();
+    const fail = (error: unknown): void => subscriber.error(error);
     const removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, () => {
-      generation++;
-      policy.reassigned();
-      const late = [...refused.values()];
-      refused.clear();
-      void commitSamples(consumer, late).catch((error: unknown) => subscriber.error(error));
+      const published = policy.rejoined();
+      policy.reassigned(++generation);
+      const previous = joined;
+      joined = (async () => {
+        await previous.catch(() => undefined); // already reported
+        await commit(published);
+        await new Promise((resolve) => setTimeout(resolve, INHERIT_GRACE_MS));
+        const topics = await admin.fetchOffsets({ groupId, topics: [TOPICS.samples] });
+        for (const p of topics.flatMap((t) => t.partitions)) policy.inherit(p.partition, p.metadata);
+        await policy.resume();
+      })();
+      joined.catch(fail);
     });
-    // the commits' metadata is read once per join, before the first frame of the new generation
-    const inherit = (): Promise<void> => {
-      if (inherited?.generation !== generation) {
-        const done = admin.fetchOffsets({ groupId, topics: [TOPICS.samples] }).then((topics) => {
-          for (const p of topics.flatMap((t) => t.partitions)) policy.inherit(p.partition, p.metadata);
-        });
-        inherited = { generation, done };
-      }
-      return inherited.done;
-    };
     void (async () => {
       await consumer.subscribe({ topic: TOPICS.samples, fromBeginning: true });
       await consumer.run({
@@ -107,13 +117,14 @@ export function frameSource(
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 8,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          await inherit();
+          await joined;
+          const fetchedIn = generation;
           for (const message of batch.messages) {
-            if (stopped || !isRunning() || isStale()) return;
+            if (stopped || !isRunning() || isStale() || generation !== fetchedIn) return;
             if (message.value !== null) {
               try {
                 const frame = decodeFrame(new Uint8Array(message.value));
-                subscriber.next({ frame, partition: batch.partition, offset: message.offset, generation });
+                subscriber.next({ frame, partition: batch.partition, offset: message.offset, generation: fetchedIn });
               } catch (error) {
                 if (!(error instanceof FrameDecodeError)) throw error;
                 malformed.record(TOPICS.samples, error);
@@ -121,15 +132,11 @@ export function frameSource(
             }
             resolveOffset(message.offset);
           }
-          const commit = await policy.settle(batch.partition);
-          if (commit !== undefined && !stopped) {
-            const c = { partition: batch.partition, ...commit };
-            if (!(await commitSamples(consumer, [c]))) refused.set(c.partition, c);
-          }
+          await policy.backpressure();
           await heartbeat();
         },
       });
-    })().catch((error: unknown) => subscriber.error(error));
+    })().catch(fail);
     return () => {
       stopped = true;
       removeJoinListener();

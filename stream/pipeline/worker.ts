@@ -1,13 +1,17 @@
-import type { Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap } from 'rxjs';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
 import { MalformedMessages } from '../kafka/messages.js';
+import { PublishedBeats } from '../kafka/publishedBeats.js';
 import { publishWard } from '../kafka/sink.js';
-import { commitSamples, frameSource, type CommitPolicy } from '../kafka/source.js';
+import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
 import { monitorWard, type Classify, type WardEvent } from './ward.js';
 
 /** Longest a fetch waits for new frames, ms. */
 export const FETCH_WAIT_MS = 50;
+
+/** Beats and events a worker may hold unpublished before it stops fetching (bounds its memory). */
+export const MAX_UNPUBLISHED = 2000;
 
 /**
  * Counts beats between the ward pipeline and the sink, so that a consumed batch is committed
@@ -37,10 +41,14 @@ class PublishProgress {
     this.changed.next();
   }
 
-  /** Resolves true when everything staged so far is out, false if `stop` fires first. */
-  async idle(stop: AbortSignal): Promise<boolean> {
-    const target = this.staged;
-    while (!(this.finished >= target && this.handled >= this.entered)) {
+  /** Beats and events read but not yet published. */
+  backlog(): number {
+    return this.staged - this.finished + (this.entered - this.handled);
+  }
+
+  /** Resolves true once at most `limit` beats and events are unpublished, false if `stop` fires first. */
+  async below(limit: number, stop: AbortSignal): Promise<boolean> {
+    while (this.backlog() > limit) {
       if (stop.aborted) return false;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
@@ -57,11 +65,42 @@ class PublishProgress {
 }
 
 /**
+ * Commits `ecg.samples` offsets one request at a time, in the order they were computed, so a
+ * stale commit never lands after a newer one. Commits the coordinator refused while the group
+ * was rebalancing are retried with the next request, unless that one covers their partition.
+ */
+class OffsetCommitter {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly refused = new Map<number, PartitionCommit>();
+  private readonly consumer: Consumer;
+
+  constructor(consumer: Consumer) {
+    this.consumer = consumer;
+  }
+
+  /** Commits these offsets after the ones already asked for. */
+  commit(commits: readonly PartitionCommit[]): Promise<void> {
+    this.chain = this.chain.then(() => this.send(commits));
+    return this.chain;
+  }
+
+  private async send(commits: readonly PartitionCommit[]): Promise<void> {
+    const all = new Map(this.refused);
+    for (const c of commits) all.set(c.partition, c);
+    if (all.size === 0) return;
+    const batch = [...all.values()];
+    this.refused.clear();
+    if (!(await commitSamples(this.consumer, batch))) for (const c of batch) this.refused.set(c.partition, c);
+  }
+}
+
+/**
  * One pipeline worker: joins the `ecg.samples` consumer group, runs the ward pipeline and
  * publishes `ecg.beats` / `ecg.alerts` until `stop` aborts. More workers in the same group
  * share the partitions (Kafka's scale-out). Offsets are committed only behind published beats
  * (BedCheckpoints), so a worker killed at any moment loses no beat, and the one that resumes
- * its partitions repeats none.
+ * its partitions repeats none: it skips the beats the commits' watermarks or `ecg.beats`
+ * itself (PublishedBeats) say were published.
  */
 export async function runPipelineWorker(options: {
   kafka: Kafka;
@@ -89,79 +128,102 @@ export async function runPipelineWorker(options: {
   });
   const producer = options.kafka.producer();
   const admin = options.kafka.admin();
-  await Promise.all([consumer.connect(), producer.connect(), admin.connect()]);
+  const malformed = options.malformed ?? new MalformedMessages();
+  const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT);
+  const [publishedBeats] = await Promise.all([
+    PublishedBeats.start(options.kafka, groupId, (bedId, r) => checkpoints.onPublished(bedId, r), malformed),
+    consumer.connect(),
+    producer.connect(),
+    admin.connect(),
+  ]);
   const stopped = new Subject<void>();
   const onAbort = (): void => stopped.next();
   options.stop.addEventListener('abort', onAbort);
-  const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT);
   const progress = new PublishProgress();
+  const committer = new OffsetCommitter(consumer);
+  const currentCommits = (): PartitionCommit[] => {
+    const now = Date.now();
+    return checkpoints.partitions().flatMap((partition) => {
+      const commit = checkpoints.commit(partition, now);
+      return commit === undefined ? [] : [{ partition, ...commit }];
+    });
+  };
+  const generations = new Subject<number>();
+  let generation = 0;
   const policy: CommitPolicy = {
-    reassigned: () => checkpoints.reassigned(),
+    backpressure: async () => void (await progress.below(MAX_UNPUBLISHED, options.stop)),
+    rejoined: currentCommits,
+    reassigned: (next) => {
+      checkpoints.reassigned();
+      generation = next;
+      // the previous generation's bed state ends here, not at the first frame of the next one:
+      // a worker left without partitions must not keep (and stall-alarm) beds it gave away
+      generations.next(next);
+    },
     inherit: (partition, metadata) => checkpoints.inherit(partition, metadata),
-    settle: async (partition) =>
-      (await progress.idle(options.stop)) ? checkpoints.commit(partition, Date.now()) : undefined,
+    resume: () => publishedBeats.caughtUp(options.stop),
   };
   const sampleRates = new Map<string, number>();
-  const generations = new Subject<number>();
   try {
-    const frames = frameSource(consumer, admin, groupId, options.malformed ?? new MalformedMessages(), policy).pipe(
+    const frames = frameSource(consumer, admin, groupId, malformed, policy, (commits) =>
+      committer.commit(commits),
+    ).pipe(
       takeUntil(stopped),
       tap((s) => {
         checkpoints.onFrame(s.partition, s.offset, s.frame, Date.now());
         sampleRates.set(s.frame.bedId, s.frame.sampleRate);
-        generations.next(s.generation);
         options.onFrame?.();
       }),
     );
-    // a new group generation re-reads its partitions from the commits: each generation gets
-    // fresh bed state, and the previous one finishes what it has in flight
+    // a new group generation re-reads its partitions from the commits with fresh bed state;
+    // what the previous one still had in flight is dropped (its partitions may have moved, and
+    // their new owner publishes those beats)
     const events = frames.pipe(
       groupBy((s) => s.generation, { duration: (g) => generations.pipe(filter((n) => n > g.key)) }),
-      mergeMap((generation) =>
-        generation.pipe(
+      mergeMap((group) =>
+        group.pipe(
           map((s) => s.frame),
           monitorWard({ classify: options.classify, onPending: () => progress.beatStaged() }),
+          map((event) => ({ event, generation: group.key })),
         ),
       ),
       tap(() => progress.eventEntered()),
-      filter((e) => {
-        if (e.kind !== 'beat') return true;
-        const fs = sampleRates.get(e.beat.bedId) ?? 1;
-        if (checkpoints.admit(e.beat.bedId, e.beat.rPeakSample, fs)) return true;
-        progress.eventsDone(1, 1);
-        return false;
+      filter(({ event: e, generation: g }) => {
+        const keep =
+          g === generation &&
+          (e.kind !== 'beat' ||
+            checkpoints.admit(e.beat.bedId, e.beat.rPeakSample, sampleRates.get(e.beat.bedId) ?? 1));
+        if (!keep) progress.eventsDone(1, e.kind === 'beat' ? 1 : 0);
+        return keep;
       }),
+      map(({ event }) => event),
       tap((e) => options.onEvent?.(e)),
     );
     if (!options.stop.aborted) {
       await lastValueFrom(
-        publishWard(events, producer, options.modelId).pipe(
-          tap(({ events: published, messages }) => {
+        publishWard(events, producer, options.modelId, {
+          // the commit follows each published batch before the next is sent: a worker killed at
+          // any moment has committed watermarks at most one batch behind what it published
+          acknowledged: async ({ events: published, messages }) => {
             let beats = 0;
             for (const e of published) {
               if (e.kind !== 'beat') continue;
               beats++;
               checkpoints.onPublished(e.beat.bedId, e.beat.rPeakSample);
             }
+            if (beats > 0) await committer.commit(currentCommits());
             progress.eventsDone(published.length, beats);
             options.onPublished?.(messages);
-          }),
-        ),
+          },
+        }),
         { defaultValue: undefined },
       );
       // stopped and drained: the final watermarks let the partitions' next owner go on
-      // without repeating what this worker published after its last batch commit
-      const now = Date.now();
-      await commitSamples(
-        consumer,
-        checkpoints.partitions().flatMap((partition) => {
-          const commit = checkpoints.commit(partition, now);
-          return commit === undefined ? [] : [{ partition, ...commit }];
-        }),
-      );
+      // without repeating what this worker published after its last commit
+      await committer.commit(currentCommits());
     }
   } finally {
     options.stop.removeEventListener('abort', onAbort);
-    await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+    await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect(), publishedBeats.stop()]);
   }
 }

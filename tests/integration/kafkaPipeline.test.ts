@@ -1,13 +1,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishReplay } from '../../simulators/publish.js';
-import { EcgFrontEnd } from '../../stream/dsp/index.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
-import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
 import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
+import { expectOfflineBeats, offlineBeds } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 
 const broker = startEmbeddedBroker();
@@ -47,13 +47,7 @@ describe('replay → embedded Kafka → pipeline worker → ecg.beats / ecg.aler
     await publishReplay(producer, mitdbDir(), beds, { frameMs: 250, loop: false, speed: Infinity, maxFrames: FRAMES });
     await producer.disconnect();
 
-    const offline = new Map<string, number>();
-    for (const bed of beds) {
-      const r = await readRecord(mitdbDir(), bed.record);
-      const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, FRAMES * 90);
-      offline.set(bed.bedId, new EcgFrontEnd({ sourceHz: 360 }).push(lead).windows.length);
-    }
-    const total = [...offline.values()].reduce((a, b) => a + b, 0);
+    const { expected, total } = await offlineBeds(beds, FRAMES / 4);
     const beats = await readTopic<BeatMessage>(
       TOPICS.beats,
       (b) => beatCodec.decode(b),
@@ -61,15 +55,7 @@ describe('replay → embedded Kafka → pipeline worker → ecg.beats / ecg.aler
     );
     stop.abort();
     await worker;
-    for (const bed of beds) {
-      const mine = beats.filter((b) => b.bedId === bed.bedId).map((b) => b.rPeakSample);
-      expect(mine.length, bed.bedId).toBe(offline.get(bed.bedId));
-      expect(new Set(mine).size, `${bed.bedId} duplicates`).toBe(mine.length);
-      expect(
-        [...mine].sort((x, y) => x - y),
-        `${bed.bedId} order`,
-      ).toEqual(mine);
-    }
+    expectOfflineBeats(beats, expected);
     // record 208's PVC couplets raise explained, beat-driven alarms
     const alerts = await readTopic<AlertMessage>(
       TOPICS.alerts,
