@@ -7,13 +7,13 @@
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { publishReplay } from '../simulators/publish.js';
 import { recordFrames } from '../simulators/replay.js';
 import { parseCommandLine, runMain } from '../stream/cli.js';
 import { ConfigError } from '../stream/errors.js';
-import { startEmbeddedBroker } from '../stream/kafka/embedded.js';
+import { embeddedKafka } from '../stream/kafka/client.js';
+import { followTopic } from '../stream/kafka/follow.js';
 import type { SampleFrame } from '../stream/kafka/frame.js';
 import { beatCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
@@ -81,8 +81,8 @@ async function capacity(seconds: number): Promise<void> {
 }
 
 async function latency(beds: number, seconds: number): Promise<void> {
-  const broker = startEmbeddedBroker();
-  const kafka = new Kafka({ clientId: 'bench', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const connection = embeddedKafka('bench', quiet);
+  const kafka = connection.kafka;
   await initBackend('wasm', quiet);
   const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
@@ -92,15 +92,9 @@ async function latency(beds: number, seconds: number): Promise<void> {
     modelId: classifier.modelId,
     stop: stop.signal,
   });
-  const reader = kafka.consumer({ groupId: 'bench-reader', maxWaitTimeInMs: FETCH_WAIT_MS });
-  await reader.connect();
-  await reader.subscribe({ topic: TOPICS.beats, fromBeginning: true });
   const latencies: number[] = [];
-  await reader.run({
-    eachMessage: async ({ message }) => {
-      const beat = beatCodec.decode(new Uint8Array(message.value!));
-      latencies.push(Date.now() - beat.latency.windowCompleteMs);
-    },
+  const reader = await followTopic(kafka, TOPICS.beats, (b) => beatCodec.decode(b), {
+    onItem: (beat) => latencies.push(Date.now() - beat.latency.windowCompleteMs),
   });
   const producer = kafka.producer();
   await producer.connect();
@@ -110,18 +104,18 @@ async function latency(beds: number, seconds: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 3000));
   stop.abort();
   await worker;
-  await Promise.all([reader.disconnect(), producer.disconnect()]);
-  broker.close();
+  await Promise.all([reader.stop(), producer.disconnect()]);
+  connection.close();
   const steady = latencies.slice(Math.floor(latencies.length / 10)); // skip the first 10 %: start-up and learning
   console.log(
-    `latency: ${beds} beds at real time for ${seconds} s, one pipeline worker, embedded broker in the same process: ` +
+    `latency: ${beds} beds at real time for ${seconds} s, one pipeline worker, ${connection.description} in the same process: ` +
       `${latencies.length} beats, window complete -> beat in ecg.beats p50 ${percentile(steady, 50)} ms, p99 ${percentile(steady, 99)} ms`,
   );
 }
 
 async function replay(records: string[]): Promise<void> {
-  const broker = startEmbeddedBroker();
-  const kafka = new Kafka({ clientId: 'bench', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const connection = embeddedKafka('bench', quiet);
+  const kafka = connection.kafka;
   await initBackend('wasm', quiet);
   const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
@@ -148,19 +142,16 @@ async function replay(records: string[]): Promise<void> {
       while (sent - consumed > 2000) await new Promise((resolve) => setTimeout(resolve, 5));
     },
   });
-  // wait until the pipeline has drained (no new beat for 2 s)
-  for (let last = -1; last !== beats;) {
-    last = beats;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-  const minutes = (performance.now() - started - 2000) / 60000;
+  // once the worker has taken every frame in, stopping it drains the pipeline (see validate)
+  while (consumed < frames) await new Promise((resolve) => setTimeout(resolve, 50));
   stop.abort();
   await worker;
+  const minutes = (performance.now() - started) / 60000;
   await producer.disconnect();
-  broker.close();
+  connection.close();
   const hours = (frames * 0.25) / 3600;
   console.log(
-    `replay: ${records.length} records, ${hours.toFixed(2)} h of ECG, ${beats} beats through Kafka in ${minutes.toFixed(2)} min: ${(hours / minutes).toFixed(2)} h of ECG per minute`,
+    `replay: ${records.length} records, ${hours.toFixed(2)} h of ECG, ${beats} beats through ${connection.description} in ${minutes.toFixed(2)} min: ${(hours / minutes).toFixed(2)} h of ECG per minute`,
   );
 }
 

@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { KafkaProducer } from '../stream/kafka/client.js';
 import { encodeFrame } from '../stream/kafka/frame.js';
 import { referenceCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
@@ -6,7 +6,7 @@ import { referenceMessages, replayBeds, type ReplayBed, type ReplayRun } from '.
 
 /** Replays beds (records or synthetic) into `ecg.samples` (and their annotations into `ecg.reference`), keyed by bed. */
 export async function publishReplay(
-  producer: Producer,
+  producer: KafkaProducer,
   dir: string,
   beds: readonly ReplayBed[],
   options: ReplayRun,

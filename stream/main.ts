@@ -179,6 +179,13 @@ async function main(): Promise<void> {
     timer(seconds * 1000).subscribe(() => stop.abort());
   }
   const connection = connectKafka(`ecg-${command}`, log);
+  if (command !== 'start' && !connection.shared) {
+    connection.close();
+    throw new ConfigError(
+      `${command} runs beside other processes, which cannot reach the in-process transport: set KAFKA_BROKERS, ` +
+        'or install librdkafka1 for the embedded broker, or run everything in one process with npm start',
+    );
+  }
   try {
     const modelDir = values.model ?? SHIPPED_MODEL_DIR;
     if (command === 'simulate') await simulate(connection, beds, speed, values.loop === true, stop.signal);

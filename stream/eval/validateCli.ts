@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { injectFaults, parseFaultKinds, type InjectedFault } from '../../simulators/faults.js';
 import { publishReplay } from '../../simulators/publish.js';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
-import { startEmbeddedBroker } from '../kafka/embedded.js';
+import { embeddedKafka } from '../kafka/client.js';
+import { followTopic } from '../kafka/follow.js';
 import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../kafka/messages.js';
 import { TOPICS } from '../kafka/topics.js';
 import { initBackend } from '../model/backend.js';
@@ -40,19 +40,6 @@ const MAX_FRAMES_AHEAD = 2000;
 
 /** Replay frame length, s. */
 const FRAME_S = 0.25;
-
-async function collect<T>(
-  kafka: Kafka,
-  topic: string,
-  decode: (b: Uint8Array) => T,
-  sink: T[],
-): Promise<() => Promise<void>> {
-  const consumer = kafka.consumer({ groupId: `validate-${topic}`, maxWaitTimeInMs: FETCH_WAIT_MS });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void sink.push(decode(new Uint8Array(message.value!))) });
-  return () => consumer.disconnect();
-}
 
 /** MIT-BIH records (one bed each), or --synth N synthetic beds with their event script. */
 async function bedsToValidate(
@@ -102,14 +89,13 @@ async function main(): Promise<void> {
 
   const backend = await initBackend(undefined, log);
   const classifier = await BeatClassifier.load(values.model ?? SHIPPED_MODEL_DIR);
-  const broker = startEmbeddedBroker();
-  const kafka = new Kafka({ clientId: 'validate', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
-  const beats: BeatMessage[] = [];
-  const alerts: AlertMessage[] = [];
-  const stops = [
-    await collect(kafka, TOPICS.beats, (b) => beatCodec.decode(b), beats),
-    await collect(kafka, TOPICS.alerts, (b) => alertCodec.decode(b), alerts),
-  ];
+  const connection = embeddedKafka('validate', log);
+  const kafka = connection.kafka;
+  const followed = [
+    await followTopic(kafka, TOPICS.beats, (b) => beatCodec.decode(b)),
+    await followTopic(kafka, TOPICS.alerts, (b) => alertCodec.decode(b)),
+  ] as const;
+  const [{ items: beats }, { items: alerts }] = followed;
   let lostFrames = 0;
   let framesConsumed = 0;
   let published = 0;
@@ -147,15 +133,16 @@ async function main(): Promise<void> {
       ),
   });
   await producer.disconnect();
-  for (let last = -1; last !== beats.length + alerts.length;) {
-    last = beats.length + alerts.length;
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-  }
-  const wallS = (performance.now() - started) / 1000 - 3;
+  // once the worker has taken every frame in, stopping it drains the pipeline: it resolves when
+  // everything those frames produced is published (a quiet spell would not do: a busy event loop
+  // can hold the readers back for seconds)
+  while (framesConsumed < frames) await new Promise((resolve) => setTimeout(resolve, 50));
   stop.abort();
   await worker;
-  await Promise.all(stops.map((s) => s()));
-  broker.close();
+  const wallS = (performance.now() - started) / 1000;
+  while (beats.length + alerts.length < published) await new Promise((resolve) => setTimeout(resolve, 50));
+  await Promise.all(followed.map((f) => f.stop()));
+  connection.close();
 
   // score each bed against its record
   let tp = 0;
@@ -229,6 +216,7 @@ async function main(): Promise<void> {
     hoursOfEcg: Number(hours.toFixed(2)),
     wallSeconds: Number(wallS.toFixed(1)),
     backend,
+    transport: connection.description,
     model: classifier.modelId,
     qrs: {
       se: Number(sensitivity({ tp, fn }).toFixed(3)),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { KafkaAdmin, KafkaClient, KafkaConsumer } from './client.js';
 import { beatCodec, MalformedMessages, MessageDecodeError } from './messages.js';
 import { TOPICS } from './topics.js';
 
@@ -27,13 +27,13 @@ export class PublishedBeats {
   private readonly waiters = new Set<() => void>();
 
   private constructor(
-    private readonly consumer: Consumer,
-    private readonly admin: Admin,
+    private readonly consumer: KafkaConsumer,
+    private readonly admin: KafkaAdmin,
   ) {}
 
   /** Joins and starts following `ecg.beats`; `onBeat` sees every beat any worker published. */
   static async start(
-    kafka: Kafka,
+    kafka: KafkaClient,
     groupId: string,
     onBeat: (bedId: string, rPeakSample: number) => void,
     malformed: MalformedMessages,
@@ -42,7 +42,7 @@ export class PublishedBeats {
     const admin = kafka.admin();
     await Promise.all([consumer.connect(), admin.connect()]);
     const tail = new PublishedBeats(consumer, admin);
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.onGroupJoin(() => {
       tail.seekTail().catch((error: unknown) => {
         tail.failure = error;
         tail.wake();
@@ -50,7 +50,7 @@ export class PublishedBeats {
     });
     await consumer.subscribe({ topic: TOPICS.beats, fromBeginning: true });
     await consumer.run({
-      eachBatch: async ({ batch }) => {
+      eachBatch: async (batch) => {
         for (const message of batch.messages) {
           if (message.value === null) continue;
           try {
@@ -61,8 +61,8 @@ export class PublishedBeats {
             malformed.record(TOPICS.beats, error);
           }
         }
-        const last = batch.lastOffset();
-        tail.advance(batch.partition, BigInt(last) + 1n);
+        const last = batch.messages.at(-1);
+        if (last !== undefined) tail.advance(batch.partition, BigInt(last.offset) + 1n);
       },
     });
     return tail;

@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { KafkaProducer, OutgoingMessage } from './client.js';
 import { bufferTime, concatMap, filter, type Observable } from 'rxjs';
 import type { WardEvent } from '../pipeline/ward.js';
 import { alertCodec, beatCodec } from './messages.js';
@@ -83,7 +83,7 @@ export interface PublishOptions {
 /** Publishes ward events in batches, keyed by bed; emits each batch once the broker has acknowledged it. */
 export function publishWard(
   events: Observable<WardEvent>,
-  producer: Producer,
+  producer: KafkaProducer,
   modelId: string,
   options: PublishOptions = {},
 ): Observable<PublishedBatch> {

@@ -1,4 +1,4 @@
-import type { Admin, Consumer } from 'kafkajs';
+import type { FetchedBatch, KafkaAdmin, KafkaConsumer } from './client.js';
 import { Observable } from 'rxjs';
 import { decodeFrame, FrameDecodeError, type SampleFrame } from './frame.js';
 import type { MalformedMessages } from './messages.js';
@@ -65,7 +65,7 @@ function refusedForRebalance(error: unknown): boolean {
  * Commits offsets. Returns false when the coordinator refused them because the group is
  * rebalancing (any other error is thrown).
  */
-export async function commitSamples(consumer: Consumer, commits: readonly PartitionCommit[]): Promise<boolean> {
+export async function commitSamples(consumer: KafkaConsumer, commits: readonly PartitionCommit[]): Promise<boolean> {
   if (commits.length === 0) return true;
   try {
     await consumer.commitOffsets(commits.map((c) => ({ topic: TOPICS.samples, ...c })));
@@ -84,8 +84,8 @@ export async function commitSamples(consumer: Consumer, commits: readonly Partit
  * the new generation goes downstream.
  */
 export function frameSource(
-  consumer: Consumer,
-  admin: Admin,
+  consumer: KafkaConsumer,
+  admin: KafkaAdmin,
   groupId: string,
   malformed: MalformedMessages,
   policy: CommitPolicy,
@@ -96,7 +96,7 @@ export function frameSource(
     let generation = 0;
     let joined: Promise<void> = Promise.resolve();
     const fail = (error: unknown): void => subscriber.error(error);
-    const removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, () => {
+    const removeJoinListener = consumer.onGroupJoin(() => {
       const published = policy.rejoined();
       policy.reassigned(++generation);
       const previous = joined;
@@ -113,10 +113,10 @@ export function frameSource(
     void (async () => {
       await consumer.subscribe({ topic: TOPICS.samples, fromBeginning: true });
       await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
+        autoResolve: false,
         partitionsConsumedConcurrently: 8,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        eachBatch: async (batch: FetchedBatch) => {
+          const { resolveOffset, heartbeat, isRunning, isStale } = batch;
           await joined;
           const fetchedIn = generation;
           for (const message of batch.messages) {

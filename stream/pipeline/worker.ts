@@ -1,5 +1,5 @@
-import type { Consumer, Kafka } from 'kafkajs';
 import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap } from 'rxjs';
+import type { KafkaClient, KafkaConsumer } from '../kafka/client.js';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
 import { MalformedMessages } from '../kafka/messages.js';
 import { PublishedBeats } from '../kafka/publishedBeats.js';
@@ -72,9 +72,9 @@ class PublishProgress {
 class OffsetCommitter {
   private chain: Promise<void> = Promise.resolve();
   private readonly refused = new Map<number, PartitionCommit>();
-  private readonly consumer: Consumer;
+  private readonly consumer: KafkaConsumer;
 
-  constructor(consumer: Consumer) {
+  constructor(consumer: KafkaConsumer) {
     this.consumer = consumer;
   }
 
@@ -103,7 +103,7 @@ class OffsetCommitter {
  * itself (PublishedBeats) say were published.
  */
 export async function runPipelineWorker(options: {
-  kafka: Kafka;
+  kafka: KafkaClient;
   classify: Classify;
   modelId: string;
   stop: AbortSignal;

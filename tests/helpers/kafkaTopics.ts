@@ -1,22 +1,4 @@
-import type { Kafka } from 'kafkajs';
-
-/** Follows a topic from its beginning with a fresh consumer group, decoding every message. */
-export async function followTopic<T>(
-  kafka: Kafka,
-  topic: string,
-  decode: (bytes: Uint8Array) => T,
-): Promise<{ readonly items: T[]; stop(): Promise<void> }> {
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${process.hrtime.bigint()}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const items: T[] = [];
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      items.push(decode(new Uint8Array(message.value!)));
-    },
-  });
-  return { items, stop: () => consumer.disconnect() };
-}
+export { followTopic } from '../../stream/kafka/follow.js';
 
 /** Resolves when `done()` holds, polling; rejects with `what()` after `timeoutMs`. */
 export async function waitFor(done: () => boolean, timeoutMs: number, what: () => string): Promise<void> {

@@ -1,18 +1,15 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishReplay } from '../../simulators/publish.js';
-import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../../stream/kafka/messages.js';
+import type { KafkaClient } from '../../stream/kafka/client.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
 import { expectOfflineBeats, offlineBeds } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
+import { TRANSPORTS } from '../helpers/transports.js';
 
-const broker = startEmbeddedBroker();
-afterAll(() => broker.close());
-const kafka = new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
 const FRAMES = 4 * 60 * 4; // four minutes of 250 ms frames per bed
 const beds = [
   { bedId: 'bed-a', record: '208' },
@@ -20,6 +17,7 @@ const beds = [
 ];
 
 async function readTopic<T>(
+  kafka: KafkaClient,
   topic: string,
   decode: (b: Uint8Array) => T,
   expected: (items: T[]) => boolean,
@@ -37,7 +35,10 @@ async function readTopic<T>(
   return follower.items;
 }
 
-describe('replay → embedded Kafka → pipeline worker → ecg.beats / ecg.alerts', () => {
+describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / ecg.alerts', ({ start }) => {
+  const { kafka, close } = start();
+  afterAll(close);
+
   it('publishes exactly the beats the offline front end finds, keyed by bed, and explained alarms', async () => {
     const stop = new AbortController();
     const classify = await referenceClassifier((bedId) => beds.find((b) => b.bedId === bedId)!.record);
@@ -49,6 +50,7 @@ describe('replay → embedded Kafka → pipeline worker → ecg.beats / ecg.aler
 
     const { expected, total } = await offlineBeds(beds, FRAMES / 4);
     const beats = await readTopic<BeatMessage>(
+      kafka,
       TOPICS.beats,
       (b) => beatCodec.decode(b),
       (items) => items.length >= total,
@@ -58,6 +60,7 @@ describe('replay → embedded Kafka → pipeline worker → ecg.beats / ecg.aler
     expectOfflineBeats(beats, expected);
     // record 208's PVC couplets raise explained, beat-driven alarms
     const alerts = await readTopic<AlertMessage>(
+      kafka,
       TOPICS.alerts,
       (b) => alertCodec.decode(b),
       (items) => items.some((a) => a.type === 'couplet'),

@@ -1,7 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishReplay } from '../../simulators/publish.js';
-import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
@@ -9,16 +7,17 @@ import { mitdbDir } from '../../stream/wfdb/index.js';
 import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
 import { expectNoBeatLostOrRepeated, offlineBeds } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
+import { TRANSPORTS } from '../helpers/transports.js';
 
-const broker = startEmbeddedBroker();
-afterAll(() => broker.close());
-const kafka = new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
 /** Every MIT-BIH record is sampled at 360 Hz. */
 const MITDB_HZ = 360;
 const FRAMES = 3 * 60 * 4;
 const beds = ['100', '105', '119', '201', '208', '233'].map((record, i) => ({ bedId: `bed-${i}`, record }));
 
-describe('two pipeline workers in one consumer group', () => {
+describe.each(TRANSPORTS)('two pipeline workers in one consumer group on $name', ({ start }) => {
+  const { kafka, close } = start();
+  afterAll(close);
+
   it('share the beds when the second joins, hand them back when one leaves, and lose or repeat no beat', async () => {
     const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
     const { expected, total } = await offlineBeds(beds, FRAMES / 4);

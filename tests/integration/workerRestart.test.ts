@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishReplay } from '../../simulators/publish.js';
+import { kafkajsClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
@@ -11,7 +12,9 @@ import { expectNoBeatLostOrRepeated, offlineBeds } from '../helpers/offline.js';
 
 const broker = startEmbeddedBroker();
 afterAll(() => broker.close());
-const kafka = new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
+const kafka = kafkajsClient(
+  new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING }),
+);
 /** Every MIT-BIH record is sampled at 360 Hz. */
 const MITDB_HZ = 360;
 const FRAMES = 3 * 60 * 4; // three minutes of 250 ms frames per bed

@@ -1,0 +1,44 @@
+import type { KafkaClient } from './client.js';
+import { MalformedMessages, MessageDecodeError } from './messages.js';
+
+/** A topic read from its beginning: what has arrived so far, and how to stop reading. */
+export interface FollowedTopic<T> {
+  readonly items: T[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows a topic from its beginning with a consumer group of its own, decoding every message
+ * (a malformed one is counted and skipped); `onItem` sees each item as it arrives.
+ */
+export async function followTopic<T>(
+  kafka: KafkaClient,
+  topic: string,
+  decode: (bytes: Uint8Array) => T,
+  options: { groupId?: string; onItem?: (item: T) => void; malformed?: MalformedMessages } = {},
+): Promise<FollowedTopic<T>> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId ?? `reader-${topic}-${process.hrtime.bigint()}`,
+    maxWaitTimeInMs: 50,
+  });
+  const malformed = options.malformed ?? new MalformedMessages();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const items: T[] = [];
+  await consumer.run({
+    eachBatch: async (batch) => {
+      for (const message of batch.messages) {
+        if (message.value === null) continue;
+        try {
+          const item = decode(new Uint8Array(message.value));
+          items.push(item);
+          options.onItem?.(item);
+        } catch (error) {
+          if (!(error instanceof MessageDecodeError)) throw error;
+          malformed.record(topic, error);
+        }
+      }
+    },
+  });
+  return { items, stop: () => consumer.disconnect() };
+}

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/** `npm start` (or another command) as a child process on a machine without librdkafka. */
+function withoutLibrdkafka(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LIBRDKAFKA_PATH: '/nonexistent/librdkafka.so.1',
+    TFJS_BACKEND: 'wasm',
+  };
+  delete env.KAFKA_BROKERS;
+  delete env.KAFKA_TRANSPORT;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('without librdkafka', () => {
+  it('npm start falls back to the in-process transport, says so, and monitors the ward', async () => {
+    const run = await withoutLibrdkafka([
+      'start',
+      '--synth',
+      '1',
+      '--speed',
+      '4',
+      '--duration',
+      '15',
+      '--summary-every',
+      '5',
+    ]);
+    expect(run.stderr).toMatch(/kafka: in-process transport .*cannot load librdkafka/);
+    expect(run.code).toBe(0);
+    const lastSummary = run.stdout.split('ward @').at(-1)!;
+    const beats = Number(/synth-01\s+HR\s+\d+\s+beats\s+(\d+)/.exec(lastSummary)?.[1] ?? 0);
+    expect(beats).toBeGreaterThan(40); // about 50 s of ECG at 4x in the 15 s run, minus start-up
+  }, 60_000);
+
+  it('npm run pipeline alone refuses, with what to do', async () => {
+    const run = await withoutLibrdkafka(['pipeline']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/set KAFKA_BROKERS, or install librdkafka1/);
+  }, 30_000);
+});
