@@ -22,7 +22,7 @@ import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
 import { monitorWard } from '../stream/pipeline/ward.js';
-import { FETCH_WAIT_MS, runPipelineWorker } from '../stream/pipeline/worker.js';
+import { runPipelineWorker } from '../stream/pipeline/worker.js';
 import { listRecords, mitdbDir, readRecord } from '../stream/wfdb/index.js';
 import { percentile } from '../stream/eval/qrsEval.js';
 import { machineLine } from './machine.js';

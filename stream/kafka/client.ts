@@ -87,6 +87,12 @@ export interface KafkaAdmin {
   fetchTopicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
 }
 
+/**
+ * Longest a fetch waits for new messages, ms: kafkajs's default 5 s long poll would be added to
+ * every beat's latency by brokers that answer at the deadline (librdkafka's mock cluster does).
+ */
+export const FETCH_WAIT_MS = 50;
+
 /** kafkajs behind the monitor's client interface. */
 export function kafkajsClient(kafka: Kafka): KafkaClient {
   return {

@@ -1,4 +1,4 @@
-import type { KafkaClient } from './client.js';
+import { FETCH_WAIT_MS, type KafkaClient } from './client.js';
 import { MalformedMessages, MessageDecodeError } from './messages.js';
 
 /** A topic read from its beginning: what has arrived so far, and how to stop reading. */
@@ -19,7 +19,7 @@ export async function followTopic<T>(
 ): Promise<FollowedTopic<T>> {
   const consumer = kafka.consumer({
     groupId: options.groupId ?? `reader-${topic}-${process.hrtime.bigint()}`,
-    maxWaitTimeInMs: 50,
+    maxWaitTimeInMs: FETCH_WAIT_MS,
   });
   const malformed = options.malformed ?? new MalformedMessages();
   await consumer.connect();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaAdmin, KafkaClient, KafkaConsumer } from './client.js';
+import { FETCH_WAIT_MS, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from './client.js';
 import { beatCodec, MalformedMessages, MessageDecodeError } from './messages.js';
 import { TOPICS } from './topics.js';
 
@@ -38,7 +38,10 @@ export class PublishedBeats {
     onBeat: (bedId: string, rPeakSample: number) => void,
     malformed: MalformedMessages,
   ): Promise<PublishedBeats> {
-    const consumer = kafka.consumer({ groupId: `${groupId}.published.${randomUUID()}`, maxWaitTimeInMs: 50 });
+    const consumer = kafka.consumer({
+      groupId: `${groupId}.published.${randomUUID()}`,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+    });
     const admin = kafka.admin();
     await Promise.all([consumer.connect(), admin.connect()]);
     const tail = new PublishedBeats(consumer, admin);

@@ -1,4 +1,4 @@
-import type { KafkaProducer, OutgoingMessage } from './client.js';
+import type { KafkaProducer } from './client.js';
 import { bufferTime, concatMap, filter, type Observable } from 'rxjs';
 import type { WardEvent } from '../pipeline/ward.js';
 import { alertCodec, beatCodec } from './messages.js';

@@ -1,14 +1,11 @@
 import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap } from 'rxjs';
-import type { KafkaClient, KafkaConsumer } from '../kafka/client.js';
+import { FETCH_WAIT_MS, type KafkaClient, type KafkaConsumer } from '../kafka/client.js';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
 import { MalformedMessages } from '../kafka/messages.js';
 import { PublishedBeats } from '../kafka/publishedBeats.js';
 import { publishWard } from '../kafka/sink.js';
 import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
 import { monitorWard, type Classify, type WardEvent } from './ward.js';
-
-/** Longest a fetch waits for new frames, ms. */
-export const FETCH_WAIT_MS = 50;
 
 /** Beats and events a worker may hold unpublished before it stops fetching (bounds its memory). */
 export const MAX_UNPUBLISHED = 2000;
@@ -117,8 +114,6 @@ export async function runPipelineWorker(options: {
   malformed?: MalformedMessages;
 }): Promise<void> {
   const groupId = options.groupId ?? 'ecg-pipeline';
-  // a fetch waits at most 50 ms for data: the default 5 s long poll would be added to every
-  // beat's latency by brokers that answer at the deadline (librdkafka's mock cluster does).
   // A crashed worker's partitions move after 10 s instead of kafkajs's default 30 s.
   const consumer = options.kafka.consumer({
     groupId,
