@@ -284,7 +284,18 @@ export class AlarmEngine {
     this.start(type, onsetS, evidence, out, String(evidence[0] ?? Math.round(onsetS * 1000)));
   }
 
+  /** Whether a new alarm of this type is held back while the signal is poor. */
+  private suppressed(type: AlarmType): boolean {
+    // artefact: beats found in noise (and beats lost in it) are not a rhythm, and the poor-signal
+    // alarm tells the nurse the monitor cannot judge one. VF is judged on the waveform itself
+    // (whose chaotic activity also reads as poor signal), so it is never held back.
+    return (
+      ALARM_PRIORITY[type] !== 'technical' && type !== 'ventricular-fibrillation' && this.active.has('poor-signal')
+    );
+  }
+
   private start(type: AlarmType, onsetS: number, evidence: readonly number[], out: Alarm[], onsetKey: string): void {
+    if (this.suppressed(type)) return;
     const alarm: Alarm = {
       id: `${this.bedId}/${type}/${onsetKey}`,
       bedId: this.bedId,

@@ -97,26 +97,56 @@ const ONSET_WINDOW_S = 10;
 /** An alarm that overlaps a reference episode padded by this much is not a false alarm. */
 const OVERLAP_TOLERANCE_S = 2;
 
-export function scoreAlarms(
-  reference: readonly ReferenceEpisode[],
-  alerts: readonly AlertMessage[],
-  types: readonly AlarmType[],
-): Record<string, AlarmTypeScore> {
-  // one alarm per id: its first (active) message carries onset and raise time, the last its end
-  const alarms = new Map<string, { type: AlarmType; onsetS: number; raisedS: number; endS: number }>();
+/** An alarm over its life: the first (active) message carries onset and raise time, the last its end. */
+export interface AlarmEpisode {
+  readonly id: string;
+  readonly bedId: string;
+  readonly type: AlarmType;
+  readonly onsetS: number;
+  readonly raisedS: number;
+  readonly endS: number;
+}
+
+export function alarmEpisodes(alerts: readonly AlertMessage[]): AlarmEpisode[] {
+  const alarms = new Map<string, AlarmEpisode>();
   for (const a of alerts) {
     const known = alarms.get(a.id);
     alarms.set(a.id, {
+      id: a.id,
+      bedId: a.bedId,
       type: a.type,
       onsetS: known?.onsetS ?? a.onsetS,
       raisedS: known?.raisedS ?? a.raisedS,
       endS: a.endS ?? known?.endS ?? Infinity,
     });
   }
+  return [...alarms.values()];
+}
+
+/** Alarms of a type that overlap no reference episode of that type (the episodes of one bed). */
+export function falseAlarms(
+  reference: readonly ReferenceEpisode[],
+  alarms: readonly AlarmEpisode[],
+  type: AlarmType,
+): AlarmEpisode[] {
+  const episodes = reference.filter((e) => e.type === type);
+  return alarms.filter(
+    (a) =>
+      a.type === type &&
+      !episodes.some((e) => a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S),
+  );
+}
+
+export function scoreAlarms(
+  reference: readonly ReferenceEpisode[],
+  alerts: readonly AlertMessage[],
+  types: readonly AlarmType[],
+): Record<string, AlarmTypeScore> {
+  const alarms = alarmEpisodes(alerts);
   const result: Record<string, AlarmTypeScore> = {};
   for (const type of types) {
     const episodes = reference.filter((e) => e.type === type);
-    const live = [...alarms.values()].filter((a) => a.type === type);
+    const live = alarms.filter((a) => a.type === type);
     const delays: number[] = [];
     let detected = 0;
     for (const e of episodes) {
@@ -128,18 +158,15 @@ export function scoreAlarms(
         delays.push(Math.max(0, Math.min(...hit.map((a) => a.raisedS)) - e.startS));
       }
     }
-    const falseAlarms = live.filter(
-      (a) =>
-        !episodes.some((e) => a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S),
-    ).length;
+    const falseCount = falseAlarms(episodes, live, type).length;
     const missed = episodes.length - detected;
     delays.sort((x, y) => x - y);
-    const denominator = detected + falseAlarms + 5 * missed;
+    const denominator = detected + falseCount + 5 * missed;
     result[type] = {
       referenceEpisodes: episodes.length,
       detected,
       missed,
-      falseAlarms,
+      falseAlarms: falseCount,
       medianOnsetDelayS: delays.length === 0 ? null : Number(delays[Math.floor(delays.length / 2)]!.toFixed(2)),
       maxOnsetDelayS: delays.length === 0 ? null : Number(delays.at(-1)!.toFixed(2)),
       challengeScore: denominator === 0 ? null : Number((detected / denominator).toFixed(3)),

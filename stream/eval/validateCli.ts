@@ -18,7 +18,9 @@ import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators
 import { mitdbDir, readRecord, selectRecords } from '../wfdb/index.js';
 import { positivePredictivity, sensitivity } from './ec57.js';
 import {
+  alarmEpisodes,
   classFigures,
+  falseAlarms,
   HIGH_PRIORITY_TYPES,
   SCORED_ALARMS,
   referenceEpisodes,
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
   let duplicateBeats = 0;
   const pairs: Record<string, number> = {};
   const reference: ReferenceEpisode[] = [];
-  const perRecord = [];
+  const perRecord: RecordFigures[] = [];
   const replayEndS = new Map<string, number>();
   for (const bed of beds) {
     const { record, annotations: readReference, source } = await loadBed(dir, bed);
@@ -201,6 +203,15 @@ async function main(): Promise<void> {
     if (a.priority === 'technical' && a.state === 'active' && !replayEnded(a))
       technical[a.type] = (technical[a.type] ?? 0) + 1;
   const falseHighPriority = HIGH_PRIORITY_TYPES.reduce((n, t) => n + (alarms[t]?.falseAlarms ?? 0), 0);
+  // each false high-priority alarm, for whoever has to find out why it went off
+  const shiftedEpisodes = alarmEpisodes(shifted);
+  const falseHighPriorityList = HIGH_PRIORITY_TYPES.flatMap((type) =>
+    falseAlarms(reference, shiftedEpisodes, type),
+  ).map((a) => {
+    const i = beds.findIndex((b) => b.bedId === a.bedId);
+    const round = (t: number): number | null => (Number.isFinite(t) ? Number((t - i * 1e6).toFixed(1)) : null);
+    return { record: perRecord[i]!.record, type: a.type, onsetS: round(a.onsetS), endS: round(a.endS) };
+  });
   // faults must surface as technical alarms, not arrhythmias: count arrhythmia alarms raised inside fault windows
   const injectedByKind: Record<string, number> = {};
   for (const f of injected) injectedByKind[f.kind] = (injectedByKind[f.kind] ?? 0) + 1;
@@ -228,6 +239,7 @@ async function main(): Promise<void> {
     classes: { V: classFigures(pairs, 'V'), S: classFigures(pairs, 'S') },
     alarms,
     falseHighPriorityAlarms: falseHighPriority,
+    falseHighPriority: falseHighPriorityList,
     technicalAlarms: technical,
     lostFrames,
     duplicateBeats,
@@ -260,18 +272,21 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+interface RecordFigures {
+  readonly record: string;
+  readonly tp: number;
+  readonly fn: number;
+  readonly fp: number;
+  readonly V: { se: number; ppv: number };
+  readonly S: { se: number; ppv: number };
+}
+
 function renderValidation(r: {
   qrs: Record<string, number>;
   classes: Record<string, { se: number; ppv: number }>;
   alarms: Record<string, AlarmTypeScore>;
-  perRecord: {
-    record: string;
-    tp: number;
-    fn: number;
-    fp: number;
-    V: { se: number; ppv: number };
-    S: { se: number; ppv: number };
-  }[];
+  perRecord: RecordFigures[];
+  falseHighPriority: { record: string; type: string; onsetS: number | null; endS: number | null }[];
   [k: string]: unknown;
 }): string {
   const row = (cells: (string | number | null)[]) => `<tr>${cells.map((c) => `<td>${c ?? '–'}</td>`).join('')}</tr>`;
@@ -298,6 +313,8 @@ ${Object.entries(r.alarms)
     ]),
   )
   .join('')}</table>
+<h2>False high-priority alarms</h2><table><tr><th>record</th><th>type</th><th>onset s</th><th>end s</th></tr>
+${r.falseHighPriority.map((f) => row([f.record, f.type, f.onsetS, f.endS])).join('')}</table>
 <h2>Per record</h2><table><tr><th>record</th><th>TP</th><th>FN</th><th>FP</th><th>V Se %</th><th>V +P %</th><th>S Se %</th><th></th></tr>
 ${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td></tr>`).join('')}</table>
 </body></html>

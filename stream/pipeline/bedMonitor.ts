@@ -8,6 +8,7 @@ import {
   DEFAULT_VF_DETECTOR,
   VfDetector,
   type BeatWindow,
+  type DetectedPeak,
   type EcgFrontEndConfig,
 } from '../dsp/index.js';
 import { leadMillivolts, type SampleFrame } from '../kafka/frame.js';
@@ -36,6 +37,9 @@ export interface BedConfig {
 
 export const DEFAULT_BED: BedConfig = { flatMv: 0.02, flatS: 2 };
 
+/** Second-lead QRS amplitudes that make its typical one. */
+const CONFIRMING_HISTORY = 8;
+
 /**
  * Everything one bed needs between frames and classified beats: the front end on the
  * monitoring lead, flat-line detection and the alarm engine. No RxJS, no Kafka: the pipeline
@@ -45,6 +49,12 @@ export class BedMonitor {
   readonly bedId: string;
   private readonly config: BedConfig;
   private frontEnd: EcgFrontEnd | undefined;
+  /**
+   * R-peak detection on a second lead, where the frame has one: asystole is called only when
+   * neither lead shows a QRS (as in the PhysioNet/CinC 2015 challenge's multi-signal entries),
+   * because a monitoring lead whose amplitude collapses (a loose electrode) loses its beats.
+   */
+  private confirming: { frontEnd: EcgFrontEnd; lead: number; amplitudes: number[] } | undefined;
   private sourceHz = 0;
   /** Stream sample index at which the current front end started (after a start or a gap). */
   private origin = 0;
@@ -95,7 +105,7 @@ export class BedMonitor {
         ),
       );
     }
-    for (const peak of out.peaks) {
+    for (const peak of [...out.peaks, ...this.confirmingPeaks(frame)].sort((a, b) => a.sourceSample - b.sourceSample)) {
       const sample = this.origin + Math.round(peak.sourceSample);
       alarms.push(...this.alarms.onQrs(sample, sample / frame.sampleRate));
     }
@@ -139,12 +149,39 @@ export class BedMonitor {
   private restart(frame: SampleFrame): void {
     this.sourceHz = frame.sampleRate;
     this.frontEnd = new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate });
+    const monitoring = monitoringLead(frame);
+    const other = frame.leads.findIndex((_, i) => i !== monitoring);
+    this.confirming =
+      other === -1
+        ? undefined
+        : {
+            frontEnd: new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate }),
+            lead: other,
+            amplitudes: [],
+          };
     this.quality = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: MODEL_HZ });
     this.vf = new VfDetector({ ...DEFAULT_VF_DETECTOR, fs: MODEL_HZ });
     this.signalQuality = 1;
     this.poorSignal = false;
     const grid = this.frontEnd.resampler.alignment;
     this.origin = Math.ceil(frame.firstSample / grid) * grid;
+  }
+
+  /**
+   * The second lead's QRS complexes that may end an asystole: those of the polarity of its
+   * recent ones and at least half as large (a blip of noise in a long pause must not hide it).
+   */
+  private confirmingPeaks(frame: SampleFrame): DetectedPeak[] {
+    const c = this.confirming;
+    if (c === undefined) return [];
+    const out = c.frontEnd.push(leadMillivolts(frame, c.lead).subarray(Math.max(0, this.origin - frame.firstSample)));
+    return out.peaks.filter((peak) => {
+      const sorted = [...c.amplitudes].sort((a, b) => a - b);
+      const typical = sorted[Math.floor(sorted.length / 2)];
+      c.amplitudes.push(peak.amplitude);
+      if (c.amplitudes.length > CONFIRMING_HISTORY) c.amplitudes.shift();
+      return typical !== undefined && peak.amplitude / typical >= 0.5;
+    });
   }
 
   /** Lead off: consecutive frames whose range stays below `flatMv` for `flatS` seconds. */

@@ -182,4 +182,21 @@ describe('AlarmEngine', () => {
     const after = rhythm(repeat(3, ['N', 0.8] as [AamiClass, number]), last + 7);
     expect(feed(engine, after)).toEqual([]); // no pause across the lead-off
   });
+
+  it('holds arrhythmia alarms back while the signal is poor, but never ventricular fibrillation', () => {
+    const vtRun = (start: number) =>
+      rhythm([...repeat(4, ['N', 0.8] as [AamiClass, number]), ...repeat(6, ['V', 0.4] as [AamiClass, number])], start);
+    const engine = new AlarmEngine('b');
+    expect(states(engine.onSignal(1, false, true))).toEqual(['poor-signal:active']);
+    const noisy = vtRun(1);
+    expect(feed(engine, noisy)).toEqual([]); // V beats in artefact: no VT
+    for (const b of noisy) engine.onQrs(b.sample, b.timeS);
+    expect(engine.onTime(noisy.at(-1)!.timeS + 5)).toEqual([]); // no asystole either
+    expect(states(engine.onFibrillation(true, 9, 10))).toEqual(['ventricular-fibrillation:active']);
+    expect(states(engine.onFibrillation(false, 9, 12))).toEqual(['ventricular-fibrillation:ended']);
+    expect(states(engine.onSignal(20, false, false))).toEqual(['poor-signal:ended']);
+    const clean = vtRun(20);
+    // the first clean beat closes a 13-s pause (no beat was fed during the artefact), then the VT
+    expect(states(feed(engine, clean))).toEqual(['pause:active', 'pause:ended', 'ventricular-tachycardia:active']);
+  });
 });
