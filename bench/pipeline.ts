@@ -1,6 +1,7 @@
 /**
  * Live-pipeline figures with the shipped model, each printed with backend, machine and commit.
- *   npm run bench:pipeline -- capacity [--seconds 20]   beds held in real time, all cores (one worker process per core)
+ *   npm run bench:pipeline -- capacity [--seconds 20] [--model DIR|ARCHITECTURE]   beds held in real time, all
+ *       cores (one worker process per core); an architecture name (e.g. seed-resnet) runs it with untrained weights
  *   npm run bench:pipeline -- latency [--beds 100 --seconds 60]   window complete -> beat event in ecg.beats, through Kafka
  *   npm run bench:pipeline -- replay [--records 100,101,...]      hours of ECG per wall-clock minute through Kafka
  */
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { publishReplay } from '../simulators/publish.js';
 import { recordFrames } from '../simulators/replay.js';
+import { DEFAULT_BEAT_WINDOW } from '../stream/dsp/index.js';
 import { parseCommandLine, runMain } from '../stream/cli.js';
 import { ConfigError } from '../stream/errors.js';
 import { embeddedKafka } from '../stream/kafka/client.js';
@@ -18,6 +20,7 @@ import type { SampleFrame } from '../stream/kafka/frame.js';
 import { beatCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
 import { initBackend } from '../stream/model/backend.js';
+import { architecture, ARCHITECTURES } from '../stream/model/architectures.js';
 import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
@@ -40,41 +43,64 @@ async function wardFrames(beds: number, seconds: number): Promise<SampleFrame[]>
   return perBed[0]!.flatMap((_, i) => perBed.map((frames) => frames[i]!));
 }
 
-/** One worker: processes `beds` beds of `seconds` s at full speed; returns bed-seconds per wall second. */
-async function capacityWorker(beds: number, seconds: number): Promise<number> {
-  await initBackend('wasm', quiet);
-  const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
-  const frames = await wardFrames(beds, seconds);
-  const started = performance.now();
-  await firstValueFrom(from(frames).pipe(monitorWard({ classify: modelClassifier(classifier) }), toArray()));
-  return (beds * seconds) / ((performance.now() - started) / 1000);
+interface WorkerRate {
+  /** Bed-seconds of ECG per wall-clock second. */
+  readonly rate: number;
+  readonly beats: number;
+  /** Beats explained with Grad-CAM (the non-N ones): they cost a backward pass each. */
+  readonly explained: number;
 }
 
-async function capacity(seconds: number): Promise<void> {
+/** One worker: processes `beds` beds of `seconds` s at full speed. */
+async function capacityWorker(beds: number, seconds: number, model: string): Promise<WorkerRate> {
+  await initBackend('wasm', quiet);
+  // an architecture is timed with untrained weights: its speed is that of the trained model
+  // except for how many beats it calls non-N (and explains), which is reported
+  const classifier =
+    model in ARCHITECTURES
+      ? new BeatClassifier(architecture(model).build(DEFAULT_BEAT_WINDOW.length, 1), `${model} (untrained)`)
+      : await BeatClassifier.load(model);
+  const frames = await wardFrames(beds, seconds);
+  const started = performance.now();
+  const events = await firstValueFrom(
+    from(frames).pipe(monitorWard({ classify: modelClassifier(classifier) }), toArray()),
+  );
+  const beats = events.flatMap((e) => (e.kind === 'beat' ? [e.beat] : []));
+  return {
+    rate: (beds * seconds) / ((performance.now() - started) / 1000),
+    beats: beats.length,
+    explained: beats.filter((b) => b.gradCam !== undefined).length,
+  };
+}
+
+async function capacity(seconds: number, model: string): Promise<void> {
+  console.log(`capacity: model ${model}`);
   const workers = cpus().length;
   for (const bedsPerWorker of [25, 50, 100, 200]) {
     const rates = await Promise.all(
       Array.from(
         { length: workers },
         () =>
-          new Promise<number>((resolve, reject) => {
+          new Promise<WorkerRate>((resolve, reject) => {
             const child = fork(
               fileURLToPath(import.meta.url),
-              ['capacity-worker', String(bedsPerWorker), String(seconds)],
+              ['capacity-worker', String(bedsPerWorker), String(seconds), model],
               {
                 execArgv: ['--import', 'tsx'],
                 stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
               },
             );
-            child.on('message', (m) => resolve(Number(m)));
+            child.on('message', (m) => resolve(m as WorkerRate));
             child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`capacity worker exited ${code}`))));
           }),
       ),
     );
-    const total = rates.reduce((a, b) => a + b, 0);
+    const total = rates.reduce((a, r) => a + r.rate, 0);
+    const beats = rates.reduce((a, r) => a + r.beats, 0);
+    const explained = rates.reduce((a, r) => a + r.explained, 0);
     console.log(
       `capacity: ${workers} workers x ${bedsPerWorker} beds (${seconds} s of ECG each): ${total.toFixed(0)} bed-seconds per second ` +
-        `=> about ${Math.floor(total)} beds in real time`,
+        `=> about ${Math.floor(total)} beds in real time (${beats} beats, ${((100 * explained) / beats).toFixed(1)} % explained with Grad-CAM)`,
     );
     if (total < workers * bedsPerWorker) break; // they fell behind: the ramp is over
   }
@@ -158,16 +184,17 @@ async function replay(records: string[]): Promise<void> {
 async function main(): Promise<void> {
   const [mode, ...argv] = process.argv.slice(2);
   if (mode === 'capacity-worker') {
-    process.send!(await capacityWorker(Number(argv[0]), Number(argv[1])));
+    process.send!(await capacityWorker(Number(argv[0]), Number(argv[1]), argv[2]!));
     return;
   }
   const { values } = parseCommandLine('bench:pipeline', argv, {
     seconds: { type: 'string' },
     beds: { type: 'string' },
     records: { type: 'string' },
+    model: { type: 'string' },
   });
   console.log(`bench:pipeline ${mode ?? ''} | backend wasm | ${machineLine()}`);
-  if (mode === 'capacity') await capacity(Number(values.seconds ?? '20'));
+  if (mode === 'capacity') await capacity(Number(values.seconds ?? '20'), values.model ?? SHIPPED_MODEL_DIR);
   else if (mode === 'latency') await latency(Number(values.beds ?? '100'), Number(values.seconds ?? '60'));
   else if (mode === 'replay') await replay((values.records ?? '100,101,103,105,106,108,109,111').split(','));
   else throw new ConfigError('bench:pipeline: choose capacity, latency or replay');
