@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { ALARM_PRIORITY, type Alarm, type AlarmBeat, type AlarmType } from './types.js';
+import { ALARM_PRIORITY, type Alarm, type AlarmBeat, type AlarmType, type FlutterCheck } from './types.js';
 
 export interface AlarmConfig {
   /** No QRS for this long: asystole (CinC 2015: 4 s). */
@@ -66,12 +66,15 @@ export class AlarmEngine {
   /** Stream time of the input being processed: when an alarm raised now is raised. */
   private nowS = 0;
 
-  constructor(bedId: string, config: AlarmConfig = DEFAULT_ALARMS) {
+  private readonly flutter: FlutterCheck;
+
+  constructor(bedId: string, config: AlarmConfig = DEFAULT_ALARMS, flutter: FlutterCheck = () => false) {
     if (!(config.irregularOff < config.irregularOn))
       throw new ConfigError('AlarmEngine: irregularOff must be below irregularOn');
     if (config.vtBeats < 3) throw new ConfigError('AlarmEngine: vtBeats must be at least 3');
     this.bedId = bedId;
     this.config = config;
+    this.flutter = flutter;
   }
 
   /** A classified beat (in time order); returns the alarm changes it causes. */
@@ -220,7 +223,10 @@ export class AlarmEngine {
       if (before !== undefined && 60 / (this.beats[i]!.timeS - before.timeS) <= c.vtBpm) fast = false;
     }
     if (run >= c.vtBeats && fast) {
-      this.startIfNew('ventricular-tachycardia', this.beatTime(run), this.evidence(run), out);
+      // flutter waves are detected as fast V beats too: the run is VT only where the signal over
+      // it does not look like flutter (which is the VF detector's to call, a few seconds later)
+      if (this.active.has('ventricular-tachycardia') || !this.flutter(this.beatTime(run), beat.timeS))
+        this.startIfNew('ventricular-tachycardia', this.beatTime(run), this.evidence(run), out);
       return;
     }
     if (beat.label === 'V') return;

@@ -24,6 +24,12 @@ export type AlarmType = keyof typeof ALARM_PRIORITY;
 export type AlarmPriority = (typeof ALARM_PRIORITY)[AlarmType];
 export type AlarmStateName = 'active' | 'ended';
 
+/**
+ * What the signal path can tell the alarm engine about a stretch of signal (stream times, s):
+ * whether it looks like flutter waves rather than QRS complexes.
+ */
+export type FlutterCheck = (fromS: number, toS: number) => boolean;
+
 /** A classified beat as the alarm engine sees it; times are stream time (s) of the bed. */
 export interface AlarmBeat {
   /** R-peak sample index at the bed's source rate: the beat's stable identity. */

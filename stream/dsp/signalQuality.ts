@@ -86,10 +86,22 @@ export class SignalQuality {
     return out;
   }
 
-  private judge(): QualityWindow {
-    const start = this.windowStart;
-    const end = start + this.window;
-    const near = new Uint8Array(this.window);
+  /**
+   * The noise ratio of samples [from, to) of the filtered stream as far as they are still kept
+   * (the current window and the one before it), against the last window's QRS slope: what the
+   * next window will say of a stretch, without waiting for it. Undefined before any QRS slope
+   * is known or with under half a second kept.
+   */
+  ratioOver(from: number, to: number): number | undefined {
+    const start = Math.max(from, this.base + this.guard);
+    const end = Math.min(to, this.count);
+    if (this.qrsSlope === undefined || this.qrsSlope === 0 || end - start < this.config.fs / 2) return undefined;
+    return this.measure(start, end).activity / this.qrsSlope;
+  }
+
+  /** 90th percentile of |dx| between the QRS complexes of [start, end), and the QRS complexes' slopes. */
+  private measure(start: number, end: number): { activity: number; slopes: number[] } {
+    const near = new Uint8Array(end - start);
     const slopes: number[] = [];
     for (const p of this.peaks) {
       if (p < start - this.guard || p >= end + this.guard) continue;
@@ -103,17 +115,23 @@ export class SignalQuality {
     const between: number[] = [];
     for (let i = start; i < end; i++) if (near[i - start] === 0) between.push(this.diffs[i - this.base]!);
     between.sort((a, b) => a - b);
+    return { activity: between.length > 0 ? between[Math.floor(0.9 * (between.length - 1))]! : 0, slopes };
+  }
+
+  private judge(): QualityWindow {
+    const start = this.windowStart;
+    const end = start + this.window;
+    const { activity, slopes } = this.measure(start, end);
     slopes.sort((a, b) => a - b);
     if (slopes.length > 0) this.qrsSlope = slopes[Math.floor(slopes.length / 2)]!;
-    const activity = between.length > 0 ? between[Math.floor(0.9 * (between.length - 1))]! : 0;
     const noiseRatio = this.qrsSlope === undefined || this.qrsSlope === 0 ? 0 : activity / this.qrsSlope;
     const c = this.config;
     this.noisyRun = noiseRatio > c.noisyRatio ? this.noisyRun + 1 : 0;
     if (this.noisyRun >= c.noisyWindows) this.poor = true;
     else if (noiseRatio < c.cleanRatio) this.poor = false;
-    // forget what no later window needs
+    // forget what no later window (nor ratioOver, which looks back one window) needs
     this.windowStart = end;
-    const keepFrom = end - this.guard;
+    const keepFrom = Math.max(this.base, start - this.guard);
     this.diffs = this.diffs.slice(keepFrom - this.base);
     this.base = keepFrom;
     this.peaks = this.peaks.filter((p) => p >= keepFrom - this.guard);

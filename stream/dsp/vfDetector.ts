@@ -60,6 +60,11 @@ export class VfDetector {
     this.nextEnd = this.window;
   }
 
+  /** Whether the latest window judged was flutter/fibrillation-like (the alarm needs `windows` of them). */
+  get vfLike(): boolean {
+    return this.run > 0;
+  }
+
   push(samples: ArrayLike<number>): VfChange[] {
     for (let i = 0; i < samples.length; i++) this.buffer.push(samples[i]!);
     const out: VfChange[] = [];

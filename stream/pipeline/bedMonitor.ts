@@ -69,7 +69,9 @@ export class BedMonitor {
   constructor(bedId: string, config: BedConfig = DEFAULT_BED) {
     this.bedId = bedId;
     this.config = config;
-    this.alarms = new AlarmEngine(bedId, config.alarms ?? DEFAULT_ALARMS);
+    this.alarms = new AlarmEngine(bedId, config.alarms ?? DEFAULT_ALARMS, (fromS, toS) =>
+      this.looksLikeFlutter(fromS, toS),
+    );
   }
 
   /** An in-order frame: returns the beat windows it completed and the alarm changes. */
@@ -124,6 +126,18 @@ export class BedMonitor {
     });
     alarms.push(...this.alarms.onTime(endS), ...this.alarms.onStall(false));
     return { beats, alarms };
+  }
+
+  /**
+   * Whether the signal between two stream times looks like flutter: the VF detector's latest
+   * window is VF-like, and there is the fast activity between the detected complexes of poor
+   * signal (judged now rather than at the quality window's end). Either alone also fits some
+   * real VT (MIT-BIH 205 is VF-like, 203's noisy VT has the activity); flutter has both.
+   */
+  private looksLikeFlutter(fromS: number, toS: number): boolean {
+    if (this.quality === undefined || this.vf === undefined || !this.vf.vfLike) return false;
+    const index = (s: number): number => Math.round((s - this.origin / this.sourceHz) * MODEL_HZ);
+    return (this.quality.ratioOver(index(fromS), index(toS)) ?? 0) > DEFAULT_SIGNAL_QUALITY.noisyRatio;
   }
 
   /** Frames were lost between `fromS` and `toS`; the next frame restarts the front end. */

@@ -199,4 +199,22 @@ describe('AlarmEngine', () => {
     // the first clean beat closes a 13-s pause (no beat was fed during the artefact), then the VT
     expect(states(feed(engine, clean))).toEqual(['pause:active', 'pause:ended', 'ventricular-tachycardia:active']);
   });
+
+  it('does not call a fast V run VT where the signal path says it looks like flutter', () => {
+    let flutter = true;
+    const checked: [number, number][] = [];
+    const engine = new AlarmEngine('b', undefined, (fromS, toS) => {
+      checked.push([fromS, toS]);
+      return flutter;
+    });
+    const beats = rhythm([
+      ...repeat(4, ['N', 0.8] as [AamiClass, number]),
+      ...repeat(7, ['V', 0.3] as [AamiClass, number]),
+    ]);
+    expect(states(feed(engine, beats.slice(0, 9)))).toEqual([]); // 5 fast V beats, flutter-like: no VT
+    expect(checked.at(-1)).toEqual([beats[4]!.timeS, beats[8]!.timeS]); // the check covers the run
+    flutter = false;
+    const [vt] = feed(engine, beats.slice(9, 10));
+    expect(vt).toMatchObject({ type: 'ventricular-tachycardia', state: 'active', onsetS: beats[4]!.timeS });
+  });
 });

@@ -17,6 +17,16 @@ describe('VfDetector (VF filter leakage)', () => {
     expect(changes[1]!.at / MODEL_HZ).toBeLessThanOrEqual(25 + 4);
   });
 
+  it('says a window is VF-like as soon as one is, long before the alarm', () => {
+    const d = detector();
+    expect(d.vfLike).toBe(false);
+    const x = Float32Array.from({ length: 5 * MODEL_HZ }, (_, i) => 0.4 * Math.sin((2 * Math.PI * 4.5 * i) / MODEL_HZ));
+    expect(d.push(x)).toEqual([]); // one window judged, no alarm yet
+    expect(d.vfLike).toBe(true);
+    d.push(new Float32Array(5 * MODEL_HZ));
+    expect(d.vfLike).toBe(false);
+  });
+
   it('stays quiet on sinus rhythm, ectopy and AF (synthetic) and on a flat line', () => {
     const { record } = synthesizeRecord({ ...DEFAULT_SYNTH, events: parseSynthEvents('demo') });
     expect(detector().push(filtered(toPhysical(record.signals[0]!), DEFAULT_SYNTH.sampleRate))).toEqual([]);
