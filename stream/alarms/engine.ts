@@ -214,14 +214,13 @@ export class AlarmEngine {
 
   private ventricularAlarms(beat: AlarmBeat, out: Alarm[]): void {
     const c = this.config;
-    // length of the run of V beats ending at this beat, and whether each interval was fast
+    // the run of V beats ending at this beat, and its rate: CinC 2015 asks for a ventricular
+    // rate above 100 bpm, i.e. over the run, not in every interval (MIT-BIH 223's VT alternates
+    // 0.5 and 0.7 s intervals)
     let run = 0;
-    let fast = true;
-    for (let i = this.beats.length - 1; i >= 0 && this.beats[i]!.label === 'V'; i--) {
-      run++;
-      const before = this.beats[i - 1];
-      if (before !== undefined && 60 / (this.beats[i]!.timeS - before.timeS) <= c.vtBpm) fast = false;
-    }
+    for (let i = this.beats.length - 1; i >= 0 && this.beats[i]!.label === 'V'; i--) run++;
+    const first = this.beats[this.beats.length - run];
+    const fast = run >= 2 && first !== undefined && (60 * (run - 1)) / (beat.timeS - first.timeS) > c.vtBpm;
     if (run >= c.vtBeats && fast) {
       // flutter waves are detected as fast V beats too: the run is VT only where the signal over
       // it does not look like flutter (which is the VF detector's to call, a few seconds later)

@@ -40,6 +40,21 @@ describe('AlarmEngine', () => {
     expect(vt!.evidence).toEqual(beats.slice(10, 15).map((b) => b.sample));
   });
 
+  it('judges the VT rate over the run, as CinC 2015 defines it, not interval by interval', () => {
+    // MIT-BIH 223's VT alternates short and long intervals: 0.5 and 0.66 s average 103 bpm
+    const engine = new AlarmEngine('b');
+    const run = Array.from({ length: 8 }, (_, i) => ['V', i % 2 === 0 ? 0.5 : 0.66] as [AamiClass, number]);
+    const beats = rhythm([...repeat(4, ['N', 0.8] as [AamiClass, number]), ...run]);
+    const alarms = feed(engine, beats);
+    expect(states(alarms)).toEqual(['ventricular-tachycardia:active']);
+    expect(alarms[0]!.raisedS).toBeGreaterThan(beats[8]!.timeS - 1e-9); // once five V beats are in
+    const slower = rhythm([
+      ...repeat(4, ['N', 0.8] as [AamiClass, number]),
+      ...repeat(8, ['V', 0.62] as [AamiClass, number]),
+    ]);
+    expect(states(feed(new AlarmEngine('b'), slower))).toEqual([]); // 97 bpm
+  });
+
   it('slow ventricular runs are not VT; runs of 2 and 3-4 are couplets and runs', () => {
     const engine = new AlarmEngine('b');
     const slowRun = rhythm([
