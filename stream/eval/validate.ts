@@ -83,6 +83,11 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
 export interface AlarmTypeScore {
   readonly referenceEpisodes: number;
   readonly detected: number;
+  /**
+   * Episodes the alarm covered at some point, however late: how EC57 counts AF episodes, and what
+   * tells a slow alarm (counted missed above) from an absent one.
+   */
+  readonly covered: number;
   readonly missed: number;
   readonly falseAlarms: number;
   /** Median seconds from reference onset to the alarm being raised, for detected episodes. */
@@ -160,11 +165,15 @@ export function scoreAlarms(
     }
     const falseCount = falseAlarms(episodes, live, type).length;
     const missed = episodes.length - detected;
+    const covered = episodes.filter((e) =>
+      live.some((a) => a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S),
+    ).length;
     delays.sort((x, y) => x - y);
     const denominator = detected + falseCount + 5 * missed;
     result[type] = {
       referenceEpisodes: episodes.length,
       detected,
+      covered,
       missed,
       falseAlarms: falseCount,
       medianOnsetDelayS: delays.length === 0 ? null : Number(delays[Math.floor(delays.length / 2)]!.toFixed(2)),

@@ -262,10 +262,10 @@ async function main(): Promise<void> {
       : [
           `faults injected ${JSON.stringify(injectedByKind)}; arrhythmia alarms raised inside fault windows: ${arrhythmiaDuringFaults}`,
         ]),
-    'alarm type                 ref  detected  missed  false  median/max onset delay s  score',
+    'alarm type                 ref  detected  covered  missed  false  median/max onset delay s  score',
     ...SCORED_ALARMS.map((t) => {
       const a = alarms[t]!;
-      return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}`;
+      return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.covered).padStart(9)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}`;
     }),
     `report: ${reportPath}`,
   ];
@@ -298,13 +298,14 @@ function renderValidation(r: {
 <p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms}; technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
 <p>Injected faults: ${JSON.stringify(r.faults)}.</p>
 <h2>Beats</h2><table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
-<h2>Alarms against the reference</h2><table><tr><th>type</th><th>reference episodes</th><th>detected</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th></tr>
+<h2>Alarms against the reference</h2><table><tr><th>type</th><th>reference episodes</th><th>detected (within 10 s)</th><th>covered (any time)</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th></tr>
 ${Object.entries(r.alarms)
   .map(([t, a]) =>
     row([
       t,
       a.referenceEpisodes!,
       a.detected!,
+      a.covered!,
       a.missed!,
       a.falseAlarms!,
       a.medianOnsetDelayS ?? null,

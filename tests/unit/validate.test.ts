@@ -55,9 +55,20 @@ describe('validation references and scoring', () => {
     const score = scoreAlarms(reference, [alert('a', 100.4, 102), alert('b', 300, 301)], ['ventricular-tachycardia']);
     expect(score['ventricular-tachycardia']).toMatchObject({
       detected: 1,
+      covered: 1,
       missed: 0,
       falseAlarms: 1,
       medianOnsetDelayS: 2,
+    });
+    // an alarm raised 25 s into a long episode is late: missed, but the episode was covered
+    const long = [{ type: 'ventricular-tachycardia' as const, startS: 100, endS: 200, origin: 'rhythm' as const }];
+    expect(
+      scoreAlarms(long, [alert('c', 125, 126)], ['ventricular-tachycardia'])['ventricular-tachycardia'],
+    ).toMatchObject({
+      detected: 0,
+      covered: 1,
+      missed: 1,
+      falseAlarms: 0,
     });
   });
 });
