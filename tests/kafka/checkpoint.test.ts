@@ -52,6 +52,14 @@ describe('BedCheckpoints', () => {
     expect(JSON.parse(c.commit(3, 0)!.metadata).watermarks).toEqual({ 'bed-1': 5000 });
   });
 
+  it('drops a regenerated beat that ecg.beats already holds, beyond the commit (a crash between publish and commit)', () => {
+    const c = new BedCheckpoints(config);
+    c.inherit(0, JSON.stringify({ v: 1, watermarks: { 'bed-1': 5000 } }));
+    c.onPublished('bed-1', 5300); // read from the tail of ecg.beats: published after that commit
+    expect(c.admit('bed-1', 5300, FS)).toBe(false);
+    expect(c.admit('bed-1', 5600, FS)).toBe(true);
+  });
+
   it('ignores metadata it cannot read (another tool committed the group)', () => {
     const c = new BedCheckpoints(config);
     c.inherit(0, 'not json');
