@@ -11,8 +11,9 @@ import { monitorWard, type Classify, type WardEvent } from './ward.js';
 export const MAX_UNPUBLISHED = 2000;
 
 /**
- * Counts beats between the ward pipeline and the sink, so that a consumed batch is committed
- * only once every beat its frames completed has been published (or dropped as a repeat).
+ * Counts beats and events between the ward pipeline and the sink: RxJS has no backpressure,
+ * so the consumer waits while too many of them are unpublished (classified, published, or
+ * dropped as repeats or as a past generation's).
  */
 class PublishProgress {
   private staged = 0;
@@ -43,10 +44,9 @@ class PublishProgress {
     return this.staged - this.finished + (this.entered - this.handled);
   }
 
-  /** Resolves true once at most `limit` beats and events are unpublished, false if `stop` fires first. */
-  async below(limit: number, stop: AbortSignal): Promise<boolean> {
-    while (this.backlog() > limit) {
-      if (stop.aborted) return false;
+  /** Resolves once at most `limit` beats and events are unpublished, or `stop` fires. */
+  async below(limit: number, stop: AbortSignal): Promise<void> {
+    while (this.backlog() > limit && !stop.aborted) {
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           sub.unsubscribe();
@@ -57,7 +57,6 @@ class PublishProgress {
         stop.addEventListener('abort', wake);
       });
     }
-    return !stop.aborted;
   }
 }
 
@@ -146,7 +145,7 @@ export async function runPipelineWorker(options: {
   const generations = new Subject<number>();
   let generation = 0;
   const policy: CommitPolicy = {
-    backpressure: async () => void (await progress.below(MAX_UNPUBLISHED, options.stop)),
+    backpressure: () => progress.below(MAX_UNPUBLISHED, options.stop),
     rejoined: currentCommits,
     reassigned: (next) => {
       checkpoints.reassigned();
