@@ -126,8 +126,12 @@ export class AlarmEngine {
     return out;
   }
 
-  /** Signal-quality report from the front end; technical alarms follow it. */
-  onSignal(nowS: number, leadOff: boolean, poorSignal: boolean): Alarm[] {
+  /**
+   * Signal-quality report from the front end; technical alarms follow it. `resumedS`: where the
+   * signal came back when a lead-off ends now (the start of the frame that was not flat): a beat
+   * after it is never measured against one from before the lead went off.
+   */
+  onSignal(nowS: number, leadOff: boolean, poorSignal: boolean, resumedS = nowS): Alarm[] {
     this.nowS = nowS;
     const out: Alarm[] = [];
     if (leadOff) {
@@ -135,7 +139,7 @@ export class AlarmEngine {
       this.endIf('asystole', true, nowS, out);
     } else if (this.active.has('lead-off')) {
       this.endIf('lead-off', true, nowS, out);
-      this.restartRhythm(nowS); // no pause or rate alarm across the time the lead was off
+      this.restartRhythm(resumedS); // no pause or rate alarm across the time the lead was off
     }
     if (poorSignal && !leadOff) this.startIfNew('poor-signal', nowS, [], out);
     else this.endIf('poor-signal', true, nowS, out);

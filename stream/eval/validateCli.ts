@@ -215,12 +215,15 @@ async function main(): Promise<void> {
   // faults must surface as technical alarms, not arrhythmias: count arrhythmia alarms raised inside fault windows
   const injectedByKind: Record<string, number> = {};
   for (const f of injected) injectedByKind[f.kind] = (injectedByKind[f.kind] ?? 0) + 1;
-  const arrhythmiaDuringFaults = alerts.filter(
-    (a) =>
-      a.priority !== 'technical' &&
-      a.state === 'active' &&
-      injected.some((f) => f.bedId === a.bedId && a.raisedS >= f.startS - 1 && a.raisedS <= f.endS + 5),
-  ).length;
+  // which fault raised which arrhythmia alarm, for whoever has to make the monitor ignore it
+  const duringFaults: Record<string, number> = {};
+  for (const a of alerts) {
+    if (a.priority === 'technical' || a.state !== 'active') continue;
+    const fault = injected.find((f) => f.bedId === a.bedId && a.raisedS >= f.startS - 1 && a.raisedS <= f.endS + 5);
+    if (fault !== undefined)
+      duringFaults[`${fault.kind}: ${a.type}`] = (duringFaults[`${fault.kind}: ${a.type}`] ?? 0) + 1;
+  }
+  const arrhythmiaDuringFaults = Object.values(duringFaults).reduce((n, k) => n + k, 0);
   const hours = (frames * FRAME_S) / 3600;
   const result = {
     records: beds.length,
@@ -243,7 +246,11 @@ async function main(): Promise<void> {
     technicalAlarms: technical,
     lostFrames,
     duplicateBeats,
-    faults: { injected: injectedByKind, arrhythmiaAlarmsDuringFaults: arrhythmiaDuringFaults },
+    faults: {
+      injected: injectedByKind,
+      arrhythmiaAlarmsDuringFaults: arrhythmiaDuringFaults,
+      arrhythmiaAlarmsDuringFaultsByKind: duringFaults,
+    },
     perRecord,
   };
   const reportPath = values.report ?? 'out/reports/validate.html';

@@ -209,7 +209,7 @@ export class BedMonitor {
     if (max - min < this.config.flatMv) this.flatSince ??= startS;
     else this.flatSince = undefined;
     const flat = this.flatSince !== undefined && endS - this.flatSince >= this.config.flatS;
-    return this.alarms.onSignal(endS, flat, this.poorSignal);
+    return this.alarms.onSignal(endS, flat, this.poorSignal, startS);
   }
 }
 

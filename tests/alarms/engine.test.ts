@@ -232,4 +232,15 @@ describe('AlarmEngine', () => {
     const [vt] = feed(engine, beats.slice(9, 10));
     expect(vt).toMatchObject({ type: 'ventricular-tachycardia', state: 'active', onsetS: beats[4]!.timeS });
   });
+
+  it('measures no pause from before a lead-off to a beat in the very frame where the signal came back', () => {
+    const engine = new AlarmEngine('b');
+    const beats = rhythm(repeat(6, ['N', 0.8] as [AamiClass, number]));
+    feed(engine, beats);
+    const last = beats.at(-1)!.timeS;
+    engine.onSignal(last + 3, true, false);
+    // the frame from last + 4 to last + 4.25 s is not flat; a beat 0.1 s into it is classified later
+    expect(states(engine.onSignal(last + 4.25, false, false, last + 4))).toEqual(['lead-off:ended']);
+    expect(feed(engine, rhythm([['N', 0.1]], last + 4))).toEqual([]);
+  });
 });
