@@ -24,6 +24,12 @@ export interface AlarmConfig {
   readonly irregularOn: number;
   /** ...and the lower one that ends it (hysteresis). */
   readonly irregularOff: number;
+  /**
+   * Detected QRS complexes this regular and slower than this rate (bpm) are an organised
+   * rhythm, which VF is not: the waveform's VF call waits while they last (a paced rhythm's
+   * broad complexes can look VF-like to it).
+   */
+  readonly organisedBpm: number;
 }
 
 export const DEFAULT_ALARMS: AlarmConfig = {
@@ -39,9 +45,18 @@ export const DEFAULT_ALARMS: AlarmConfig = {
   irregularWindow: 32,
   irregularOn: 0.15,
   irregularOff: 0.1,
+  organisedBpm: 100,
 };
 
 const HISTORY = 64;
+/** QRS complexes looked at for an organised rhythm: those of the last this many seconds... */
+const ORGANISED_WINDOW_S = 6;
+/** ...at least this many... */
+const ORGANISED_MIN_QRS = 4;
+/** ...with RR intervals this regular (standard deviation over mean). */
+const ORGANISED_MAX_CV = 0.15;
+/** Detections closer than this (s) are one complex seen on both leads. */
+const SAME_QRS_S = 0.2;
 
 /**
  * The bedside alarm logic for one bed. It sees classified beats and the passage of stream
@@ -56,6 +71,10 @@ export class AlarmEngine {
   private readonly active = new Map<AlarmType, Alarm>();
   /** The last QRS the detector found: asystole follows detection, not (slower) classification. */
   private lastQrs: { sample: number; timeS: number } | undefined;
+  /** Times of the QRS complexes of the last ORGANISED_WINDOW_S, one per complex. */
+  private recentQrs: number[] = [];
+  /** Onset of the VF the waveform analysis reports, while it does. */
+  private fibrillationS: number | undefined;
   /**
    * Ends of gaps and lead-off episodes not yet passed by a beat. No rhythm history spans one.
    * Beats arrive after classification, so they may come after the signal path reported a
@@ -106,6 +125,8 @@ export class AlarmEngine {
   /** The detector found a QRS (before classification): ends an asystole. */
   onQrs(sample: number, timeS: number): Alarm[] {
     if (this.lastQrs !== undefined && timeS <= this.lastQrs.timeS) return [];
+    if (this.lastQrs === undefined || timeS - this.lastQrs.timeS > SAME_QRS_S) this.recentQrs.push(timeS);
+    this.recentQrs = this.recentQrs.filter((t) => t > timeS - ORGANISED_WINDOW_S);
     this.lastQrs = { sample, timeS };
     this.nowS = timeS;
     const out: Alarm[] = [];
@@ -123,6 +144,7 @@ export class AlarmEngine {
     if (last !== undefined && nowS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
       this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
     }
+    this.callFibrillation(out);
     return out;
   }
 
@@ -153,9 +175,25 @@ export class AlarmEngine {
   onFibrillation(active: boolean, onsetS: number, nowS: number): Alarm[] {
     this.nowS = nowS;
     const out: Alarm[] = [];
-    if (active) this.startIfNew('ventricular-fibrillation', onsetS, [], out);
+    this.fibrillationS = active ? onsetS : undefined;
+    if (active) this.callFibrillation(out);
     else this.endIf('ventricular-fibrillation', true, nowS, out);
     return out;
+  }
+
+  /** Raises the VF the waveform reports, unless the detected complexes are an organised rhythm. */
+  private callFibrillation(out: Alarm[]): void {
+    if (this.fibrillationS === undefined || this.active.has('ventricular-fibrillation')) return;
+    if (!this.organisedRhythm()) this.startIfNew('ventricular-fibrillation', this.fibrillationS, [], out);
+  }
+
+  private organisedRhythm(): boolean {
+    const qrs = this.recentQrs.filter((t) => t > this.nowS - ORGANISED_WINDOW_S);
+    if (qrs.length < ORGANISED_MIN_QRS) return false;
+    const rr = qrs.slice(1).map((t, i) => t - qrs[i]!);
+    const mean = rr.reduce((a, b) => a + b, 0) / rr.length;
+    const sd = Math.sqrt(rr.reduce((a, b) => a + (b - mean) ** 2, 0) / rr.length);
+    return 60 / mean < this.config.organisedBpm && sd / mean < ORGANISED_MAX_CV;
   }
 
   /**
@@ -197,6 +235,7 @@ export class AlarmEngine {
   /** Signal resumes at `s` after a hole: rhythm and the asystole clock start afresh. */
   private restartRhythm(s: number): void {
     this.breaks.push(s);
+    this.recentQrs = [];
     this.lastQrs = { sample: this.lastQrs?.sample ?? 0, timeS: s };
   }
 

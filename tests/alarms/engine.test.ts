@@ -243,4 +243,20 @@ describe('AlarmEngine', () => {
     expect(states(engine.onSignal(last + 4.25, false, false, last + 4))).toEqual(['lead-off:ended']);
     expect(feed(engine, rhythm([['N', 0.1]], last + 4))).toEqual([]);
   });
+
+  it('holds a VF call while the detected complexes are an organised rhythm, and raises it when they are not', () => {
+    const engine = new AlarmEngine('b');
+    // a paced rhythm at 70 bpm, seen on both leads (each complex twice, 50 ms apart)
+    for (let t = 1; t < 10; t += 0.85) {
+      engine.onQrs(Math.round(t * FS), t);
+      engine.onQrs(Math.round((t + 0.05) * FS), t + 0.05);
+    }
+    expect(engine.onFibrillation(true, 4, 10)).toEqual([]);
+    expect(engine.onTime(10.5)).toEqual([]);
+    // the complexes stop being regular: the VF the waveform reported is raised, from its onset
+    for (const t of [10.6, 10.8, 11.3, 11.45, 12.2]) engine.onQrs(Math.round(t * FS), t);
+    const [vf] = engine.onTime(12.5);
+    expect(vf).toMatchObject({ type: 'ventricular-fibrillation', state: 'active', onsetS: 4 });
+    expect(states(engine.onFibrillation(false, 4, 14))).toEqual(['ventricular-fibrillation:ended']);
+  });
 });
