@@ -36,8 +36,13 @@ export function expectOfflineBeats(
   }
 }
 
-/** Beats the uninterrupted detector did not find that a rebuilt one may add, as a share of a bed's beats. */
-const REBUILT_DETECTOR_DISAGREEMENT = 0.01;
+/**
+ * Beats the uninterrupted detector did not find that a rebuilt one may add, as a share of a
+ * bed's beats. Measured offline by restarting the front end every 4 s from 20 to 140 s into the
+ * first 3 minutes of records 203, 208, 119 and 105: 0 to 6 extra beats in 203's 302 (noisy, with
+ * multiform PVCs), none in the others, and never a beat missed.
+ */
+const REBUILT_DETECTOR_DISAGREEMENT = 0.02;
 
 /**
  * No beat lost or repeated across a worker's restart or a rebalance. A bed taken over is
@@ -45,7 +50,7 @@ const REBUILT_DETECTOR_DISAGREEMENT = 0.01;
  * that ran from the start, but not to the last bit, so a borderline complex later on may go
  * the other way. Hence: every offline beat is published (within EC57's 150 ms), in order,
  * never twice (nor two beats of a bed within 150 ms), and the rebuilt detector adds at most
- * 1 % of a bed's beats.
+ * 2 % of a bed's beats.
  */
 export function expectNoBeatLostOrRepeated(
   published: readonly { bedId: string; rPeakSample: number }[],

@@ -42,7 +42,9 @@ describe.each(TRANSPORTS)('two pipeline workers in one consumer group on $name',
     const replay = publishReplay(producer, mitdbDir(), beds, {
       frameMs: 250,
       loop: false,
-      speed: 12,
+      // 6x real time: 30 s of replay, so B's join and the rebalance (several seconds on the
+      // mock cluster) come well before the end whatever the machine's load
+      speed: 6,
       maxFrames: FRAMES,
     });
     await waitFor(
