@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, from, toArray } from 'rxjs';
-import { publishReplay } from '../simulators/publish.js';
+import { publishReplay, ReplayPacer } from '../simulators/publish.js';
 import { recordFrames } from '../simulators/replay.js';
 import { DEFAULT_BEAT_WINDOW } from '../stream/dsp/index.js';
 import { parseCommandLine, runMain } from '../stream/cli.js';
@@ -146,14 +146,14 @@ async function replay(records: string[]): Promise<void> {
   const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
   let beats = 0;
-  let consumed = 0;
+  const pacer = new ReplayPacer();
   const worker = runPipelineWorker({
     kafka,
     classify: modelClassifier(classifier),
     modelId: classifier.modelId,
     stop: stop.signal,
     onEvent: (e) => void (e.kind === 'beat' && beats++),
-    onFrame: () => void consumed++,
+    onFrame: pacer.onFrame,
   });
   const producer = kafka.producer();
   await producer.connect();
@@ -163,13 +163,9 @@ async function replay(records: string[]): Promise<void> {
     frameMs: 250,
     loop: false,
     speed: Infinity,
-    // the embedded broker keeps 5 MiB per partition: never run further ahead of the pipeline
-    throttle: async (sent) => {
-      while (sent - consumed > 2000) await new Promise((resolve) => setTimeout(resolve, 5));
-    },
+    throttle: pacer.throttle,
   });
-  // once the worker has taken every frame in, stopping it drains the pipeline (see validate)
-  while (consumed < frames) await new Promise((resolve) => setTimeout(resolve, 50));
+  await pacer.allConsumed(frames);
   stop.abort();
   await worker;
   const minutes = (performance.now() - started) / 60000;

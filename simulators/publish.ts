@@ -30,3 +30,32 @@ export async function publishReplay(
     options,
   );
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Paces a replay at full speed against the pipeline worker that consumes it: the replay never
+ * runs more than `ahead` frames ahead of what the worker took in (the embedded broker keeps only
+ * 5 MiB per partition), and `allConsumed` says when the worker has every frame. Stopping the
+ * worker then drains it: everything those frames produce is published before it resolves (a
+ * quiet spell would not tell: a busy event loop can hold readers back for seconds).
+ */
+export class ReplayPacer {
+  private consumed = 0;
+
+  constructor(private readonly ahead = 2000) {}
+
+  /** For the worker's `onFrame`. */
+  readonly onFrame = (): void => {
+    this.consumed++;
+  };
+
+  /** For the replay's `throttle`. */
+  readonly throttle = async (sent: number): Promise<void> => {
+    while (sent - this.consumed > this.ahead) await sleep(5);
+  };
+
+  async allConsumed(frames: number): Promise<void> {
+    while (this.consumed < frames) await sleep(50);
+  }
+}

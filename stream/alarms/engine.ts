@@ -126,7 +126,7 @@ export class AlarmEngine {
   onQrs(sample: number, timeS: number): Alarm[] {
     if (this.lastQrs !== undefined && timeS <= this.lastQrs.timeS) return [];
     if (this.lastQrs === undefined || timeS - this.lastQrs.timeS > SAME_QRS_S) this.recentQrs.push(timeS);
-    this.recentQrs = this.recentQrs.filter((t) => t > timeS - ORGANISED_WINDOW_S);
+    while (this.recentQrs[0] !== undefined && this.recentQrs[0] <= timeS - ORGANISED_WINDOW_S) this.recentQrs.shift();
     this.lastQrs = { sample, timeS };
     this.nowS = timeS;
     const out: Alarm[] = [];

@@ -12,6 +12,8 @@ export interface EcgFrontEndConfig {
   readonly resampler?: Partial<Omit<ResamplerConfig, 'inputHz' | 'outputHz'>>;
   readonly detector?: Partial<Omit<RPeakDetectorConfig, 'fs'>>;
   readonly window?: Partial<Omit<BeatWindowConfig, 'fs'>>;
+  /** False for a lead watched only for its QRS complexes: no beat windows are cut (default true). */
+  readonly cutWindows?: boolean;
 }
 
 /** An R peak located in both time bases. */
@@ -43,7 +45,7 @@ export class EcgFrontEnd {
   readonly filter: EcgFilter;
   readonly resampler: Resampler;
   readonly detector: RPeakDetector;
-  readonly cutter: BeatWindowCutter;
+  readonly cutter: BeatWindowCutter | undefined;
   private sourceCount = 0;
   private readonly emitSample: (y: number) => void;
   private samples: number[] = [];
@@ -60,7 +62,10 @@ export class EcgFrontEnd {
       outputHz: MODEL_HZ,
     });
     this.detector = new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, ...config.detector, fs: MODEL_HZ });
-    this.cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ });
+    this.cutter =
+      config.cutWindows === false
+        ? undefined
+        : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ });
     this.emitSample = (y: number): void => {
       this.samples.push(y);
       this.detector.step(y);
@@ -72,9 +77,9 @@ export class EcgFrontEnd {
           amplitude: peak.amplitude,
           searchBack: peak.searchBack,
         });
-        this.cutter.addPeak(peak.index, this.windows);
+        this.cutter?.addPeak(peak.index, this.windows);
       }
-      this.cutter.step(y, this.windows);
+      this.cutter?.step(y, this.windows);
     };
   }
 
@@ -95,7 +100,7 @@ export class EcgFrontEnd {
     this.filter.reset();
     this.resampler.reset();
     this.detector.reset();
-    this.cutter.reset();
+    this.cutter?.reset();
     this.sourceCount = 0;
   }
 }

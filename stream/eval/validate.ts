@@ -102,6 +102,10 @@ const ONSET_WINDOW_S = 10;
 /** An alarm that overlaps a reference episode padded by this much is not a false alarm. */
 const OVERLAP_TOLERANCE_S = 2;
 
+/** Whether an alarm's active time overlaps a reference episode (padded by the tolerance). */
+const overlaps = (a: AlarmEpisode, e: ReferenceEpisode): boolean =>
+  a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S;
+
 /** An alarm over its life: the first (active) message carries onset and raise time, the last its end. */
 export interface AlarmEpisode {
   readonly id: string;
@@ -135,11 +139,7 @@ export function falseAlarms(
   type: AlarmType,
 ): AlarmEpisode[] {
   const episodes = reference.filter((e) => e.type === type);
-  return alarms.filter(
-    (a) =>
-      a.type === type &&
-      !episodes.some((e) => a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S),
-  );
+  return alarms.filter((a) => a.type === type && !episodes.some((e) => overlaps(a, e)));
 }
 
 export function scoreAlarms(
@@ -165,9 +165,7 @@ export function scoreAlarms(
     }
     const falseCount = falseAlarms(episodes, live, type).length;
     const missed = episodes.length - detected;
-    const covered = episodes.filter((e) =>
-      live.some((a) => a.onsetS <= e.endS + OVERLAP_TOLERANCE_S && a.endS >= e.startS - OVERLAP_TOLERANCE_S),
-    ).length;
+    const covered = episodes.filter((e) => live.some((a) => overlaps(a, e))).length;
     delays.sort((x, y) => x - y);
     const denominator = detected + falseCount + 5 * missed;
     result[type] = {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { injectFaults, parseFaultKinds, type InjectedFault } from '../../simulators/faults.js';
-import { publishReplay } from '../../simulators/publish.js';
+import { publishReplay, ReplayPacer } from '../../simulators/publish.js';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { embeddedKafka } from '../kafka/client.js';
@@ -36,9 +36,6 @@ const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [-
 Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
 the published ecg.beats and ecg.alerts against the reference annotations. --synth N validates N synthetic
 beds instead (events as kind@s[:size], e.g. vt@60:8,asystole@120:6, or "demo"; kinds ${SYNTH_EVENT_KINDS.join(', ')}).`;
-
-/** Frames the replay may run ahead of the pipeline (about 1 MB): far below the broker's retention. */
-const MAX_FRAMES_AHEAD = 2000;
 
 /** Replay frame length, s. */
 const FRAME_S = 0.25;
@@ -99,7 +96,7 @@ async function main(): Promise<void> {
   ] as const;
   const [{ items: beats }, { items: alerts }] = followed;
   let lostFrames = 0;
-  let framesConsumed = 0;
+  const pacer = new ReplayPacer();
   let published = 0;
   const stop = new AbortController();
   const worker = runPipelineWorker({
@@ -108,7 +105,7 @@ async function main(): Promise<void> {
     modelId: classifier.modelId,
     stop: stop.signal,
     onEvent: (e) => void (e.kind === 'gap' && (lostFrames += e.lostFrames)),
-    onFrame: () => void framesConsumed++,
+    onFrame: pacer.onFrame,
     onPublished: (n) => void (published += n),
   });
   const started = performance.now();
@@ -118,10 +115,7 @@ async function main(): Promise<void> {
     frameMs: FRAME_S * 1000,
     loop: false,
     speed,
-    // the embedded broker keeps 5 MiB per partition: stay well within it of what was consumed
-    throttle: async (sent) => {
-      while (sent - framesConsumed > MAX_FRAMES_AHEAD) await new Promise((resolve) => setTimeout(resolve, 5));
-    },
+    throttle: pacer.throttle,
     transform: (stream, bed) =>
       injectFaults(
         stream,
@@ -135,10 +129,7 @@ async function main(): Promise<void> {
       ),
   });
   await producer.disconnect();
-  // once the worker has taken every frame in, stopping it drains the pipeline: it resolves when
-  // everything those frames produced is published (a quiet spell would not do: a busy event loop
-  // can hold the readers back for seconds)
-  while (framesConsumed < frames) await new Promise((resolve) => setTimeout(resolve, 50));
+  await pacer.allConsumed(frames);
   stop.abort();
   await worker;
   const wallS = (performance.now() - started) / 1000;

@@ -1,5 +1,5 @@
 import { FETCH_WAIT_MS, type KafkaClient } from './client.js';
-import { MalformedMessages, MessageDecodeError } from './messages.js';
+import { MalformedMessages } from './messages.js';
 
 /** A topic read from its beginning: what has arrived so far, and how to stop reading. */
 export interface FollowedTopic<T> {
@@ -28,15 +28,10 @@ export async function followTopic<T>(
   await consumer.run({
     eachBatch: async (batch) => {
       for (const message of batch.messages) {
-        if (message.value === null) continue;
-        try {
-          const item = decode(new Uint8Array(message.value));
-          items.push(item);
-          options.onItem?.(item);
-        } catch (error) {
-          if (!(error instanceof MessageDecodeError)) throw error;
-          malformed.record(topic, error);
-        }
+        const item = malformed.decode(topic, message.value, decode);
+        if (item === undefined) continue;
+        items.push(item);
+        options.onItem?.(item);
       }
     },
   });

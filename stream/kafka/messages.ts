@@ -138,4 +138,16 @@ export class MalformedMessages {
   snapshot(): Record<string, number> {
     return Object.fromEntries(this.counts);
   }
+
+  /** A message's decoded value, or undefined for an empty or malformed one (counted, and skipped). */
+  decode<T>(topic: string, value: Buffer | null, decode: (bytes: Uint8Array) => T): T | undefined {
+    if (value === null) return undefined;
+    try {
+      return decode(new Uint8Array(value));
+    } catch (error) {
+      if (!(error instanceof MessageDecodeError)) throw error;
+      this.record(topic, error);
+      return undefined;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FETCH_WAIT_MS, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from './client.js';
-import { beatCodec, MalformedMessages, MessageDecodeError } from './messages.js';
+import { beatCodec, type MalformedMessages } from './messages.js';
 import { TOPICS } from './topics.js';
 
 /**
@@ -55,14 +55,8 @@ export class PublishedBeats {
     await consumer.run({
       eachBatch: async (batch) => {
         for (const message of batch.messages) {
-          if (message.value === null) continue;
-          try {
-            const beat = beatCodec.decode(new Uint8Array(message.value));
-            onBeat(beat.bedId, beat.rPeakSample);
-          } catch (error) {
-            if (!(error instanceof MessageDecodeError)) throw error;
-            malformed.record(TOPICS.beats, error);
-          }
+          const beat = malformed.decode(TOPICS.beats, message.value, (b) => beatCodec.decode(b));
+          if (beat !== undefined) onBeat(beat.bedId, beat.rPeakSample);
         }
         const last = batch.messages.at(-1);
         if (last !== undefined) tail.advance(batch.partition, BigInt(last.offset) + 1n);

@@ -94,7 +94,11 @@ export function publishWard(
       const now = Date.now();
       const messages = batch.flatMap((e) => wardMessages(e, modelId, now));
       const byTopic = new Map<string, { key: string; value: Buffer }[]>();
-      for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
+      for (const { topic, key, value } of messages) {
+        const list = byTopic.get(topic) ?? [];
+        list.push({ key, value });
+        byTopic.set(topic, list);
+      }
       if (byTopic.size > 0) {
         await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
       }

@@ -169,7 +169,7 @@ export class BedMonitor {
       other === -1
         ? undefined
         : {
-            frontEnd: new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate }),
+            frontEnd: new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate, cutWindows: false }),
             lead: other,
             amplitudes: [],
           };

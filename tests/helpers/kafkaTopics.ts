@@ -1,4 +1,39 @@
+import { publishReplay } from '../../simulators/publish.js';
+import type { ReplayBed } from '../../simulators/replay.js';
+import type { KafkaClient } from '../../stream/kafka/client.js';
+import { mitdbDir } from '../../stream/wfdb/index.js';
+
 export { followTopic } from '../../stream/kafka/follow.js';
+
+/** Replays beds into `ecg.samples` with a producer of its own, `frames` 250 ms frames each; resolves once all is sent. */
+export async function replayBeds(
+  kafka: KafkaClient,
+  beds: readonly ReplayBed[],
+  options: { speed: number; frames: number },
+): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await publishReplay(producer, mitdbDir(), beds, {
+      frameMs: 250,
+      loop: false,
+      speed: options.speed,
+      maxFrames: options.frames,
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Waits until `count` messages have arrived, then 3 s more: anything published later would be a repeat. */
+export async function allArrived(items: readonly unknown[], count: number): Promise<void> {
+  await waitFor(
+    () => items.length >= count,
+    120_000,
+    () => `${items.length} of ${count} messages`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+}
 
 /** Resolves when `done()` holds, polling; rejects with `what()` after `timeoutMs`. */
 export async function waitFor(done: () => boolean, timeoutMs: number, what: () => string): Promise<void> {

@@ -4,6 +4,9 @@ import { Ec57Matcher } from '../../stream/eval/ec57.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
 import { repeats } from './kafkaTopics.js';
 
+/** Every MIT-BIH record is sampled at 360 Hz. */
+export const MITDB_HZ = 360;
+
 /** The R peaks (source samples) the offline front end finds in a record's first `seconds`. */
 export async function offlineRPeaks(record: string, seconds: number): Promise<number[]> {
   const r = await readRecord(mitdbDir(), record);

@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { publishReplay } from '../../simulators/publish.js';
 import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../../stream/kafka/messages.js';
 import type { KafkaClient } from '../../stream/kafka/client.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
-import { mitdbDir } from '../../stream/wfdb/index.js';
-import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
+import { followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
 import { expectOfflineBeats, offlineBeds } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 import { TRANSPORTS } from '../helpers/transports.js';
@@ -43,10 +41,7 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
     const stop = new AbortController();
     const classify = await referenceClassifier((bedId) => beds.find((b) => b.bedId === bedId)!.record);
     const worker = runPipelineWorker({ kafka, classify, modelId: 'reference-labels', stop: stop.signal });
-    const producer = kafka.producer();
-    await producer.connect();
-    await publishReplay(producer, mitdbDir(), beds, { frameMs: 250, loop: false, speed: Infinity, maxFrames: FRAMES });
-    await producer.disconnect();
+    await replayBeds(kafka, beds, { speed: Infinity, frames: FRAMES });
 
     const { expected, total } = await offlineBeds(beds, FRAMES / 4);
     const beats = await readTopic<BeatMessage>(

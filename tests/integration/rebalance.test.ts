@@ -1,16 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { publishReplay } from '../../simulators/publish.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
-import { mitdbDir } from '../../stream/wfdb/index.js';
-import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
-import { expectNoBeatLostOrRepeated, offlineBeds } from '../helpers/offline.js';
+import { allArrived, followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
+import { expectNoBeatLostOrRepeated, MITDB_HZ, offlineBeds } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 import { TRANSPORTS } from '../helpers/transports.js';
 
-/** Every MIT-BIH record is sampled at 360 Hz. */
-const MITDB_HZ = 360;
 const FRAMES = 3 * 60 * 4;
 const beds = ['100', '105', '119', '201', '208', '233'].map((record, i) => ({ bedId: `bed-${i}`, record }));
 
@@ -37,16 +33,9 @@ describe.each(TRANSPORTS)('two pipeline workers in one consumer group on $name',
     const stopA = new AbortController();
     const stopB = new AbortController();
     const a = worker('a', stopA.signal);
-    const producer = kafka.producer();
-    await producer.connect();
-    const replay = publishReplay(producer, mitdbDir(), beds, {
-      frameMs: 250,
-      loop: false,
-      // 6x real time: 30 s of replay, so B's join and the rebalance (several seconds on the
-      // mock cluster) come well before the end whatever the machine's load
-      speed: 6,
-      maxFrames: FRAMES,
-    });
+    // 6x real time: 30 s of replay, so B's join and the rebalance (several seconds on the
+    // mock cluster) come well before the end whatever the machine's load
+    const replay = replayBeds(kafka, beds, { speed: 6, frames: FRAMES });
     await waitFor(
       () => beats.items.length >= total / 4,
       120_000,
@@ -63,13 +52,7 @@ describe.each(TRANSPORTS)('two pipeline workers in one consumer group on $name',
     stopA.abort();
     await a;
     await replay;
-    await producer.disconnect();
-    await waitFor(
-      () => beats.items.length >= total,
-      120_000,
-      () => `${beats.items.length} of ${total} beats`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await allArrived(beats.items, total);
     stopB.abort();
     await b;
     await beats.stop();

@@ -1,22 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { publishReplay } from '../../simulators/publish.js';
 import { kafkajsClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
-import { mitdbDir } from '../../stream/wfdb/index.js';
-import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
-import { expectNoBeatLostOrRepeated, offlineBeds } from '../helpers/offline.js';
+import { allArrived, followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
+import { expectNoBeatLostOrRepeated, MITDB_HZ, offlineBeds } from '../helpers/offline.js';
 
 const broker = startEmbeddedBroker();
 afterAll(() => broker.close());
 const kafka = kafkajsClient(
   new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING }),
 );
-/** Every MIT-BIH record is sampled at 360 Hz. */
-const MITDB_HZ = 360;
 const FRAMES = 3 * 60 * 4; // three minutes of 250 ms frames per bed
 const beds = [
   { bedId: 'bed-a', record: '208' },
@@ -38,15 +34,8 @@ describe('a pipeline worker killed mid-replay', () => {
     const { expected, total } = await offlineBeds(beds, FRAMES / 4);
 
     const first = pipelineProcess();
-    const producer = kafka.producer();
-    await producer.connect();
     // 12x real time: the replay lasts 15 s, and the worker is killed a third of the way in
-    const replay = publishReplay(producer, mitdbDir(), beds, {
-      frameMs: 250,
-      loop: false,
-      speed: 12,
-      maxFrames: FRAMES,
-    });
+    const replay = replayBeds(kafka, beds, { speed: 12, frames: FRAMES });
     await waitFor(
       () => beats.items.length >= total / 3,
       120_000,
@@ -58,14 +47,7 @@ describe('a pipeline worker killed mid-replay', () => {
 
     const second = pipelineProcess();
     await replay;
-    await producer.disconnect();
-    await waitFor(
-      () => beats.items.length >= total,
-      120_000,
-      () => `${beats.items.length} of ${total} beats`,
-    );
-    // anything published late would be a repeat: give it the time to show
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await allArrived(beats.items, total);
     second.kill('SIGTERM');
     await new Promise((resolve) => second.once('exit', resolve));
     await beats.stop();
