@@ -93,7 +93,8 @@ export interface ReplayRun extends ReplayOptions {
   readonly transform?: (frames: Generator<SampleFrame>, bed: ReplayBed) => Generator<SampleFrame>;
   /**
    * Awaited before each publish with the frames sent so far: backpressure, so a fast replay
-   * never runs further ahead of its consumers than the broker retains.
+   * never runs further ahead of its consumers than the broker retains. A paced replay held
+   * here goes on at its pace afterwards, without a burst to catch up.
    */
   readonly throttle?: (framesSent: number) => Promise<void>;
 }
@@ -112,17 +113,23 @@ export async function replayBeds(
       return transform(recordFrames(record, bed.bedId, source, options), bed);
     }),
   );
-  const started = now();
+  let started = now();
   let frames = 0;
   for (let tick = 0; ; tick++) {
     if (options.signal?.aborted === true) break;
-    const batch: SampleFrame[] = [];
+    const ready: SampleFrame[] = [];
     for (const g of generators) {
       const next = g.next();
-      if (next.done !== true) batch.push({ ...next.value, producedAtMs: now() });
+      if (next.done !== true) ready.push(next.value);
     }
-    if (batch.length === 0) break;
-    await options.throttle?.(frames);
+    if (ready.length === 0) break;
+    if (options.throttle !== undefined) {
+      const held = now();
+      await options.throttle(frames);
+      started += now() - held;
+    }
+    const producedAtMs = now();
+    const batch = ready.map((frame) => ({ ...frame, producedAtMs }));
     await publish(batch);
     frames += batch.length;
     if (Number.isFinite(options.speed)) {

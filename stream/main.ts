@@ -6,6 +6,7 @@ import { parseCommandLine, runMain } from './cli.js';
 import { ConfigError } from './errors.js';
 import { connectKafka, type KafkaConnection } from './kafka/client.js';
 import { MalformedMessages } from './kafka/messages.js';
+import { TOPICS } from './kafka/topics.js';
 import { initBackend } from './model/backend.js';
 import { BeatClassifier } from './model/inference.js';
 import { SHIPPED_MODEL_DIR } from './model/shipped.js';
@@ -113,6 +114,12 @@ async function pipeline(
       stop,
       malformed,
       onEvent: (e) => pending.push(e),
+      onAssigned: (partitions) =>
+        log(
+          partitions.length === 0
+            ? `${TOPICS.samples}: no partition assigned (more workers than partitions); standing by`
+            : `${TOPICS.samples}: consuming partitions ${partitions.join(', ')}`,
+        ),
     });
   } finally {
     clearInterval(summaryTimer);

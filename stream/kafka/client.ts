@@ -73,8 +73,11 @@ export interface KafkaConsumer {
   run(run: ConsumerRun): Promise<void>;
   commitOffsets(offsets: PartitionOffset[]): Promise<void>;
   seek(position: { topic: string; partition: number; offset: string }): void;
-  /** Called after every group join, before the first batch of the new assignment; returns its remover. */
-  onGroupJoin(listener: () => void): () => void;
+  /**
+   * Called after every group join, before the first batch of the new assignment, with the
+   * partitions assigned (of every subscribed topic); returns its remover.
+   */
+  onGroupJoin(listener: (partitions: number[]) => void): () => void;
 }
 
 export interface KafkaAdmin {
@@ -122,7 +125,14 @@ export function kafkajsClient(kafka: Kafka): KafkaClient {
           }),
         commitOffsets: (offsets) => consumer.commitOffsets(offsets),
         seek: (position) => consumer.seek(position),
-        onGroupJoin: (listener) => consumer.on(consumer.events.GROUP_JOIN, () => listener()),
+        onGroupJoin: (listener) =>
+          consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+            listener(
+              Object.values(payload.memberAssignment)
+                .flat()
+                .sort((a, b) => a - b),
+            ),
+          ),
       };
     },
   };

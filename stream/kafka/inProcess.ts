@@ -203,7 +203,7 @@ export class InProcessConsumer implements KafkaConsumer {
   private epoch = 0;
   private running = false;
   private loop: Promise<void> | undefined;
-  private readonly joinListeners = new Set<() => void>();
+  private readonly joinListeners = new Set<(partitions: number[]) => void>();
 
   constructor(
     private readonly transport: InProcessKafka,
@@ -245,7 +245,7 @@ export class InProcessConsumer implements KafkaConsumer {
     this.epoch++;
   }
 
-  onGroupJoin(listener: () => void): () => void {
+  onGroupJoin(listener: (partitions: number[]) => void): () => void {
     this.joinListeners.add(listener);
     return () => this.joinListeners.delete(listener);
   }
@@ -261,7 +261,8 @@ export class InProcessConsumer implements KafkaConsumer {
       this.positions.set(key, committed >= 0 ? committed : this.fromBeginning ? log.low : log.high);
     }
     this.epoch++;
-    for (const listener of [...this.joinListeners]) listener();
+    const partitions = assigned.map((a) => a.partition).sort((a, b) => a - b);
+    for (const listener of [...this.joinListeners]) listener(partitions);
   }
 
   private async consume(run: ConsumerRun): Promise<void> {

@@ -29,8 +29,11 @@ export interface CommitPolicy {
   reassigned(generation: number): void;
   /** A partition's last commit, with the metadata its committer left. */
   inherit(partition: number, metadata: string | null): void;
-  /** Awaited before the new generation's first frame: learns what `ecg.beats` already holds. */
-  resume(): Promise<void>;
+  /**
+   * Awaited before the new generation's first frame, with the partitions it owns: learns what
+   * `ecg.beats` already holds.
+   */
+  resume(partitions: readonly number[]): Promise<void>;
 }
 
 /**
@@ -96,7 +99,7 @@ export function frameSource(
     let generation = 0;
     let joined: Promise<void> = Promise.resolve();
     const fail = (error: unknown): void => subscriber.error(error);
-    const removeJoinListener = consumer.onGroupJoin(() => {
+    const removeJoinListener = consumer.onGroupJoin((partitions) => {
       const published = policy.rejoined();
       policy.reassigned(++generation);
       const previous = joined;
@@ -106,7 +109,7 @@ export function frameSource(
         await new Promise((resolve) => setTimeout(resolve, INHERIT_GRACE_MS));
         const topics = await admin.fetchOffsets({ groupId, topics: [TOPICS.samples] });
         for (const p of topics.flatMap((t) => t.partitions)) policy.inherit(p.partition, p.metadata);
-        await policy.resume();
+        await policy.resume(partitions);
       })();
       joined.catch(fail);
     });

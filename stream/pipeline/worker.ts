@@ -106,6 +106,11 @@ export async function runPipelineWorker(options: {
   groupId?: string;
   checkpoint?: CheckpointConfig;
   onEvent?: (event: WardEvent) => void;
+  /**
+   * Called at every group (re)join, once the worker is ready to consume, with the `ecg.samples`
+   * partitions it now owns (none when the group has more workers than partitions).
+   */
+  onAssigned?: (partitions: readonly number[]) => void;
   /** Called for every frame consumed (progress, draining a replay). */
   onFrame?: () => void;
   /** Called with the number of messages of each batch published to ecg.beats / ecg.alerts. */
@@ -155,7 +160,10 @@ export async function runPipelineWorker(options: {
       generations.next(next);
     },
     inherit: (partition, metadata) => checkpoints.inherit(partition, metadata),
-    resume: () => publishedBeats.caughtUp(options.stop),
+    resume: async (partitions) => {
+      await publishedBeats.caughtUp(options.stop);
+      options.onAssigned?.(partitions);
+    },
   };
   const sampleRates = new Map<string, number>();
   try {

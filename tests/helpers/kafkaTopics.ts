@@ -9,7 +9,7 @@ export { followTopic } from '../../stream/kafka/follow.js';
 export async function replayBeds(
   kafka: KafkaClient,
   beds: readonly ReplayBed[],
-  options: { speed: number; frames: number },
+  options: { speed: number; frames: number; throttle?: (framesSent: number) => Promise<void> },
 ): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
@@ -19,6 +19,7 @@ export async function replayBeds(
       loop: false,
       speed: options.speed,
       maxFrames: options.frames,
+      throttle: options.throttle,
     });
   } finally {
     await producer.disconnect();
