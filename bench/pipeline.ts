@@ -1,7 +1,8 @@
 /**
  * Live-pipeline figures with the shipped model, each printed with backend, machine and commit.
  *   npm run bench:pipeline -- capacity [--seconds 20] [--model DIR|ARCHITECTURE]   beds held in real time, all
- *       cores (one worker process per core); an architecture name (e.g. seed-resnet) runs it with untrained weights
+ *       cores (one worker process per core); an architecture name (e.g. seed-resnet) runs it with untrained
+ *       weights, and explains the beats the reference labels abnormal, as a trained model would
  *   npm run bench:pipeline -- latency [--beds 100 --seconds 60]   window complete -> beat event in ecg.beats, through Kafka
  *   npm run bench:pipeline -- replay [--records 100,101,...]      hours of ECG per wall-clock minute through Kafka
  */
@@ -26,21 +27,29 @@ import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
 import { monitorWard } from '../stream/pipeline/ward.js';
 import { runPipelineWorker } from '../stream/pipeline/worker.js';
-import { listRecords, mitdbDir, readRecord } from '../stream/wfdb/index.js';
+import { listRecords, mitdbDir, readAnnotations, readRecord } from '../stream/wfdb/index.js';
 import { percentile } from '../stream/eval/qrsEval.js';
+import { ReferenceLabels } from '../stream/eval/referenceLabels.js';
 import { machineLine } from './machine.js';
 
 const quiet = (): void => undefined;
 
-/** Frames of `beds` beds (records cycled), `seconds` of ECG each, interleaved as they would arrive. */
-async function wardFrames(beds: number, seconds: number): Promise<SampleFrame[]> {
+/**
+ * Frames of `beds` beds (bed-0, bed-1, ...: the records cycled), `seconds` of ECG each,
+ * interleaved as they would arrive, and the record each bed replays.
+ */
+async function wardFrames(
+  beds: number,
+  seconds: number,
+): Promise<{ frames: SampleFrame[]; recordOfBed: (bedId: string) => string }> {
   const records = await listRecords(mitdbDir());
+  const recordOfBed = (bedId: string): string => records[Number(bedId.slice('bed-'.length)) % records.length]!;
   const perBed: SampleFrame[][] = [];
   for (let b = 0; b < beds; b++) {
-    const record = await readRecord(mitdbDir(), records[b % records.length]!);
+    const record = await readRecord(mitdbDir(), recordOfBed(`bed-${b}`));
     perBed.push([...recordFrames(record, `bed-${b}`, 'bench', { frameMs: 250, loop: false, maxFrames: seconds * 4 })]);
   }
-  return perBed[0]!.flatMap((_, i) => perBed.map((frames) => frames[i]!));
+  return { frames: perBed[0]!.flatMap((_, i) => perBed.map((frames) => frames[i]!)), recordOfBed };
 }
 
 interface WorkerRate {
@@ -54,17 +63,22 @@ interface WorkerRate {
 /** One worker: processes `beds` beds of `seconds` s at full speed. */
 async function capacityWorker(beds: number, seconds: number, model: string): Promise<WorkerRate> {
   await initBackend('wasm', quiet);
-  // an architecture is timed with untrained weights: its speed is that of the trained model
-  // except for how many beats it calls non-N (and explains), which is reported
-  const classifier =
-    model in ARCHITECTURES
-      ? new BeatClassifier(architecture(model).build(DEFAULT_BEAT_WINDOW.length, 1), `${model} (untrained)`)
-      : await BeatClassifier.load(model);
-  const frames = await wardFrames(beds, seconds);
-  const started = performance.now();
-  const events = await firstValueFrom(
-    from(frames).pipe(monitorWard({ classify: modelClassifier(classifier) }), toArray()),
+  // an architecture is timed with untrained weights, labelling each beat with its reference
+  // label: it then explains the beats a trained model would, which is most of its cost
+  const untrained = model in ARCHITECTURES;
+  const classifier = untrained
+    ? new BeatClassifier(architecture(model).build(DEFAULT_BEAT_WINDOW.length, 1), `${model} (untrained)`)
+    : await BeatClassifier.load(model);
+  const { frames, recordOfBed } = await wardFrames(beds, seconds);
+  const reference = new ReferenceLabels((bedId) => readAnnotations(mitdbDir(), recordOfBed(bedId)));
+  const classify = modelClassifier(
+    classifier,
+    untrained
+      ? { labels: (pending) => Promise.all(pending.map((b) => reference.classOf(b.bedId, b.rPeakSample))) }
+      : {},
   );
+  const started = performance.now();
+  const events = await firstValueFrom(from(frames).pipe(monitorWard({ classify }), toArray()));
   const beats = events.flatMap((e) => (e.kind === 'beat' ? [e.beat] : []));
   return {
     rate: (beds * seconds) / ((performance.now() - started) / 1000),

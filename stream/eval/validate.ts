@@ -142,6 +142,19 @@ export function falseAlarms(
   return alarms.filter((a) => a.type === type && !episodes.some((e) => overlaps(a, e)));
 }
 
+/**
+ * The type of the reference high-priority episode that an alarm (false for its own type)
+ * overlaps, if any. A VT alarm at the onset of ventricular flutter names the wrong ventricular
+ * rhythm, and is counted false for VT, but the nurse it calls finds a life-threatening one: a
+ * validation engineer tells it from an alarm over a harmless rhythm by this.
+ */
+export function highPriorityEpisodeDuring(
+  reference: readonly ReferenceEpisode[],
+  alarm: AlarmEpisode,
+): AlarmType | null {
+  return reference.find((e) => HIGH_PRIORITY_TYPES.includes(e.type) && overlaps(alarm, e))?.type ?? null;
+}
+
 export function scoreAlarms(
   reference: readonly ReferenceEpisode[],
   alerts: readonly AlertMessage[],

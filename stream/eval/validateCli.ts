@@ -22,6 +22,7 @@ import {
   classFigures,
   falseAlarms,
   HIGH_PRIORITY_TYPES,
+  highPriorityEpisodeDuring,
   SCORED_ALARMS,
   referenceEpisodes,
   scoreAlarms,
@@ -201,8 +202,15 @@ async function main(): Promise<void> {
   ).map((a) => {
     const i = beds.findIndex((b) => b.bedId === a.bedId);
     const round = (t: number): number | null => (Number.isFinite(t) ? Number((t - i * 1e6).toFixed(1)) : null);
-    return { record: perRecord[i]!.record, type: a.type, onsetS: round(a.onsetS), endS: round(a.endS) };
+    return {
+      record: perRecord[i]!.record,
+      type: a.type,
+      onsetS: round(a.onsetS),
+      endS: round(a.endS),
+      duringReference: highPriorityEpisodeDuring(reference, a),
+    };
   });
+  const falseWithoutLifeThreat = falseHighPriorityList.filter((a) => a.duringReference === null).length;
   // faults must surface as technical alarms, not arrhythmias: count arrhythmia alarms raised inside fault windows
   const injectedByKind: Record<string, number> = {};
   for (const f of injected) injectedByKind[f.kind] = (injectedByKind[f.kind] ?? 0) + 1;
@@ -234,6 +242,7 @@ async function main(): Promise<void> {
     alarms,
     falseHighPriorityAlarms: falseHighPriority,
     falseHighPriority: falseHighPriorityList,
+    falseHighPriorityOverNoLifeThreateningRhythm: falseWithoutLifeThreat,
     technicalAlarms: technical,
     lostFrames,
     duplicateBeats,
@@ -254,7 +263,7 @@ async function main(): Promise<void> {
   const lines = [
     `${beds.length} beds, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
     `QRS: Se ${result.qrs.se} %  +P ${result.qrs.ppv} %  (TP ${tp}, FN ${fn}, FP ${fp});  V Se/+P ${result.classes.V.se}/${result.classes.V.ppv} %;  S Se/+P ${result.classes.S.se}/${result.classes.S.ppv} %`,
-    `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority}, technical alarms ${JSON.stringify(technical)}`,
+    `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority} (${falseWithoutLifeThreat} over no life-threatening reference rhythm), technical alarms ${JSON.stringify(technical)}`,
     ...(injected.length === 0
       ? []
       : [
@@ -284,7 +293,13 @@ function renderValidation(r: {
   classes: Record<string, { se: number; ppv: number }>;
   alarms: Record<string, AlarmTypeScore>;
   perRecord: RecordFigures[];
-  falseHighPriority: { record: string; type: string; onsetS: number | null; endS: number | null }[];
+  falseHighPriority: {
+    record: string;
+    type: string;
+    onsetS: number | null;
+    endS: number | null;
+    duringReference: string | null;
+  }[];
   [k: string]: unknown;
 }): string {
   const row = (cells: (string | number | null)[]) => `<tr>${cells.map((c) => `<td>${c ?? '–'}</td>`).join('')}</tr>`;
@@ -293,7 +308,7 @@ function renderValidation(r: {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Replay validation</title>
 <style>body{font:14px system-ui,sans-serif;max-width:1000px;margin:2em auto}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}table{border-collapse:collapse;margin:1em 0}td div{min-width:80px}</style></head><body>
 <h1>Replay validation through Kafka</h1>
-<p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms}; technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
+<p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms} (${r.falseHighPriorityOverNoLifeThreateningRhythm} over no life-threatening reference rhythm); technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
 <p>Injected faults: ${JSON.stringify(r.faults)}.</p>
 <h2>Beats</h2><table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
 <h2>Alarms against the reference</h2><table><tr><th>type</th><th>reference episodes</th><th>detected (within 10 s)</th><th>covered (any time)</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th></tr>
@@ -312,8 +327,8 @@ ${Object.entries(r.alarms)
     ]),
   )
   .join('')}</table>
-<h2>False high-priority alarms</h2><table><tr><th>record</th><th>type</th><th>onset s</th><th>end s</th></tr>
-${r.falseHighPriority.map((f) => row([f.record, f.type, f.onsetS, f.endS])).join('')}</table>
+<h2>False high-priority alarms</h2><p>False for their own type; the last column names the life-threatening reference rhythm an alarm fell on instead, if any (a VT alarm at a flutter onset).</p><table><tr><th>record</th><th>type</th><th>onset s</th><th>end s</th><th>reference rhythm there</th></tr>
+${r.falseHighPriority.map((f) => row([f.record, f.type, f.onsetS, f.endS, f.duringReference])).join('')}</table>
 <h2>Per record</h2><table><tr><th>record</th><th>TP</th><th>FN</th><th>FP</th><th>V Se %</th><th>V +P %</th><th>S Se %</th><th></th></tr>
 ${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td></tr>`).join('')}</table>
 </body></html>

@@ -4,15 +4,25 @@ import { beatWindowInputs, pickInputs, predictProbabilities, type BeatClassifier
 import type { PendingBeat } from './bedMonitor.js';
 import type { ClassifiedBeat, Classify } from './ward.js';
 
-/** The pipeline's classifier: one model call per micro-batch, Grad-CAM for every non-N beat. */
-export function modelClassifier(classifier: BeatClassifier): Classify {
+/**
+ * The pipeline's classifier: one model call per micro-batch, Grad-CAM for every non-N beat.
+ * `labels` replaces the model's decision: a benchmark times an untrained architecture with the
+ * reference labels, so that it explains as many beats as a trained one would.
+ */
+export function modelClassifier(
+  classifier: BeatClassifier,
+  options: { labels?: (beats: readonly PendingBeat[]) => Promise<AamiClass[]> } = {},
+): Classify {
   const model = classifier.model;
   const cam = new GradCam(model);
   const K = AAMI_CLASSES.length;
   return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
     const inputs = beatWindowInputs(beats.map((b) => b.window));
     const p = await predictProbabilities(model, inputs);
-    const labels = classifier.labels(inputs, p);
+    const labels =
+      options.labels === undefined
+        ? classifier.labels(inputs, p)
+        : (await options.labels(beats)).map((c) => AAMI_CLASSES.indexOf(c));
     const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
     const curves = new Map<number, Float32Array>();
     if (abnormal.length > 0) {

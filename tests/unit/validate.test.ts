@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { referenceEpisodes, scoreAlarms } from '../../stream/eval/validate.js';
+import {
+  falseAlarms,
+  highPriorityEpisodeDuring,
+  referenceEpisodes,
+  scoreAlarms,
+  type ReferenceEpisode,
+} from '../../stream/eval/validate.js';
 import { codeForSymbol, type Annotation } from '../../stream/wfdb/index.js';
 
 const FS = 360;
@@ -70,5 +76,24 @@ describe('validation references and scoring', () => {
       missed: 1,
       falseAlarms: 0,
     });
+  });
+
+  it('names the life-threatening reference rhythm a false high-priority alarm fell on, and none over a harmless one', () => {
+    const reference: ReferenceEpisode[] = [
+      { type: 'ventricular-fibrillation', startS: 40.8, endS: 51, origin: 'rhythm' },
+      { type: 'bigeminy', startS: 100, endS: 160, origin: 'rhythm' },
+    ];
+    const vt = (id: string, onsetS: number) => ({
+      id,
+      bedId: 'b',
+      type: 'ventricular-tachycardia' as const,
+      onsetS,
+      raisedS: onsetS + 1,
+      endS: onsetS + 3,
+    });
+    const alarms = [vt('at flutter onset', 41), vt('over bigeminy', 120)];
+    const spurious = falseAlarms(reference, alarms, 'ventricular-tachycardia');
+    expect(spurious.map((a) => a.id)).toEqual(['at flutter onset', 'over bigeminy']);
+    expect(spurious.map((a) => highPriorityEpisodeDuring(reference, a))).toEqual(['ventricular-fibrillation', null]);
   });
 });
