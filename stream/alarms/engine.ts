@@ -4,6 +4,12 @@ import { ALARM_PRIORITY, type Alarm, type AlarmBeat, type AlarmType, type Flutte
 export interface AlarmConfig {
   /** No QRS for this long: asystole (CinC 2015: 4 s). */
   readonly asystoleS: number;
+  /**
+   * The R-peak detector reports a QRS up to this long after it occurred (its p99 delay on
+   * MIT-BIH is under 0.4 s): the asystole clock only judges time the detector has finished
+   * deciding, so a QRS still being decided never counts as absent.
+   */
+  readonly qrsDecisionS: number;
   /** Heart rate below this... */
   readonly bradycardiaBpm: number;
   /** ...for this many consecutive beats: extreme bradycardia (CinC 2015: < 40 for 5 beats). */
@@ -34,6 +40,7 @@ export interface AlarmConfig {
 
 export const DEFAULT_ALARMS: AlarmConfig = {
   asystoleS: 4,
+  qrsDecisionS: 0.4,
   bradycardiaBpm: 40,
   bradycardiaBeats: 5,
   tachycardiaBpm: 140,
@@ -127,9 +134,19 @@ export class AlarmEngine {
     if (this.lastQrs !== undefined && timeS <= this.lastQrs.timeS) return [];
     if (this.lastQrs === undefined || timeS - this.lastQrs.timeS > SAME_QRS_S) this.recentQrs.push(timeS);
     while (this.recentQrs[0] !== undefined && this.recentQrs[0] <= timeS - ORGANISED_WINDOW_S) this.recentQrs.shift();
+    const out: Alarm[] = [];
+    const previous = this.lastQrs;
+    // a silence of asystole length that this QRS ends before the clock had judged it (the QRS
+    // was decided quickly): it was asystole all the same
+    if (
+      previous !== undefined &&
+      timeS - previous.timeS >= this.config.asystoleS &&
+      !this.active.has('asystole') &&
+      !this.active.has('lead-off')
+    )
+      this.start('asystole', previous.timeS, [previous.sample], out, String(previous.sample));
     this.lastQrs = { sample, timeS };
     this.nowS = timeS;
-    const out: Alarm[] = [];
     this.endIf('asystole', true, timeS, out);
     return out;
   }
@@ -141,7 +158,8 @@ export class AlarmEngine {
     const out: Alarm[] = [];
     // with the lead off there is no ECG to call asystole on: the technical alarm speaks instead
     if (this.active.has('lead-off')) return out;
-    if (last !== undefined && nowS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
+    const decidedS = nowS - this.config.qrsDecisionS;
+    if (last !== undefined && decidedS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
       this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
     }
     this.callFibrillation(out);

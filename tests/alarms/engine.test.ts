@@ -102,12 +102,26 @@ describe('AlarmEngine', () => {
     const beats = rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]));
     for (const b of beats) engine.onQrs(b.sample, b.timeS);
     const last = beats.at(-1)!;
-    expect(engine.onTime(last.timeS + 3.9)).toEqual([]);
-    const raised = engine.onTime(last.timeS + 4);
+    // the clock judges only what the detector has decided: 4 s of silence once 0.4 s more has passed
+    expect(engine.onTime(last.timeS + 4.3)).toEqual([]);
+    const raised = engine.onTime(last.timeS + 4.4);
     expect(states(raised)).toEqual(['asystole:active']);
     expect(raised[0]!.id).toBe(`b/asystole/${last.sample}`);
+    expect(raised[0]!.onsetS).toBe(last.timeS);
     expect(engine.onTime(last.timeS + 6)).toEqual([]); // raised once
     expect(states(engine.onQrs(99999, last.timeS + 7))).toEqual(['asystole:ended']);
+  });
+
+  it('asystole is judged on QRS times, not report times: a QRS at 3.99 s reported late is no asystole, one at 4.1 s reported early is', () => {
+    const engine = new AlarmEngine('b');
+    const beats = rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]));
+    for (const b of beats) engine.onQrs(b.sample, b.timeS);
+    const last = beats.at(-1)!;
+    expect(engine.onTime(last.timeS + 4.3)).toEqual([]);
+    expect(engine.onQrs(last.sample + 1436, last.timeS + 3.99)).toEqual([]);
+    const next = last.timeS + 3.99;
+    expect(engine.onTime(next + 4.1)).toEqual([]);
+    expect(states(engine.onQrs(last.sample + 2900, next + 4.1))).toEqual(['asystole:active', 'asystole:ended']);
   });
 
   it('a gap is a technical event: no pause, asystole or rhythm alarm across it', () => {
