@@ -70,12 +70,14 @@ async function capacityWorker(beds: number, seconds: number, model: string): Pro
     ? new BeatClassifier(architecture(model).build(DEFAULT_BEAT_WINDOW.length, 1), `${model} (untrained)`)
     : await BeatClassifier.load(model);
   const { frames, recordOfBed } = await wardFrames(beds, seconds);
-  const reference = new ReferenceLabels((bedId) => readAnnotations(mitdbDir(), recordOfBed(bedId)));
+  const reference = untrained
+    ? new ReferenceLabels((bedId) => readAnnotations(mitdbDir(), recordOfBed(bedId)))
+    : undefined;
   const classify = modelClassifier(
     classifier,
-    untrained
-      ? { labels: (pending) => Promise.all(pending.map((b) => reference.classOf(b.bedId, b.rPeakSample))) }
-      : {},
+    reference === undefined
+      ? {}
+      : { labels: (pending) => Promise.all(pending.map((b) => reference.classOf(b.bedId, b.rPeakSample))) },
   );
   const started = performance.now();
   const events = await firstValueFrom(from(frames).pipe(monitorWard({ classify }), toArray()));

@@ -135,16 +135,9 @@ export class AlarmEngine {
     if (this.lastQrs === undefined || timeS - this.lastQrs.timeS > SAME_QRS_S) this.recentQrs.push(timeS);
     while (this.recentQrs[0] !== undefined && this.recentQrs[0] <= timeS - ORGANISED_WINDOW_S) this.recentQrs.shift();
     const out: Alarm[] = [];
-    const previous = this.lastQrs;
     // a silence of asystole length that this QRS ends before the clock had judged it (the QRS
     // was decided quickly): it was asystole all the same
-    if (
-      previous !== undefined &&
-      timeS - previous.timeS >= this.config.asystoleS &&
-      !this.active.has('asystole') &&
-      !this.active.has('lead-off')
-    )
-      this.start('asystole', previous.timeS, [previous.sample], out, String(previous.sample));
+    this.asystoleUpTo(timeS, out);
     this.lastQrs = { sample, timeS };
     this.nowS = timeS;
     this.endIf('asystole', true, timeS, out);
@@ -154,16 +147,20 @@ export class AlarmEngine {
   /** Stream time has reached `nowS` (called even when no beat arrives). */
   onTime(nowS: number): Alarm[] {
     this.nowS = nowS;
-    const last = this.lastQrs;
     const out: Alarm[] = [];
     // with the lead off there is no ECG to call asystole on: the technical alarm speaks instead
     if (this.active.has('lead-off')) return out;
-    const decidedS = nowS - this.config.qrsDecisionS;
-    if (last !== undefined && decidedS - last.timeS >= this.config.asystoleS && !this.active.has('asystole')) {
-      this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
-    }
+    this.asystoleUpTo(nowS - this.config.qrsDecisionS, out);
     this.callFibrillation(out);
     return out;
+  }
+
+  /** Raises asystole if no QRS was found from the last one up to `decidedS` (a time the detector has decided). */
+  private asystoleUpTo(decidedS: number, out: Alarm[]): void {
+    const last = this.lastQrs;
+    if (last === undefined || this.active.has('asystole') || this.active.has('lead-off')) return;
+    if (decidedS - last.timeS >= this.config.asystoleS)
+      this.start('asystole', last.timeS, [last.sample], out, String(last.sample));
   }
 
   /**

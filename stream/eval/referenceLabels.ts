@@ -19,9 +19,21 @@ export class ReferenceLabels {
       this.beats.set(bedId, pending);
     }
     const ann = await pending;
-    let best = 0;
-    for (let i = 1; i < ann.length; i++)
-      if (Math.abs(ann[i]!.sample - rPeakSample) < Math.abs(ann[best]!.sample - rPeakSample)) best = i;
-    return aamiClass(ann[best]?.symbol ?? 'Q') ?? 'Q';
+    // annotations are in time order: the nearest is the first at or after the peak, or the one
+    // before it (the earlier on a tie)
+    let lo = 0;
+    let hi = ann.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ann[mid]!.sample < rPeakSample) lo = mid + 1;
+      else hi = mid;
+    }
+    const before = ann[lo - 1];
+    const after = ann[lo];
+    const nearest =
+      before !== undefined && (after === undefined || rPeakSample - before.sample <= after.sample - rPeakSample)
+        ? before
+        : after;
+    return aamiClass(nearest?.symbol ?? 'Q') ?? 'Q';
   }
 }

@@ -194,7 +194,6 @@ async function main(): Promise<void> {
   for (const a of alerts)
     if (a.priority === 'technical' && a.state === 'active' && !replayEnded(a))
       technical[a.type] = (technical[a.type] ?? 0) + 1;
-  const falseHighPriority = HIGH_PRIORITY_TYPES.reduce((n, t) => n + (alarms[t]?.falseAlarms ?? 0), 0);
   // each false high-priority alarm, for whoever has to find out why it went off
   const shiftedEpisodes = alarmEpisodes(shifted);
   const falseHighPriorityList = HIGH_PRIORITY_TYPES.flatMap((type) =>
@@ -210,6 +209,7 @@ async function main(): Promise<void> {
       duringReference: highPriorityEpisodeDuring(reference, a),
     };
   });
+  const falseHighPriority = falseHighPriorityList.length;
   const falseWithoutLifeThreat = falseHighPriorityList.filter((a) => a.duringReference === null).length;
   // faults must surface as technical alarms, not arrhythmias: count arrhythmia alarms raised inside fault windows
   const injectedByKind: Record<string, number> = {};

@@ -97,11 +97,16 @@ describe('AlarmEngine', () => {
     ]);
   });
 
-  it('asystole follows detected QRS complexes: raised by time alone 4 s after the last, ended by the next', () => {
+  /** An engine that has seen five detected QRS complexes 0.8 s apart, and the last of them. */
+  const afterFiveQrs = (): { engine: AlarmEngine; last: { sample: number; timeS: number } } => {
     const engine = new AlarmEngine('b');
     const beats = rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]));
     for (const b of beats) engine.onQrs(b.sample, b.timeS);
-    const last = beats.at(-1)!;
+    return { engine, last: beats.at(-1)! };
+  };
+
+  it('asystole follows detected QRS complexes: raised by time alone 4 s after the last, ended by the next', () => {
+    const { engine, last } = afterFiveQrs();
     // the clock judges only what the detector has decided: 4 s of silence once 0.4 s more has passed
     expect(engine.onTime(last.timeS + 4.3)).toEqual([]);
     const raised = engine.onTime(last.timeS + 4.4);
@@ -113,10 +118,7 @@ describe('AlarmEngine', () => {
   });
 
   it('asystole is judged on QRS times, not report times: a QRS at 3.99 s reported late is no asystole, one at 4.1 s reported early is', () => {
-    const engine = new AlarmEngine('b');
-    const beats = rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]));
-    for (const b of beats) engine.onQrs(b.sample, b.timeS);
-    const last = beats.at(-1)!;
+    const { engine, last } = afterFiveQrs();
     expect(engine.onTime(last.timeS + 4.3)).toEqual([]);
     expect(engine.onQrs(last.sample + 1436, last.timeS + 3.99)).toEqual([]);
     const next = last.timeS + 3.99;
