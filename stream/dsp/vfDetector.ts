@@ -11,6 +11,11 @@ export interface VfDetectorConfig {
   readonly minHz: number;
   /** Consecutive such windows before the rhythm is called VF. */
   readonly windows: number;
+  /**
+   * Signal kept for `leakageOver`, s: the beats it is asked about are classified a second or
+   * more after they occurred, later still under load.
+   */
+  readonly historyS: number;
 }
 
 export const DEFAULT_VF_DETECTOR: Omit<VfDetectorConfig, 'fs'> = {
@@ -19,6 +24,7 @@ export const DEFAULT_VF_DETECTOR: Omit<VfDetectorConfig, 'fs'> = {
   maxLeakage: 0.625,
   minHz: 3,
   windows: 6,
+  historyS: 16,
 };
 
 /** A change of the VF state, in samples of the filtered stream. */
@@ -43,6 +49,7 @@ export class VfDetector {
   readonly config: VfDetectorConfig;
   private readonly window: number;
   private readonly hop: number;
+  private readonly history: number;
   private buffer: number[] = [];
   /** Stream index of buffer[0]. */
   private base = 0;
@@ -52,11 +59,12 @@ export class VfDetector {
   private active = false;
 
   constructor(config: VfDetectorConfig) {
-    if (!(config.windows >= 1 && config.hopS > 0 && config.windowS > config.hopS))
-      throw new ConfigError('VfDetector: need windowS > hopS > 0 and at least one window');
+    if (!(config.windows >= 1 && config.hopS > 0 && config.windowS > config.hopS && config.historyS >= config.windowS))
+      throw new ConfigError('VfDetector: need historyS >= windowS > hopS > 0 and at least one window');
     this.config = config;
     this.window = Math.round(config.windowS * config.fs);
     this.hop = Math.round(config.hopS * config.fs);
+    this.history = Math.round(config.historyS * config.fs);
     this.nextEnd = this.window;
   }
 
@@ -70,7 +78,8 @@ export class VfDetector {
     const out: VfChange[] = [];
     while (this.base + this.buffer.length >= this.nextEnd) {
       const start = this.nextEnd - this.window;
-      const vfLike = this.isVfLike(this.buffer.slice(start - this.base, this.nextEnd - this.base));
+      const { leakage, hz } = this.leakage(this.buffer.slice(start - this.base, this.nextEnd - this.base));
+      const vfLike = leakage < this.config.maxLeakage && hz >= this.config.minHz;
       if (vfLike) {
         // a window turns VF-like as soon as VF fills a hop or so of it: the episode starts in its last hop
         if (this.run === 0) this.runStart = this.nextEnd - this.hop;
@@ -85,32 +94,43 @@ export class VfDetector {
         this.run = 0;
       }
       this.nextEnd += this.hop;
-      const keep = this.nextEnd - this.window;
-      if (keep > this.base) {
-        this.buffer = this.buffer.slice(keep - this.base);
-        this.base = keep;
-      }
+    }
+    const keep = Math.min(this.nextEnd - this.window, this.base + this.buffer.length - this.history);
+    if (keep > this.base) {
+      this.buffer = this.buffer.slice(keep - this.base);
+      this.base = keep;
     }
     return out;
   }
 
-  private isVfLike(x: readonly number[]): boolean {
+  /**
+   * The filter leakage of the signal between two stream indices (the end is clipped to what has
+   * been pushed), or undefined where part of it is no longer kept or it is under half a second.
+   * A run of a few fast complexes is too short for the 4-s windows to have turned VF-like yet.
+   */
+  leakageOver(from: number, to: number): number | undefined {
+    const end = Math.min(to, this.base + this.buffer.length);
+    if (from < this.base || end - from < this.config.fs / 2) return undefined;
+    return this.leakage(this.buffer.slice(from - this.base, end - this.base)).leakage;
+  }
+
+  /** Leakage through a notch at the signal's mean frequency (`hz`), 0 for a pure sinusoid. */
+  private leakage(x: readonly number[]): { leakage: number; hz: number } {
     let level = 0;
     let change = 0;
     for (let i = 1; i < x.length; i++) {
       level += Math.abs(x[i]!);
       change += Math.abs(x[i]! - x[i - 1]!);
     }
-    if (change === 0) return false; // a flat line is not fibrillation
+    if (change === 0) return { leakage: 1, hz: 0 }; // a flat line is not fibrillation
     // half the mean period, in samples: the delay that cancels a sinusoid of that period
     const half = Math.max(1, Math.floor((Math.PI * level) / change + 0.5));
-    if (this.config.fs / (2 * half) < this.config.minHz) return false;
     let residue = 0;
     let total = 0;
     for (let i = half; i < x.length; i++) {
       residue += Math.abs(x[i]! + x[i - half]!);
       total += Math.abs(x[i]!) + Math.abs(x[i - half]!);
     }
-    return residue / total < this.config.maxLeakage;
+    return { leakage: residue / total, hz: this.config.fs / (2 * half) };
   }
 }

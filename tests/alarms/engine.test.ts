@@ -55,6 +55,21 @@ describe('AlarmEngine', () => {
     expect(states(feed(new AlarmEngine('b'), slower))).toEqual([]); // 97 bpm
   });
 
+  it('a slow ventricular run becomes VT once five of its consecutive beats are faster than 100 bpm', () => {
+    // MIT-BIH 205 at 1466 s: an 86-bpm run whose last beats speed up
+    const beats = rhythm([
+      ...repeat(4, ['N', 0.8] as [AamiClass, number]),
+      ...repeat(8, ['V', 0.72] as [AamiClass, number]),
+      ...repeat(3, ['V', 0.5] as [AamiClass, number]),
+    ]);
+    const alarms = feed(new AlarmEngine('b'), beats);
+    expect(states(alarms)).toEqual(['ventricular-tachycardia:active']);
+    // intervals 0.72, 0.5, 0.5, 0.5: the first five beats at 108 bpm, while the whole run is at 80
+    expect(alarms[0]!.raisedS).toBeCloseTo(beats[14]!.timeS, 6);
+    expect(alarms[0]!.onsetS).toBeCloseTo(beats[4]!.timeS, 6);
+    expect(states(feed(new AlarmEngine('b'), beats.slice(0, 14)))).toEqual([]); // 0.72, 0.72, 0.5, 0.5: 98 bpm
+  });
+
   it('slow ventricular runs are not VT; runs of 2 and 3-4 are couplets and runs', () => {
     const engine = new AlarmEngine('b');
     const slowRun = rhythm([

@@ -27,6 +27,20 @@ describe('VfDetector (VF filter leakage)', () => {
     expect(d.vfLike).toBe(false);
   });
 
+  it('measures the leakage over any kept stretch: near 0 for a sinusoid, high for separate QRS-like spikes', () => {
+    const d = detector();
+    const n = 20 * MODEL_HZ;
+    const x = Float32Array.from({ length: n }, (_, i) =>
+      i < n / 2 ? Math.sin((2 * Math.PI * 3.5 * i) / MODEL_HZ) : i % MODEL_HZ < 8 ? 1 : 0,
+    );
+    d.push(x);
+    expect(d.leakageOver(n / 2 - 2 * MODEL_HZ, n / 2)).toBeLessThan(0.05);
+    expect(d.leakageOver(n - 2 * MODEL_HZ, n)).toBeGreaterThan(0.8);
+    // older than the 16 s kept, or shorter than half a second: not measured
+    expect(d.leakageOver(2 * MODEL_HZ, 4 * MODEL_HZ)).toBeUndefined();
+    expect(d.leakageOver(n - 10, n)).toBeUndefined();
+  });
+
   it('stays quiet on sinus rhythm, ectopy and AF (synthetic) and on a flat line', () => {
     const { record } = synthesizeRecord({ ...DEFAULT_SYNTH, events: parseSynthEvents('demo') });
     expect(detector().push(filtered(toPhysical(record.signals[0]!), DEFAULT_SYNTH.sampleRate))).toEqual([]);
