@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AAMI_CLASSES } from './aami.js';
 import { architecture, type ArchitectureName } from './architectures.js';
 import type { BeatSet, Split } from './dataset.js';
+import { normalizeWindow, RR_FEATURES, templateDifference } from './features.js';
 import { beatSetInputs, predictProbabilities, toTensors, type BatchInputs } from './inference.js';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
 import { classificationMetrics } from './metrics.js';
@@ -20,6 +21,8 @@ export interface TrainOptions {
   /** Epochs without a better validation macro-F1 before stopping. */
   readonly patience: number;
   readonly balance: Balance;
+  /** Show every training beat as another patient's (`augmentBeat`); validation beats never. */
+  readonly augment: boolean;
   readonly learningRate?: number;
   /** Steps between checkpoints (a checkpoint is also written at every epoch end). */
   readonly checkpointEvery: number;
@@ -90,12 +93,53 @@ function classWeights(set: BeatSet, train: Int32Array): number[] {
   return counts.map((c) => (c === 0 ? 0 : train.length / (present * c)));
 }
 
-function batchInputs(set: BeatSet, entries: readonly Entry[], jitterSeed: number): BatchInputs {
+/** How far `augmentBeat` varies a beat (fractions). */
+const AUGMENT = { stretch: 0.1, tilt: 0.05, noise: 0.01, rate: 0.1 } as const;
+
+/**
+ * The beat as another patient's heart and electrodes might show it, for inter-patient
+ * generalisation: the window and its patient template stretched alike in time about the R peak
+ * (QRS width and QT differ more between patients than within one) so the template difference
+ * keeps its meaning; the window alone given a residual baseline tilt and noise (the template is
+ * a median, clean); both RR intervals scaled alike (another heart rate, the same prematurity).
+ * Writes normalised inputs at position k.
+ */
+export function augmentBeat(set: BeatSet, index: number, random: () => number, inputs: BatchInputs, k: number): void {
+  const L = set.windowLength;
+  const r = set.rIndex;
+  const stretch = 1 + AUGMENT.stretch * (2 * random() - 1);
+  const warp = (x: Float32Array): Float32Array =>
+    Float32Array.from({ length: L }, (_, i) => {
+      const t = Math.min(L - 1, Math.max(0, r + (i - r) / stretch));
+      const lo = Math.floor(t);
+      const hi = Math.min(L - 1, lo + 1);
+      return x[lo]! + (t - lo) * (x[hi]! - x[lo]!);
+    });
+  const window = warp(set.windows.subarray(index * L, (index + 1) * L));
+  const template = warp(set.templates.subarray(index * L, (index + 1) * L));
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of window) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const range = max - min;
+  const tilt = AUGMENT.tilt * (2 * random() - 1) * range;
+  for (let i = 0; i < L; i++) window[i] = window[i]! + tilt * (i / (L - 1) - 0.5) + AUGMENT.noise * range * gaussian(random);
+  normalizeWindow(window, inputs.window, k * L);
+  templateDifference(window, template, inputs.diff, k * L);
+  const rate = 1 + AUGMENT.rate * (2 * random() - 1);
+  inputs.rr[k * RR_FEATURES] = set.rr[index * RR_FEATURES]! * rate;
+  inputs.rr[k * RR_FEATURES + 1] = set.rr[index * RR_FEATURES + 1]! * rate;
+}
+
+function batchInputs(set: BeatSet, entries: readonly Entry[], jitterSeed: number, augment: boolean): BatchInputs {
   const inputs = beatSetInputs(
     set,
     entries.map((e) => e.index),
   );
   const random = seededRandom(jitterSeed);
+  if (augment) entries.forEach((e, k) => augmentBeat(set, e.index, random, inputs, k));
   // the seed's augmentation for oversampled copies: round to two decimals, add small noise
   entries.forEach((e, k) => {
     if (e.copy === 0) return;
@@ -178,7 +222,12 @@ export async function train(
     let beatsThisRun = 0;
     while (state.step < steps) {
       const batch = entries.slice(state.step * options.batchSize, (state.step + 1) * options.batchSize);
-      const inputs = batchInputs(set, batch, options.seed * 104729 + state.epoch * 65537 + state.step);
+      const inputs = batchInputs(
+        set,
+        batch,
+        options.seed * 104729 + state.epoch * 65537 + state.step,
+        options.augment,
+      );
       const t0 = performance.now();
       const lossTensor = tf.tidy(() => {
         const x = toTensors(inputs, { channels: spec.channels, usesRr: spec.usesRr });

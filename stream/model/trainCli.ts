@@ -15,6 +15,8 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --seed N              seed for initialisation, splits, order and jitter (default 42)
   --patience N          early stopping: epochs without a better validation macro F1 (default 3)
   --balance MODE        oversample (the seed's S x3, F x9 with jitter) | class-weights | none (default oversample)
+  --augment             show each training beat as another patient's: time-stretched with its
+                        template, baseline tilt and noise, RR scaled (default: off)
   --lr X                learning rate (default: the architecture's)
   --prematurity-ratio X decision rule saved with the model: N -> S when RR < X x mean RR (default: none)
   --checkpoint-every N  steps between checkpoints (default 200)
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       patience: { type: 'string' },
       balance: { type: 'string' },
+      augment: { type: 'boolean' },
       lr: { type: 'string' },
       'prematurity-ratio': { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
     seed,
     patience: positiveInt('patience', values.patience, 3),
     balance,
+    augment: values.augment === true,
     ...(lr === undefined ? {} : { learningRate: lr }),
     checkpointEvery: positiveInt('checkpoint-every', values['checkpoint-every'], 200),
     ...(values['max-steps'] === undefined

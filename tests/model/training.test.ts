@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../stream/model/backend.js';
 import { buildBeatSet, splitBeats, type BeatSet } from '../../stream/model/dataset.js';
 import { loadModel } from '../../stream/model/io.js';
-import { epochEntries, train, type TrainOptions } from '../../stream/model/train.js';
+import { RR_FEATURES } from '../../stream/model/features.js';
+import { beatSetInputs } from '../../stream/model/inference.js';
+import { seededRandom } from '../../stream/model/random.js';
+import { augmentBeat, epochEntries, train, type TrainOptions } from '../../stream/model/train.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
 let set: BeatSet;
@@ -28,6 +31,7 @@ describe('training path (a tiny run on the wasm backend)', () => {
     seed: 3,
     patience: 5,
     balance: 'oversample',
+    augment: false,
     checkpointEvery: 2,
     maxStepsPerEpoch: 4,
     resume,
@@ -42,6 +46,27 @@ describe('training path (a tiny run on the wasm backend)', () => {
     const fCopies = a.filter((e) => set.labels[e.index] === 3).length;
     const fBeats = Array.from(split.train).filter((i) => set.labels[i] === 3).length;
     expect(fCopies).toBe(9 * fBeats);
+  });
+
+  it("augments a beat as another patient's: deterministic, R peak kept in place, prematurity unchanged", () => {
+    const index = Array.from(set.labels).indexOf(2); // a V beat
+    const augmented = (seed: number) => {
+      const inputs = beatSetInputs(set, [index, index]);
+      augmentBeat(set, index, seededRandom(seed), inputs, 1);
+      return inputs;
+    };
+    const a = augmented(1);
+    expect(augmented(1)).toEqual(a);
+    expect(augmented(2).window).not.toEqual(a.window);
+    const L = set.windowLength;
+    const [original, changed] = [a.window.subarray(0, L), a.window.subarray(L)];
+    expect(changed).not.toEqual(original);
+    for (const v of changed) expect(v).toBeGreaterThanOrEqual(0); // still min-max normalised
+    // the stretch is about the R peak: the peak's sample moves by no more than the noise
+    expect(Math.abs(changed[set.rIndex]! - original[set.rIndex]!)).toBeLessThan(0.1);
+    const rr = (k: number) => Array.from(a.rr.subarray(k * RR_FEATURES, (k + 1) * RR_FEATURES));
+    expect(rr(1)[0]! / rr(1)[1]!).toBeCloseTo(rr(0)[2]!, 5);
+    expect(rr(1)[2]).toBe(rr(0)[2]);
   });
 
   it('trains, saves the best model, and resumes from its checkpoint after a stop', async () => {
