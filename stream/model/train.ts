@@ -125,7 +125,8 @@ export function augmentBeat(set: BeatSet, index: number, random: () => number, i
   }
   const range = max - min;
   const tilt = AUGMENT.tilt * (2 * random() - 1) * range;
-  for (let i = 0; i < L; i++) window[i] = window[i]! + tilt * (i / (L - 1) - 0.5) + AUGMENT.noise * range * gaussian(random);
+  for (let i = 0; i < L; i++)
+    window[i] = window[i]! + tilt * (i / (L - 1) - 0.5) + AUGMENT.noise * range * gaussian(random);
   normalizeWindow(window, inputs.window, k * L);
   templateDifference(window, template, inputs.diff, k * L);
   const rate = 1 + AUGMENT.rate * (2 * random() - 1);
@@ -222,12 +223,7 @@ export async function train(
     let beatsThisRun = 0;
     while (state.step < steps) {
       const batch = entries.slice(state.step * options.batchSize, (state.step + 1) * options.batchSize);
-      const inputs = batchInputs(
-        set,
-        batch,
-        options.seed * 104729 + state.epoch * 65537 + state.step,
-        options.augment,
-      );
+      const inputs = batchInputs(set, batch, options.seed * 104729 + state.epoch * 65537 + state.step, options.augment);
       const t0 = performance.now();
       const lossTensor = tf.tidy(() => {
         const x = toTensors(inputs, { channels: spec.channels, usesRr: spec.usesRr });
