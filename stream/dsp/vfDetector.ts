@@ -95,7 +95,7 @@ export class VfDetector {
       }
       this.nextEnd += this.hop;
     }
-    // trimmed a hop at a time: copying the kept history on every frame costs a ward 20 % of capacity
+    // trimmed a hop at a time, not on every frame: each trim copies the whole kept history
     const keep = Math.min(this.nextEnd - this.window, this.base + this.buffer.length - this.history);
     if (keep - this.base >= this.hop) {
       this.buffer = this.buffer.slice(keep - this.base);
