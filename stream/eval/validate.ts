@@ -95,6 +95,13 @@ export interface AlarmTypeScore {
   readonly maxOnsetDelayS: number | null;
   /** PhysioNet/CinC 2015 score (TP+TN)/(TP+TN+FP+5 FN), with TN = 0: episodes have no negatives. */
   readonly challengeScore: number | null;
+  /**
+   * For rhythms (the types the rhythm annotations mark), as EC57 scores AF: the share of the
+   * reference rhythm's time under the alarm, and of the alarm's time on the reference rhythm
+   * (percent, no tolerance). Null for events and where there is no such time.
+   */
+  readonly durationSe: number | null;
+  readonly durationPpv: number | null;
 }
 
 /** Alarm onsets must be raised within this long of the reference onset (ANSI/AAMI EC13). */
@@ -155,10 +162,38 @@ export function highPriorityEpisodeDuring(
   return reference.find((e) => HIGH_PRIORITY_TYPES.includes(e.type) && overlaps(alarm, e))?.type ?? null;
 }
 
+/** Total length of the union of intervals. */
+function unionLength(intervals: readonly (readonly [number, number])[]): number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [a, b] of sorted) {
+    if (b <= end) continue;
+    total += b - Math.max(a, end);
+    end = b;
+  }
+  return total;
+}
+
+/** Length of the intersection of two unions of intervals. */
+function overlapLength(x: readonly (readonly [number, number])[], y: readonly (readonly [number, number])[]): number {
+  const pieces: [number, number][] = [];
+  for (const [a, b] of x)
+    for (const [c, d] of y) if (Math.min(b, d) > Math.max(a, c)) pieces.push([Math.max(a, c), Math.min(b, d)]);
+  return unionLength(pieces);
+}
+
+const RHYTHM_TYPES = new Set(Object.values(RHYTHM_ALARMS));
+
+/**
+ * Scores each alarm type against the reference episodes. `streamEndS` bounds an alarm still
+ * active when its bed's stream ended (its duration counts up to there).
+ */
 export function scoreAlarms(
   reference: readonly ReferenceEpisode[],
   alerts: readonly AlertMessage[],
   types: readonly AlarmType[],
+  streamEndS: (bedId: string) => number = () => Infinity,
 ): Record<string, AlarmTypeScore> {
   const alarms = alarmEpisodes(alerts);
   const result: Record<string, AlarmTypeScore> = {};
@@ -181,6 +216,11 @@ export function scoreAlarms(
     const covered = episodes.filter((e) => live.some((a) => overlaps(a, e))).length;
     delays.sort((x, y) => x - y);
     const denominator = detected + falseCount + 5 * missed;
+    const referenceTime = episodes.map((e) => [e.startS, e.endS] as const);
+    const alarmTime = live.map((a) => [a.onsetS, Math.min(a.endS, streamEndS(a.bedId))] as const);
+    const overlap = overlapLength(referenceTime, alarmTime);
+    const percent = (part: number, whole: number): number | null =>
+      RHYTHM_TYPES.has(type) && whole > 0 && Number.isFinite(whole) ? Number(((100 * part) / whole).toFixed(1)) : null;
     result[type] = {
       referenceEpisodes: episodes.length,
       detected,
@@ -190,6 +230,8 @@ export function scoreAlarms(
       medianOnsetDelayS: delays.length === 0 ? null : Number(delays[Math.floor(delays.length / 2)]!.toFixed(2)),
       maxOnsetDelayS: delays.length === 0 ? null : Number(delays.at(-1)!.toFixed(2)),
       challengeScore: denominator === 0 ? null : Number((detected / denominator).toFixed(3)),
+      durationSe: percent(overlap, unionLength(referenceTime)),
+      durationPpv: percent(overlap, unionLength(alarmTime)),
     };
   }
   return result;

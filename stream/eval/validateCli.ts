@@ -186,7 +186,10 @@ async function main(): Promise<void> {
       endS: a.endS === null ? null : a.endS + offset,
     };
   });
-  const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS);
+  const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS, (bedId) => {
+    const i = beds.findIndex((b) => b.bedId === bedId);
+    return i * 1e6 + (replayEndS.get(bedId) ?? Infinity);
+  });
   const technical: Record<string, number> = {};
   // every bed's stream stops when its record ends: that stall is the replay's end, not a fault
   const replayEnded = (a: AlertMessage): boolean =>
@@ -269,10 +272,10 @@ async function main(): Promise<void> {
       : [
           `faults injected ${JSON.stringify(injectedByKind)}; arrhythmia alarms raised inside fault windows: ${arrhythmiaDuringFaults}`,
         ]),
-    'alarm type                 ref  detected  covered  missed  false  median/max onset delay s  score',
+    'alarm type                 ref  detected  covered  missed  false  median/max onset delay s  score  time Se/+P %',
     ...SCORED_ALARMS.map((t) => {
       const a = alarms[t]!;
-      return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.covered).padStart(9)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}`;
+      return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.covered).padStart(9)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}${(a.durationSe === null ? '' : `${a.durationSe}/${a.durationPpv ?? '-'}`).padStart(14)}`;
     }),
     `report: ${reportPath}`,
   ];
@@ -311,7 +314,7 @@ function renderValidation(r: {
 <p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms} (${r.falseHighPriorityOverNoLifeThreateningRhythm} over no life-threatening reference rhythm); technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
 <p>Injected faults: ${JSON.stringify(r.faults)}.</p>
 <h2>Beats</h2><table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
-<h2>Alarms against the reference</h2><table><tr><th>type</th><th>reference episodes</th><th>detected (within 10 s)</th><th>covered (any time)</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th></tr>
+<h2>Alarms against the reference</h2><p>Rhythm time Se / +P (rhythm-annotated types, as EC57 scores AF): the share of the reference rhythm's time under the alarm, and of the alarm's time on that rhythm.</p><table><tr><th>type</th><th>reference episodes</th><th>detected (within 10 s)</th><th>covered (any time)</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th><th>rhythm time Se %</th><th>rhythm time +P %</th></tr>
 ${Object.entries(r.alarms)
   .map(([t, a]) =>
     row([
@@ -324,6 +327,8 @@ ${Object.entries(r.alarms)
       a.medianOnsetDelayS ?? null,
       a.maxOnsetDelayS ?? null,
       a.challengeScore ?? null,
+      a.durationSe ?? null,
+      a.durationPpv ?? null,
     ]),
   )
   .join('')}</table>

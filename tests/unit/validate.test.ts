@@ -78,6 +78,39 @@ describe('validation references and scoring', () => {
     });
   });
 
+  it('scores rhythm alarms by time as EC57 scores AF: reference time covered, and alarm time on the rhythm', () => {
+    const reference: ReferenceEpisode[] = [
+      { type: 'irregular-rhythm', startS: 100, endS: 200, origin: 'rhythm' },
+      { type: 'irregular-rhythm', startS: 300, endS: 340, origin: 'rhythm' },
+    ];
+    const af = (id: string, onsetS: number, endS: number | null) => ({
+      v: 1 as const,
+      id,
+      bedId: 'b',
+      type: 'irregular-rhythm' as const,
+      priority: 'medium' as const,
+      state: endS === null ? ('active' as const) : ('ended' as const),
+      acknowledged: false,
+      onsetS,
+      raisedS: onsetS,
+      endS,
+      evidence: [],
+      explanation: [],
+      publishedMs: 0,
+    });
+    // 120-190 and 150-210 (one stretch, 120-210) overlap the first episode for 80 s and run 10 s
+    // past it; the last alarm is still active when the stream ends at 350 s: 20 of its 30 s are
+    // on the second episode
+    const score = scoreAlarms(
+      reference,
+      [af('a', 120, 190), af('b', 150, 210), af('c', 320, null)],
+      ['irregular-rhythm', 'couplet'],
+      () => 350,
+    );
+    expect(score['irregular-rhythm']).toMatchObject({ durationSe: 71.4, durationPpv: 83.3 }); // 100/140, 100/120
+    expect(score.couplet).toMatchObject({ durationSe: null, durationPpv: null }); // events have no rhythm time
+  });
+
   it('names the life-threatening reference rhythm a false high-priority alarm fell on, and none over a harmless one', () => {
     const reference: ReferenceEpisode[] = [
       { type: 'ventricular-fibrillation', startS: 40.8, endS: 51, origin: 'rhythm' },
