@@ -7,6 +7,7 @@ import { isQrsCode, monitoringLeadIndex, readAnnotations, readRecord, toPhysical
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
 import { RR_FEATURES, rrFeatures } from './features.js';
 import { seededRandom, shuffle } from './random.js';
+import { ConfigError } from '../errors.js';
 
 /** Beats cut by the live front end, labelled from the reference annotations. */
 export interface BeatSet {
@@ -255,9 +256,16 @@ export interface Split {
 /**
  * Beat indices of a split. intra: stratified random 80/20 of all beats (what the seed
  * notebooks report). inter: de Chazal DS1 trains, DS2 tests, paced records in neither. Either
- * way 10 % of the training beats, stratified, are held out for validation and early stopping.
+ * way 10 % of the training beats, stratified, are held out for validation and early stopping;
+ * or, for inter, every beat of `validationRecords` (training records): a validation set of
+ * patients the model has not seen, which is what the inter split's test asks of it.
  */
-export function splitBeats(set: BeatSet, name: SplitName, seed: number): Split {
+export function splitBeats(
+  set: BeatSet,
+  name: SplitName,
+  seed: number,
+  validationRecords: readonly string[] = [],
+): Split {
   const random = seededRandom(seed);
   const byClass = (indices: number[]): number[][] => {
     const groups: number[][] = AAMI_CLASSES.map(() => []);
@@ -286,7 +294,19 @@ export function splitBeats(set: BeatSet, name: SplitName, seed: number): Split {
     trainPool = all.filter((i) => inDs1.has(set.recordIndex[i]!));
     test = all.filter((i) => inDs2.has(set.recordIndex[i]!));
   }
-  const [validation, train] = takeFraction(trainPool, 0.1);
+  let validation: number[];
+  let train: number[];
+  if (validationRecords.length === 0) [validation, train] = takeFraction(trainPool, 0.1);
+  else {
+    if (name !== 'inter') throw new ConfigError('validation records: only the inter split holds patients out');
+    const held = new Set(validationRecords.map((r) => set.recordNames.indexOf(r)));
+    const pool = new Set(trainPool.map((i) => set.recordIndex[i]!));
+    const outside = validationRecords.filter((r) => !pool.has(set.recordNames.indexOf(r)));
+    if (outside.length > 0)
+      throw new ConfigError(`validation records ${outside.join(', ')} are not training (DS1) records of this beat set`);
+    validation = trainPool.filter((i) => held.has(set.recordIndex[i]!));
+    train = trainPool.filter((i) => !held.has(set.recordIndex[i]!));
+  }
   const sorted = (a: number[]): Int32Array => Int32Array.from(a).sort();
   return { name, train: sorted(train), validation: sorted(validation), test: sorted(test) };
 }

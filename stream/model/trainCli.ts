@@ -25,6 +25,9 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --init DIR            start from a saved model's weights (fine-tuning, e.g. with a lower --lr)
   --out DIR             output directory (default out/models/<model>-<split>)
   --records LIST        comma-separated records (default: all in the data directory)
+  --validation-records LIST
+                        inter split: validate on these DS1 records' beats, patients held out of
+                        training (default: 10 % of the training beats, stratified)
   --data-dir DIR        MIT-BIH records (default $MITDB_DIR or ../shared/data/mitdb)
   --cache-dir DIR       beat-set cache (default out/cache)`;
 
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
       init: { type: 'string' },
       out: { type: 'string' },
       records: { type: 'string' },
+      'validation-records': { type: 'string' },
       'data-dir': { type: 'string' },
       'cache-dir': { type: 'string' },
     },
@@ -94,7 +98,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
   };
   const set = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
-  const beats = splitBeats(set, split, seed);
+  const validationRecords = values['validation-records']?.split(',').filter((r) => r.length > 0) ?? [];
+  const beats = splitBeats(set, split, seed, validationRecords);
   const classCounts = (indices: Int32Array) => {
     const counts = Object.fromEntries(AAMI_CLASSES.map((c) => [c, 0])) as Record<string, number>;
     for (const i of indices) counts[AAMI_CLASSES[set.labels[i]!]!]!++;
@@ -135,6 +140,10 @@ async function main(): Promise<void> {
       rIndex: set.rIndex,
       sampleRateHz: 125,
       normalisation: 'min-max per window to 0..1',
+      validation:
+        validationRecords.length === 0
+          ? '10 % of the training beats, stratified'
+          : `records ${validationRecords.join(',')}`,
       decisionRule: { prematurityRatio: prematurity },
     },
   };

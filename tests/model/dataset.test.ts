@@ -48,5 +48,13 @@ describe('beat datasets', () => {
     const recordsOf = (ix: Int32Array) => new Set(Array.from(ix, (i) => set.recordNames[set.recordIndex[i]!]));
     for (const r of recordsOf(inter.test)) expect(DS2).toContain(r);
     for (const r of recordsOf(inter.train)) expect(DS1).toContain(r);
+    // patients held out for validation: none of their beats in training
+    const held = splitBeats(set, 'inter', 42, ['201']);
+    expect([...recordsOf(held.validation)]).toEqual(['201']);
+    expect(recordsOf(held.train).has('201')).toBe(false);
+    expect(held.test).toEqual(inter.test);
+    expect(held.train.length + held.validation.length).toBe(inter.train.length + inter.validation.length);
+    expect(() => splitBeats(set, 'inter', 42, ['200'])).toThrow(/200 are not training \(DS1\) records/);
+    expect(() => splitBeats(set, 'intra', 42, ['201'])).toThrow(/only the inter split/);
   });
 });
