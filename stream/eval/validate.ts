@@ -216,11 +216,14 @@ export function scoreAlarms(
     const covered = episodes.filter((e) => live.some((a) => overlaps(a, e))).length;
     delays.sort((x, y) => x - y);
     const denominator = detected + falseCount + 5 * missed;
-    const referenceTime = episodes.map((e) => [e.startS, e.endS] as const);
-    const alarmTime = live.map((a) => [a.onsetS, Math.min(a.endS, streamEndS(a.bedId))] as const);
+    // time is scored for rhythms only (events have none), and the overlap is worked out only for them
+    const referenceTime = RHYTHM_TYPES.has(type) ? episodes.map((e) => [e.startS, e.endS] as const) : [];
+    const alarmTime = RHYTHM_TYPES.has(type)
+      ? live.map((a) => [a.onsetS, Math.min(a.endS, streamEndS(a.bedId))] as const)
+      : [];
     const overlap = overlapLength(referenceTime, alarmTime);
     const percent = (part: number, whole: number): number | null =>
-      RHYTHM_TYPES.has(type) && whole > 0 && Number.isFinite(whole) ? Number(((100 * part) / whole).toFixed(1)) : null;
+      whole > 0 && Number.isFinite(whole) ? Number(((100 * part) / whole).toFixed(1)) : null;
     result[type] = {
       referenceEpisodes: episodes.length,
       detected,

@@ -186,10 +186,9 @@ async function main(): Promise<void> {
       endS: a.endS === null ? null : a.endS + offset,
     };
   });
-  const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS, (bedId) => {
-    const i = beds.findIndex((b) => b.bedId === bedId);
-    return i * 1e6 + (replayEndS.get(bedId) ?? Infinity);
-  });
+  // where each bed's stream ended, on the same shifted time line
+  const streamEnd = new Map(beds.map((b, i) => [b.bedId, i * 1e6 + (replayEndS.get(b.bedId) ?? Infinity)]));
+  const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS, (bedId) => streamEnd.get(bedId) ?? Infinity);
   const technical: Record<string, number> = {};
   // every bed's stream stops when its record ends: that stall is the replay's end, not a fault
   const replayEnded = (a: AlertMessage): boolean =>
