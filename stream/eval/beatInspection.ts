@@ -1,0 +1,175 @@
+import { AAMI_CLASSES, aamiClass } from '../model/aami.js';
+import { buildBeatSet } from '../model/dataset.js';
+import { decide, ruleOf } from '../model/decision.js';
+import { RR_FEATURES } from '../model/features.js';
+import { beatSetInputs, predictProbabilities } from '../model/inference.js';
+import { loadModel } from '../model/io.js';
+import { isQrsCode, readAnnotations, readRecord, type Annotation } from '../wfdb/index.js';
+
+/** QRS stretch compared with the patient's normal beats: 100 ms before the R peak, 150 ms after. */
+const QRS_BEFORE_S = 0.1;
+const QRS_AFTER_S = 0.15;
+/** How far back the patient's normal beats are taken from: long enough for a stable median. */
+const TEMPLATE_HISTORY_S = 60;
+/** Fewer normal beats than this make no template (the correlation is then null). */
+const MIN_TEMPLATE_BEATS = 5;
+
+/**
+ * How much a beat's QRS looks like the patient's own normal beats in one recorded lead. The
+ * template is the sample-wise median of the QRS of the reference beats of AAMI class N in the
+ * minute before the beat, so it follows the patient, not a population.
+ *
+ * This is what a cardiologist's eye does when calling a beat ventricular: a wide complex of
+ * another shape. A beat labelled V whose QRS correlates highly with the normal template in
+ * every lead cannot be told from N by its shape; only its timing can set it apart.
+ */
+export function qrsCorrelationToNormal(
+  signal: ArrayLike<number>,
+  fs: number,
+  beatSample: number,
+  reference: readonly Annotation[],
+): number | null {
+  const before = Math.round(QRS_BEFORE_S * fs);
+  const after = Math.round(QRS_AFTER_S * fs);
+  if (beatSample - before < 0 || beatSample + after > signal.length) return null;
+  const normals = reference.filter(
+    (a) =>
+      a.sample < beatSample &&
+      a.sample >= beatSample - TEMPLATE_HISTORY_S * fs &&
+      a.sample - before >= 0 &&
+      aamiClass(a.symbol) === 'N',
+  );
+  if (normals.length < MIN_TEMPLATE_BEATS) return null;
+  const segments = normals.map((a) => qrsSegment(signal, a.sample, before, after));
+  const template = segments[0]!.map((_, i) => median(segments.map((s) => s[i]!)));
+  return pearson(qrsSegment(signal, beatSample, before, after), template);
+}
+
+/** One reference beat of the inspected stretch. */
+export interface InspectedBeat {
+  readonly timeS: number;
+  /** The reference annotation's symbol and its AAMI class. */
+  readonly reference: string;
+  readonly referenceClass: string;
+  readonly detected: boolean;
+  /** The model's label after its decision rule; null when the beat was not detected. */
+  readonly predicted: string | null;
+  readonly probabilities: Readonly<Record<string, number>> | null;
+  readonly rr: { readonly previousS: number; readonly meanS: number; readonly ratio: number } | null;
+  /** Correlation of the QRS with the patient's normal template, per lead name. */
+  readonly normalCorrelation: Readonly<Record<string, number | null>>;
+}
+
+/**
+ * The reference beats of `record` between `from` and `to` seconds with what the classifier in
+ * `modelDir` made of them. Beats are cut by the same front end and matched by the same EC57
+ * matcher as training and the live pipeline (`buildBeatSet`), so these are the inputs the
+ * monitor sees.
+ */
+export async function inspectBeats(
+  dir: string,
+  record: string,
+  from: number,
+  to: number,
+  modelDir: string,
+  cacheDir = 'out/cache',
+): Promise<InspectedBeat[]> {
+  const [{ model, metadata }, wfdb, annotations, set] = await Promise.all([
+    loadModel(modelDir),
+    readRecord(dir, record),
+    readAnnotations(dir, record),
+    buildBeatSet(dir, [record], { cacheDir }),
+  ]);
+  const fs = wfdb.header.samplingFrequency;
+  const reference = annotations.filter((a) => isQrsCode(a.code));
+  const inRange = (sample: number): boolean => sample / fs >= from && sample / fs <= to;
+  const cut: number[] = [];
+  for (let i = 0; i < set.count; i++) if (inRange(set.sourceSample[i]!)) cut.push(i);
+  const probabilities =
+    cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut)) : new Float32Array();
+  const rule = ruleOf(metadata);
+  const K = AAMI_CLASSES.length;
+  // the beat set holds only classed beats (aamiClass), each with its matched detection's sample
+  const inspected = reference.filter((a) => inRange(a.sample) && aamiClass(a.symbol) !== undefined);
+  const detectionOf = matchToDetections(
+    inspected.map((a) => a.sample),
+    cut.map((i) => set.sourceSample[i]!),
+    0.15 * fs,
+  );
+  return inspected.map((a, r) => {
+    const k = detectionOf[r]!;
+    const i = cut[k];
+    const rr = i === undefined ? undefined : set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES);
+    return {
+      timeS: a.sample / fs,
+      reference: a.symbol,
+      referenceClass: aamiClass(a.symbol)!,
+      detected: i !== undefined,
+      predicted: rr === undefined ? null : AAMI_CLASSES[decide(probabilities, k, rr[2]!, rule)]!,
+      probabilities:
+        rr === undefined ? null : Object.fromEntries(AAMI_CLASSES.map((c, j) => [c, probabilities[k * K + j]!])),
+      rr: rr === undefined ? null : { previousS: rr[0]!, meanS: rr[1]!, ratio: rr[2]! },
+      normalCorrelation: Object.fromEntries(
+        wfdb.header.signals.map((spec, lead) => [
+          spec.description.trim() || `lead ${lead}`,
+          qrsCorrelationToNormal(wfdb.signals[lead]!.digital, fs, a.sample, reference),
+        ]),
+      ),
+    };
+  });
+}
+
+/**
+ * For each reference beat, the index of the detection it was matched to in the beat set, or
+ * -1. The beat set kept only the detection's sample, so the pair is found again as mutual
+ * nearest neighbours within the matcher's window.
+ */
+function matchToDetections(reference: readonly number[], detections: readonly number[], window: number): number[] {
+  const nearest = (x: number, among: readonly number[]): number => {
+    let best = -1;
+    for (let j = 0; j < among.length; j++)
+      if (Math.abs(among[j]! - x) <= window && (best === -1 || Math.abs(among[j]! - x) < Math.abs(among[best]! - x)))
+        best = j;
+    return best;
+  };
+  return reference.map((sample, r) => {
+    const d = nearest(sample, detections);
+    return d !== -1 && nearest(detections[d]!, reference) === r ? d : -1;
+  });
+}
+
+/** The QRS stretch with its baseline (the mean of its two ends) removed. */
+function qrsSegment(signal: ArrayLike<number>, at: number, before: number, after: number): number[] {
+  const out: number[] = [];
+  for (let i = at - before; i < at + after; i++) out.push(signal[i]!);
+  const baseline = (out[0]! + out[out.length - 1]!) / 2;
+  return out.map((v) => v - baseline);
+}
+
+function median(values: number[]): number {
+  const sorted = values.sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function pearson(a: readonly number[], b: readonly number[]): number | null {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i]! - ma) * (b[i]! - mb);
+    aa += (a[i]! - ma) ** 2;
+    bb += (b[i]! - mb) ** 2;
+  }
+  // a flat stretch (lead off) has no shape to compare
+  return aa === 0 || bb === 0 ? null : ab / Math.sqrt(aa * bb);
+}
