@@ -18,8 +18,14 @@ export interface TrainOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly seed: number;
-  /** Epochs without a better validation macro-F1 before stopping. */
+  /** Epochs without a better validation macro-F1 before stopping (keep = 'best' only). */
   readonly patience: number;
+  /**
+   * Which epoch's weights are saved: 'best' by validation macro F1 (with early stopping), or
+   * 'last' after exactly `epochs` epochs: a refit on all training patients for an epoch count
+   * chosen earlier on held-out patients, where the beat-wise validation must not choose.
+   */
+  readonly keep: 'best' | 'last';
   readonly balance: Balance;
   /** Show every training beat as another patient's (`augmentBeat`); validation beats never. */
   readonly augment: boolean;
@@ -291,23 +297,26 @@ export async function train(
       `epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${record.validationLoss.toFixed(4)}, ` +
         `accuracy ${(100 * record.validationAccuracy).toFixed(2)} %, macro F1 ${record.validationMacroF1.toFixed(4)}`,
     );
-    if (record.validationMacroF1 > state.bestMacroF1) {
+    const improved = record.validationMacroF1 > state.bestMacroF1;
+    if (improved) {
       state.bestMacroF1 = record.validationMacroF1;
       state.bestEpoch = record.epoch;
       state.stale = 0;
+    } else {
+      state.stale++;
+    }
+    if (improved || options.keep === 'last') {
       await saveModel(model, options.outDir, {
         ...options.metadata,
         architecture: options.architecture,
         epoch: record.epoch,
         validationMacroF1: record.validationMacroF1,
       });
-    } else {
-      state.stale++;
     }
     state.epoch++;
     state.step = 0;
     await checkpoint();
-    if (state.stale >= options.patience) {
+    if (options.keep === 'best' && state.stale >= options.patience) {
       report.log(
         `early stop: no better validation macro F1 for ${options.patience} epochs (best: epoch ${state.bestEpoch})`,
       );

@@ -7,13 +7,15 @@ import { AAMI_CLASSES } from './aami.js';
 import { ARCHITECTURES, architecture, type ArchitectureName } from './architectures.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
-import { train, type Balance, type TrainProgress } from './train.js';
+import { train, type Balance, type TrainOptions, type TrainProgress } from './train.js';
 
 const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}> --split <intra|inter> [options]
   --epochs N            maximum epochs (default 20)
   --batch N             batch size (default 64)
   --seed N              seed for initialisation, splits, order and jitter (default 42)
   --patience N          early stopping: epochs without a better validation macro F1 (default 3)
+  --keep best|last      save the best epoch by validation macro F1 (default), or the last of
+                        exactly --epochs epochs (a refit for an epoch count chosen on held-out patients)
   --balance MODE        oversample (the seed's S x3, F x9 with jitter) | class-weights | none (default oversample)
   --augment             show each training beat as another patient's: time-stretched with its
                         template, baseline tilt and noise, RR scaled (default: off)
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
       batch: { type: 'string' },
       seed: { type: 'string' },
       patience: { type: 'string' },
+      keep: { type: 'string' },
       balance: { type: 'string' },
       augment: { type: 'boolean' },
       lr: { type: 'string' },
@@ -88,6 +91,8 @@ async function main(): Promise<void> {
   if (prematurity !== null && !(prematurity > 0 && prematurity < 1)) {
     throw new ConfigError(`train: --prematurity-ratio must lie between 0 and 1, got "${values['prematurity-ratio']}"`);
   }
+  const keep = (values.keep ?? 'best') as TrainOptions['keep'];
+  if (keep !== 'best' && keep !== 'last') throw new ConfigError(`train: --keep must be best or last, got "${keep}"`);
   const seed = Number(values.seed ?? '42');
   if (!Number.isInteger(seed)) throw new ConfigError(`train: --seed must be an integer`);
 
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
     batchSize: positiveInt('batch', values.batch, 64),
     seed,
     patience: positiveInt('patience', values.patience, 3),
+    keep,
     balance,
     augment: values.augment === true,
     ...(lr === undefined ? {} : { learningRate: lr }),
@@ -170,13 +176,15 @@ async function main(): Promise<void> {
     testBeats: classCounts(beats.test),
     bestEpoch: result.bestEpoch,
     bestValidationMacroF1: result.bestMacroF1,
+    savedEpoch: keep === 'best' ? result.bestEpoch : result.history.length,
     trainSeconds: Math.round(result.trainSeconds),
     wallSeconds: Math.round((Date.now() - started) / 1000),
     history: result.history,
   };
   await writeFile(join(outDir, 'training.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const saved = keep === 'best' ? result.bestEpoch : result.history.length;
   log(
-    `best model (epoch ${result.bestEpoch}, validation macro F1 ${result.bestMacroF1.toFixed(4)}) saved in ${outDir}`,
+    `${keep} model (epoch ${saved}, validation macro F1 ${result.history[saved - 1]!.validationMacroF1.toFixed(4)}) saved in ${outDir}`,
   );
 }
 

@@ -23,13 +23,19 @@ beforeAll(async () => {
 afterAll(async () => rm(outDir, { recursive: true, force: true }));
 
 describe('training path (a tiny run on the wasm backend)', () => {
-  const options = (epochs: number, resume: boolean): TrainOptions => ({
+  const options = (
+    epochs: number,
+    resume: boolean,
+    keep: TrainOptions['keep'] = 'best',
+    dir = outDir,
+  ): TrainOptions => ({
     architecture: 'rr-resnet-small',
-    outDir,
+    outDir: dir,
     epochs,
     batchSize: 16,
     seed: 3,
     patience: 5,
+    keep,
     balance: 'oversample',
     augment: false,
     checkpointEvery: 2,
@@ -86,5 +92,23 @@ describe('training path (a tiny run on the wasm backend)', () => {
     const { model, metadata } = await loadModel(outDir);
     expect(metadata).toMatchObject({ modelId: 'tiny', architecture: 'rr-resnet-small' });
     expect(model.inputs).toHaveLength(2);
+  });
+
+  it('keeps the last epoch when asked, without early stopping (a refit for a chosen epoch count)', async () => {
+    const split = splitBeats(set, 'intra', 3);
+    const run = async (keep: TrainOptions['keep']) => {
+      const dir = await mkdtemp(join(tmpdir(), `train-${keep}-`));
+      const result = await train(set, split, { ...options(3, false, keep, dir), patience: 1 }, quiet);
+      const { metadata } = await loadModel(dir);
+      await rm(dir, { recursive: true, force: true });
+      return { result, metadata };
+    };
+    const last = await run('last');
+    expect(last.result.history).toHaveLength(3);
+    expect(last.metadata).toMatchObject({ epoch: 3, validationMacroF1: last.result.history[2]!.validationMacroF1 });
+    // the same run keeping the best epoch stops early on this seed, or saves another epoch
+    const best = await run('best');
+    expect(best.metadata.epoch).toBe(best.result.bestEpoch);
+    expect(best.result.history.length < 3 || best.result.bestEpoch !== 3).toBe(true);
   });
 });
