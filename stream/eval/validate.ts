@@ -139,6 +139,22 @@ export function alarmEpisodes(alerts: readonly AlertMessage[]): AlarmEpisode[] {
   return [...alarms.values()];
 }
 
+/** The alarms of the episode's type raised from 2 s before its onset to 10 s after (EC13's window). */
+function onsetHits(e: ReferenceEpisode, alarms: readonly AlarmEpisode[]): AlarmEpisode[] {
+  return alarms.filter(
+    (a) => a.type === e.type && a.raisedS >= e.startS - OVERLAP_TOLERANCE_S && a.raisedS <= e.startS + ONSET_WINDOW_S,
+  );
+}
+
+/** Reference episodes of a type that no alarm of that type announced within the onset window. */
+export function missedEpisodes(
+  reference: readonly ReferenceEpisode[],
+  alarms: readonly AlarmEpisode[],
+  type: AlarmType,
+): ReferenceEpisode[] {
+  return reference.filter((e) => e.type === type && onsetHits(e, alarms).length === 0);
+}
+
 /** Alarms of a type that overlap no reference episode of that type (the episodes of one bed). */
 export function falseAlarms(
   reference: readonly ReferenceEpisode[],
@@ -203,9 +219,7 @@ export function scoreAlarms(
     const delays: number[] = [];
     let detected = 0;
     for (const e of episodes) {
-      const hit = live.filter(
-        (a) => a.raisedS >= e.startS - OVERLAP_TOLERANCE_S && a.raisedS <= e.startS + ONSET_WINDOW_S,
-      );
+      const hit = onsetHits(e, live);
       if (hit.length > 0) {
         detected++;
         delays.push(Math.max(0, Math.min(...hit.map((a) => a.raisedS)) - e.startS));

@@ -23,6 +23,7 @@ import {
   falseAlarms,
   HIGH_PRIORITY_TYPES,
   highPriorityEpisodeDuring,
+  missedEpisodes,
   SCORED_ALARMS,
   referenceEpisodes,
   scoreAlarms,
@@ -212,6 +213,23 @@ async function main(): Promise<void> {
     };
   });
   const falseHighPriority = falseHighPriorityList.length;
+  // each life-threatening reference episode not alarmed in time, with the command that shows its beats
+  const missedHighPriority = HIGH_PRIORITY_TYPES.flatMap((type) =>
+    missedEpisodes(reference, shiftedEpisodes, type),
+  ).map((e) => {
+    const i = Math.floor(e.startS / 1e6);
+    const [onsetS, endS] = [e.startS - i * 1e6, e.endS - i * 1e6];
+    const record = perRecord[i]!.record;
+    return {
+      record,
+      type: e.type,
+      onsetS: Number(onsetS.toFixed(1)),
+      endS: Number(endS.toFixed(1)),
+      inspect: record.startsWith('mitdb/')
+        ? `npm run inspect:beats -- --record ${record.slice('mitdb/'.length)} --from ${Math.max(0, Math.floor(onsetS - 3))} --to ${Math.ceil(endS + 3)}`
+        : null,
+    };
+  });
   const falseWithoutLifeThreat = falseHighPriorityList.filter((a) => a.duringReference === null).length;
   // faults must surface as technical alarms, not arrhythmias: count arrhythmia alarms raised inside fault windows
   const injectedByKind: Record<string, number> = {};
@@ -245,6 +263,7 @@ async function main(): Promise<void> {
     falseHighPriorityAlarms: falseHighPriority,
     falseHighPriority: falseHighPriorityList,
     falseHighPriorityOverNoLifeThreateningRhythm: falseWithoutLifeThreat,
+    missedHighPriority,
     technicalAlarms: technical,
     lostFrames,
     duplicateBeats,
@@ -271,6 +290,10 @@ async function main(): Promise<void> {
       : [
           `faults injected ${JSON.stringify(injectedByKind)}; arrhythmia alarms raised inside fault windows: ${arrhythmiaDuringFaults}`,
         ]),
+    ...missedHighPriority.map(
+      (m) =>
+        `missed: ${m.type} in ${m.record} at ${m.onsetS}..${m.endS} s${m.inspect === null ? '' : `  (${m.inspect})`}`,
+    ),
     'alarm type                 ref  detected  covered  missed  false  median/max onset delay s  score  time Se/+P %',
     ...SCORED_ALARMS.map((t) => {
       const a = alarms[t]!;
@@ -302,6 +325,7 @@ function renderValidation(r: {
     endS: number | null;
     duringReference: string | null;
   }[];
+  missedHighPriority: { record: string; type: string; onsetS: number; endS: number; inspect: string | null }[];
   [k: string]: unknown;
 }): string {
   const row = (cells: (string | number | null)[]) => `<tr>${cells.map((c) => `<td>${c ?? '–'}</td>`).join('')}</tr>`;
@@ -333,6 +357,8 @@ ${Object.entries(r.alarms)
   .join('')}</table>
 <h2>False high-priority alarms</h2><p>False for their own type; the last column names the life-threatening reference rhythm an alarm fell on instead, if any (a VT alarm at a flutter onset).</p><table><tr><th>record</th><th>type</th><th>onset s</th><th>end s</th><th>reference rhythm there</th></tr>
 ${r.falseHighPriority.map((f) => row([f.record, f.type, f.onsetS, f.endS, f.duringReference])).join('')}</table>
+<h2>Missed high-priority episodes</h2><p>Reference episodes no alarm of their type announced within 10 s of onset; the command lists their beats as the classifier saw them.</p><table><tr><th>record</th><th>type</th><th>onset s</th><th>end s</th><th>look at its beats</th></tr>
+${r.missedHighPriority.map((m) => row([m.record, m.type, m.onsetS, m.endS, m.inspect === null ? null : `<code>${m.inspect}</code>`])).join('')}</table>
 <h2>Per record</h2><table><tr><th>record</th><th>TP</th><th>FN</th><th>FP</th><th>V Se %</th><th>V +P %</th><th>S Se %</th><th></th></tr>
 ${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td></tr>`).join('')}</table>
 </body></html>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   falseAlarms,
   highPriorityEpisodeDuring,
+  missedEpisodes,
   referenceEpisodes,
   scoreAlarms,
   type ReferenceEpisode,
@@ -128,5 +129,30 @@ describe('validation references and scoring', () => {
     const spurious = falseAlarms(reference, alarms, 'ventricular-tachycardia');
     expect(spurious.map((a) => a.id)).toEqual(['at flutter onset', 'over bigeminy']);
     expect(spurious.map((a) => highPriorityEpisodeDuring(reference, a))).toEqual(['ventricular-fibrillation', null]);
+  });
+
+  it('lists the episodes no alarm of their type announced within the onset window', () => {
+    const episode = (startS: number): ReferenceEpisode => ({
+      type: 'ventricular-tachycardia',
+      startS,
+      endS: startS + 5,
+      origin: 'rhythm',
+    });
+    const reference = [episode(100), episode(200), episode(300), episode(400)];
+    const alarm = (type: 'ventricular-tachycardia' | 'ventricular-fibrillation', raisedS: number) => ({
+      id: `${type}@${raisedS}`,
+      bedId: 'b',
+      type,
+      onsetS: raisedS - 1,
+      raisedS,
+      endS: raisedS + 5,
+    });
+    const alarms = [
+      alarm('ventricular-tachycardia', 99), // 1 s early: within the tolerance
+      alarm('ventricular-tachycardia', 211), // 11 s late
+      alarm('ventricular-fibrillation', 301), // the wrong type
+      alarm('ventricular-tachycardia', 409.5),
+    ];
+    expect(missedEpisodes(reference, alarms, 'ventricular-tachycardia').map((e) => e.startS)).toEqual([200, 300]);
   });
 });
