@@ -32,6 +32,12 @@ import {
   type ReferenceEpisode,
 } from './validate.js';
 
+/**
+ * Episodes and alarms are scored per bed; putting bed i's times at i × this on one time line
+ * keeps the beds apart in one list (no record lasts 11 days).
+ */
+const BED_SPACING_S = 1e6;
+
 const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--model DIR]
                          [--faults drop,duplicate,reorder,flat,noise] [--fault-every S]
                          [--synth N [--events SPEC] [--synth-duration S]]
@@ -165,8 +171,7 @@ async function main(): Promise<void> {
     fp += s.fp;
     duplicateBeats += s.duplicateBeats;
     for (const [k, n] of Object.entries(s.classPairs)) pairs[k] = (pairs[k] ?? 0) + n;
-    // episodes are scored per bed; offsetting times by bed keeps them apart in one list
-    const offset = beds.indexOf(bed) * 1e6;
+    const offset = beds.indexOf(bed) * BED_SPACING_S;
     for (const e of referenceEpisodes(annotations, fs, length / fs))
       reference.push({ ...e, startS: e.startS + offset, endS: e.endS + offset });
     perRecord.push({
@@ -179,7 +184,7 @@ async function main(): Promise<void> {
     });
   }
   const shifted = alerts.map((a) => {
-    const offset = beds.findIndex((b) => b.bedId === a.bedId) * 1e6;
+    const offset = beds.findIndex((b) => b.bedId === a.bedId) * BED_SPACING_S;
     return {
       ...a,
       onsetS: a.onsetS + offset,
@@ -188,7 +193,7 @@ async function main(): Promise<void> {
     };
   });
   // where each bed's stream ended, on the same shifted time line
-  const streamEnd = new Map(beds.map((b, i) => [b.bedId, i * 1e6 + (replayEndS.get(b.bedId) ?? Infinity)]));
+  const streamEnd = new Map(beds.map((b, i) => [b.bedId, i * BED_SPACING_S + (replayEndS.get(b.bedId) ?? Infinity)]));
   const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS, (bedId) => streamEnd.get(bedId) ?? Infinity);
   const technical: Record<string, number> = {};
   // every bed's stream stops when its record ends: that stall is the replay's end, not a fault
@@ -203,7 +208,8 @@ async function main(): Promise<void> {
     falseAlarms(reference, shiftedEpisodes, type),
   ).map((a) => {
     const i = beds.findIndex((b) => b.bedId === a.bedId);
-    const round = (t: number): number | null => (Number.isFinite(t) ? Number((t - i * 1e6).toFixed(1)) : null);
+    const round = (t: number): number | null =>
+      Number.isFinite(t) ? Number((t - i * BED_SPACING_S).toFixed(1)) : null;
     return {
       record: perRecord[i]!.record,
       type: a.type,
@@ -217,8 +223,8 @@ async function main(): Promise<void> {
   const missedHighPriority = HIGH_PRIORITY_TYPES.flatMap((type) =>
     missedEpisodes(reference, shiftedEpisodes, type),
   ).map((e) => {
-    const i = Math.floor(e.startS / 1e6);
-    const [onsetS, endS] = [e.startS - i * 1e6, e.endS - i * 1e6];
+    const i = Math.floor(e.startS / BED_SPACING_S);
+    const [onsetS, endS] = [e.startS - i * BED_SPACING_S, e.endS - i * BED_SPACING_S];
     const record = perRecord[i]!.record;
     return {
       record,
