@@ -34,10 +34,16 @@ const BEAT_DERIVED: readonly AlarmType[] = [
   'asystole',
 ];
 
+/** Beat-derived alarms whose evidence is the absence of beats. */
+const SILENCE_TYPES: readonly AlarmType[] = ['pause', 'extreme-bradycardia', 'asystole'];
+
 /**
  * Reference episodes of a record. VT counts only with five or more beats (the issue's and the
  * CinC 2015 definition), counted from the reference beats inside the rhythm episode; flutter
- * only when it lasts 4 s or more.
+ * only when it lasts 4 s or more. Episodes made of missing beats (SILENCE_TYPES) are not
+ * derived across the ventricular flutter intervals (`[` to `]`): the cardiologists mark no QRS
+ * there, and EC57 leaves those intervals out of beat scoring, so that silence is flutter, not
+ * asystole, a pause or bradycardia.
  */
 export function referenceEpisodes(annotations: readonly Annotation[], fs: number, lengthS: number): ReferenceEpisode[] {
   const out: ReferenceEpisode[] = [];
@@ -53,6 +59,9 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
     if (type === 'ventricular-fibrillation' && endS - startS < 4) return; // the alarm's definition: 4 s or more
     out.push({ type, startS, endS, origin: 'rhythm' });
   });
+  const flutter = vfEpisodes(annotations, lengthS * fs).map((v) => [v.start / fs, v.end / fs] as const);
+  const duringFlutter = (startS: number, endS: number): boolean =>
+    flutter.some(([from, to]) => startS < to && endS > from);
   const engine = new AlarmEngine('reference');
   const open = new Map<string, number>();
   for (const b of beats) {
@@ -67,12 +76,10 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
       if (!BEAT_DERIVED.includes(alarm.type)) continue;
       if (alarm.state === 'active') open.set(alarm.id, alarm.onsetS);
       else {
-        out.push({
-          type: alarm.type,
-          startS: open.get(alarm.id) ?? alarm.onsetS,
-          endS: alarm.endS ?? t,
-          origin: 'beats',
-        });
+        const startS = open.get(alarm.id) ?? alarm.onsetS;
+        const endS = alarm.endS ?? t;
+        if (!(SILENCE_TYPES.includes(alarm.type) && duringFlutter(startS, endS)))
+          out.push({ type: alarm.type, startS, endS, origin: 'beats' });
         open.delete(alarm.id);
       }
     }

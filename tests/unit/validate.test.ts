@@ -42,6 +42,18 @@ describe('validation references and scoring', () => {
     ]);
   });
 
+  it('derives no asystole across a ventricular flutter interval, where no QRS is marked', () => {
+    const beats = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => ann(from + k, 'N'));
+    const silent = [...beats(1, 10), ...beats(20, 30)];
+    const flutter = [...beats(1, 10), ann(10.5, '['), ann(19.5, ']'), ...beats(20, 30)];
+    const asystole = (annotations: Annotation[]) =>
+      referenceEpisodes(annotations, FS, 40).filter((e) =>
+        ['asystole', 'pause', 'extreme-bradycardia'].includes(e.type),
+      );
+    expect(asystole(silent).map((e) => e.type)).toContain('asystole');
+    expect(asystole(flutter)).toEqual([]);
+  });
+
   it('counts an alarm raised within 10 s of the onset as detected, and one far from any episode as false', () => {
     const reference = [{ type: 'ventricular-tachycardia' as const, startS: 100, endS: 110, origin: 'rhythm' as const }];
     const alert = (id: string, onsetS: number, raisedS: number) => ({
