@@ -1,10 +1,10 @@
-import { AAMI_CLASSES, aamiClass } from '../model/aami.js';
+import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
 import { buildBeatSet } from '../model/dataset.js';
 import { decide, ruleOf } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
 import { loadModel } from '../model/io.js';
-import { isQrsCode, readAnnotations, readRecord, type Annotation } from '../wfdb/index.js';
+import { isQrsCode, monitoringLeadIndex, readAnnotations, readRecord, type Annotation } from '../wfdb/index.js';
 
 /** QRS stretch compared with the patient's normal beats: 100 ms before the R peak, 150 ms after. */
 const QRS_BEFORE_S = 0.1;
@@ -136,6 +136,57 @@ function matchToDetections(reference: readonly number[], detections: readonly nu
     const d = nearest(sample, detections);
     return d !== -1 && nearest(detections[d]!, reference) === r ? d : -1;
   });
+}
+
+/** A QRS correlating above this with the patient's normal template has a normal shape. */
+const NORMAL_SHAPE_R = 0.9;
+/** ... and below this, another shape. */
+const OTHER_SHAPE_R = 0.5;
+
+/** How the beats of one class of a record look in the monitoring lead and in the other lead. */
+export interface LeadShapeSummary {
+  readonly record: string;
+  readonly otherLead: string;
+  /** Beats of the class with a template in both leads. */
+  readonly beats: number;
+  /** Of those, beats whose QRS has the normal shape in the monitoring lead (MLII). */
+  readonly normalShapeInMonitoringLead: number;
+  /** Of the previous, beats whose QRS has another shape in the other lead. */
+  readonly otherShapeInOtherLead: number;
+}
+
+/**
+ * Counts the reference beats of class `cls` that the monitoring lead shows with the patient's
+ * normal QRS shape and the other lead does not: what a classifier given only the monitoring
+ * lead cannot see and a second lead could.
+ */
+export async function leadShapeSummary(dir: string, record: string, cls: AamiClass): Promise<LeadShapeSummary> {
+  const [wfdb, annotations] = await Promise.all([readRecord(dir, record), readAnnotations(dir, record)]);
+  const fs = wfdb.header.samplingFrequency;
+  const reference = annotations.filter((a) => isQrsCode(a.code));
+  const monitoring = monitoringLeadIndex(wfdb.header);
+  const other = wfdb.header.signals.findIndex((_, i) => i !== monitoring);
+  let beats = 0;
+  let normalShape = 0;
+  let otherShape = 0;
+  for (const a of reference) {
+    if (other === -1 || aamiClass(a.symbol) !== cls) continue;
+    const r = [monitoring, other].map((lead) =>
+      qrsCorrelationToNormal(wfdb.signals[lead]!.digital, fs, a.sample, reference),
+    );
+    if (r[0] === null || r[1] === null) continue;
+    beats++;
+    if (r[0]! <= NORMAL_SHAPE_R) continue;
+    normalShape++;
+    if (r[1]! < OTHER_SHAPE_R) otherShape++;
+  }
+  return {
+    record,
+    otherLead: other === -1 ? '' : wfdb.header.signals[other]!.description.trim(),
+    beats,
+    normalShapeInMonitoringLead: normalShape,
+    otherShapeInOtherLead: otherShape,
+  };
 }
 
 /** The QRS stretch with its baseline (the mean of its two ends) removed. */

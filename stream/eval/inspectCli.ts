@@ -1,16 +1,21 @@
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
-import { AAMI_CLASSES } from '../model/aami.js';
+import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
 import { initBackend } from '../model/backend.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
-import { inspectBeats } from './beatInspection.js';
+import { inspectBeats, leadShapeSummary, type LeadShapeSummary } from './beatInspection.js';
 
 const USAGE = `npm run inspect:beats -- --record REC --from S --to S [--model DIR] [--json]
 Every reference beat of a stretch of one record, as the classifier saw it: the cardiologists'
 label, the label the model gives it (with its decision rule), the class probabilities, the RR
 features, and how much its QRS correlates with the patient's normal beats of the previous minute
-in each recorded lead. Reference beats the R-peak detector missed are listed as missed.`;
+in each recorded lead. Reference beats the R-peak detector missed are listed as missed.
+
+npm run inspect:beats -- --class V [--records LIST] [--json]
+Per record, the reference beats of a class whose QRS has the patient's normal shape in the
+monitoring lead (correlation > 0.9 with the previous minute's N beats) and, of those, how many
+have another shape (< 0.5) in the other lead: what a one-lead classifier cannot see.`;
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine(
@@ -18,6 +23,8 @@ async function main(): Promise<void> {
     process.argv.slice(2),
     {
       record: { type: 'string' },
+      records: { type: 'string' },
+      class: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
       model: { type: 'string' },
@@ -27,11 +34,32 @@ async function main(): Promise<void> {
     },
     USAGE,
   );
+  const dir = values['data-dir'] ?? mitdbDir();
+  if (values.class !== undefined) {
+    if (!(AAMI_CLASSES as readonly string[]).includes(values.class))
+      throw new ConfigError(`inspect:beats: --class must be one of ${AAMI_CLASSES.join(', ')}`);
+    const records = await selectRecords(dir, values.records, 'inspect:beats');
+    const summaries: LeadShapeSummary[] = [];
+    for (const record of records) summaries.push(await leadShapeSummary(dir, record, values.class as AamiClass));
+    if (values.json === true) {
+      process.stdout.write(`${JSON.stringify({ class: values.class, records: summaries }, null, 2)}\n`);
+      return;
+    }
+    const total = (k: 'beats' | 'normalShapeInMonitoringLead' | 'otherShapeInOtherLead') =>
+      summaries.reduce((n, r) => n + r[k], 0);
+    for (const r of summaries.filter((r) => r.beats > 0))
+      process.stdout.write(
+        `${r.record}  ${values.class} beats ${r.beats}, normal shape in the monitoring lead ${r.normalShapeInMonitoringLead}, of which another shape in ${r.otherLead} ${r.otherShapeInOtherLead}\n`,
+      );
+    process.stdout.write(
+      `all  ${values.class} beats ${total('beats')}, normal shape in the monitoring lead ${total('normalShapeInMonitoringLead')}, of which another shape in the other lead ${total('otherShapeInOtherLead')}\n`,
+    );
+    return;
+  }
   const from = Number(values.from);
   const to = Number(values.to);
   if (values.record === undefined || !Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to <= from)
-    throw new ConfigError(`inspect:beats: --record and seconds --from < --to are required\n${USAGE}`);
-  const dir = values['data-dir'] ?? mitdbDir();
+    throw new ConfigError(`inspect:beats: --record and seconds --from < --to (or --class) are required\n${USAGE}`);
   const [record] = await selectRecords(dir, values.record, 'inspect:beats');
   await initBackend();
   const beats = await inspectBeats(dir, record!, from, to, values.model ?? SHIPPED_MODEL_DIR, values['cache-dir']);

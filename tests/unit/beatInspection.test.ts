@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectBeats, qrsCorrelationToNormal } from '../../stream/eval/beatInspection.js';
+import { inspectBeats, leadShapeSummary, qrsCorrelationToNormal } from '../../stream/eval/beatInspection.js';
 import { initBackend } from '../../stream/model/backend.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
 import { codeForSymbol, mitdbDir, type Annotation } from '../../stream/wfdb/index.js';
@@ -52,6 +52,21 @@ describe('qrsCorrelationToNormal', () => {
   });
 });
 
+describe('leadShapeSummary', () => {
+  it('finds the V beats of 223 that look normal in MLII but not in V1, and none in 119', async () => {
+    const [r223, r119] = await Promise.all([
+      leadShapeSummary(mitdbDir(), '223', 'V'),
+      leadShapeSummary(mitdbDir(), '119', 'V'),
+    ]);
+    expect(r223).toMatchObject({ record: '223', otherLead: 'V1' });
+    expect(r223.beats).toBeGreaterThan(450);
+    expect(r223.normalShapeInMonitoringLead).toBeGreaterThan(100);
+    expect(r223.otherShapeInOtherLead / r223.normalShapeInMonitoringLead).toBeGreaterThan(0.9);
+    expect(r119.beats).toBeGreaterThan(400);
+    expect(r119.normalShapeInMonitoringLead).toBe(0);
+  });
+});
+
 describe('inspectBeats on the VT episode of record 210 the monitor misses', () => {
   it('shows the V beat that has the shape of the patient’s normal beats in both leads', async () => {
     const beats = await inspectBeats(mitdbDir(), '210', 1082, 1087, SHIPPED_MODEL_DIR, join(work, 'cache'));
@@ -74,8 +89,12 @@ describe('inspectBeats on the VT episode of record 210 the monitor misses', () =
       }).catch((e: { code: number; stderr: string }) => e);
     const bad = await fail(['--record', '210', '--from', '20', '--to', '10']);
     expect(bad).toMatchObject({ code: 2 });
-    expect((bad as { stderr: string }).stderr).toContain('--record and seconds --from < --to are required');
+    expect((bad as { stderr: string }).stderr).toContain(
+      '--record and seconds --from < --to (or --class) are required',
+    );
     const unknown = await fail(['--record', '999', '--from', '0', '--to', '10']);
     expect((unknown as { stderr: string }).stderr).toContain('unknown record(s) 999');
+    const badClass = await fail(['--class', 'X']);
+    expect((badClass as { stderr: string }).stderr).toContain('--class must be one of N, S, V, F, Q');
   });
 });
