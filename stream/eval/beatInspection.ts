@@ -51,8 +51,12 @@ export interface InspectedBeat {
   /** The reference annotation's symbol and its AAMI class. */
   readonly reference: string;
   readonly referenceClass: string;
-  readonly detected: boolean;
-  /** The model's label after its decision rule; null when the beat was not detected. */
+  /**
+   * Whether the monitor classified the beat: false when the R-peak detector missed it, or when
+   * its window never completed (within 0.5 s of the record's start or 1 s of its end).
+   */
+  readonly classified: boolean;
+  /** The model's label after its decision rule; null when the beat was not classified. */
   readonly predicted: string | null;
   readonly probabilities: Readonly<Record<string, number>> | null;
   readonly rr: { readonly previousS: number; readonly meanS: number; readonly ratio: number } | null;
@@ -104,7 +108,7 @@ export async function inspectBeats(
       timeS: a.sample / fs,
       reference: a.symbol,
       referenceClass: aamiClass(a.symbol)!,
-      detected: i !== undefined,
+      classified: i !== undefined,
       predicted: rr === undefined ? null : AAMI_CLASSES[decide(probabilities, k, rr[2]!, rule)]!,
       probabilities:
         rr === undefined ? null : Object.fromEntries(AAMI_CLASSES.map((c, j) => [c, probabilities[k * K + j]!])),

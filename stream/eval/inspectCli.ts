@@ -10,7 +10,8 @@ const USAGE = `npm run inspect:beats -- --record REC --from S --to S [--model DI
 Every reference beat of a stretch of one record, as the classifier saw it: the cardiologists'
 label, the label the model gives it (with its decision rule), the class probabilities, the RR
 features, and how much its QRS correlates with the patient's normal beats of the previous minute
-in each recorded lead. Reference beats the R-peak detector missed are listed as missed.
+in each recorded lead. Reference beats the monitor did not classify (missed by the R-peak
+detector, or too near the record's start or end for a whole window) are listed as unclassified.
 
 npm run inspect:beats -- --class V [--records LIST] [--json]
 Per record, the reference beats of a class whose QRS has the patient's normal shape in the
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const rows = beats.map((b) => [
     b.timeS.toFixed(2),
     b.referenceClass === b.reference ? b.reference : `${b.reference}(${b.referenceClass})`,
-    b.detected ? (b.predicted ?? '-') : 'missed',
+    b.classified ? (b.predicted ?? '-') : 'unclassified',
     ...AAMI_CLASSES.map((c) => cell(b.probabilities?.[c])),
     cell(b.rr?.previousS),
     cell(b.rr?.ratio),

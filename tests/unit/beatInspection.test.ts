@@ -71,7 +71,7 @@ describe('inspectBeats on the VT episode of record 210 the monitor misses', () =
   it('shows the V beat that has the shape of the patient’s normal beats in both leads', async () => {
     const beats = await inspectBeats(mitdbDir(), '210', 1082, 1087, SHIPPED_MODEL_DIR, join(work, 'cache'));
     expect(beats.map((b) => b.reference).join('')).toBe('NVVVVVVNV');
-    expect(beats.every((b) => b.detected && b.probabilities !== null)).toBe(true);
+    expect(beats.every((b) => b.classified && b.probabilities !== null)).toBe(true);
     for (const b of beats) expect(Object.values(b.probabilities!).reduce((s, p) => s + p, 0)).toBeCloseTo(1, 4);
     const at = (t: number) => beats.find((b) => Math.abs(b.timeS - t) < 0.05)!;
     // the fourth V beat of the run looks like the normal ones in MLII and in V1
