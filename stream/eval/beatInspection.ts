@@ -50,15 +50,15 @@ export interface InspectedBeat {
   readonly timeS: number;
   /** The reference annotation's symbol and its AAMI class. */
   readonly reference: string;
-  readonly referenceClass: string;
+  readonly referenceClass: AamiClass;
   /**
    * Whether the monitor classified the beat: false when the R-peak detector missed it, or when
    * its window never completed (within 0.5 s of the record's start or 1 s of its end).
    */
   readonly classified: boolean;
   /** The model's label after its decision rule; null when the beat was not classified. */
-  readonly predicted: string | null;
-  readonly probabilities: Readonly<Record<string, number>> | null;
+  readonly predicted: AamiClass | null;
+  readonly probabilities: Readonly<Record<AamiClass, number>> | null;
   readonly rr: { readonly previousS: number; readonly meanS: number; readonly ratio: number } | null;
   /** Correlation of the QRS with the patient's normal template, per lead name. */
   readonly normalCorrelation: Readonly<Record<string, number | null>>;
@@ -111,7 +111,12 @@ export async function inspectBeats(
       classified: i !== undefined,
       predicted: rr === undefined ? null : AAMI_CLASSES[decide(probabilities, k, rr[2]!, rule)]!,
       probabilities:
-        rr === undefined ? null : Object.fromEntries(AAMI_CLASSES.map((c, j) => [c, probabilities[k * K + j]!])),
+        rr === undefined
+          ? null
+          : (Object.fromEntries(AAMI_CLASSES.map((c, j) => [c, probabilities[k * K + j]!])) as Record<
+              AamiClass,
+              number
+            >),
       rr: rr === undefined ? null : { previousS: rr[0]!, meanS: rr[1]!, ratio: rr[2]! },
       normalCorrelation: Object.fromEntries(
         wfdb.header.signals.map((spec, lead) => [
