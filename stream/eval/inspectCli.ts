@@ -37,24 +37,7 @@ async function main(): Promise<void> {
   );
   const dir = values['data-dir'] ?? mitdbDir();
   if (values.class !== undefined) {
-    if (!(AAMI_CLASSES as readonly string[]).includes(values.class))
-      throw new ConfigError(`inspect:beats: --class must be one of ${AAMI_CLASSES.join(', ')}`);
-    const records = await selectRecords(dir, values.records, 'inspect:beats');
-    const summaries: LeadShapeSummary[] = [];
-    for (const record of records) summaries.push(await leadShapeSummary(dir, record, values.class as AamiClass));
-    if (values.json === true) {
-      process.stdout.write(`${JSON.stringify({ class: values.class, records: summaries }, null, 2)}\n`);
-      return;
-    }
-    const total = (k: 'beats' | 'normalShapeInMonitoringLead' | 'otherShapeInOtherLead') =>
-      summaries.reduce((n, r) => n + r[k], 0);
-    for (const r of summaries.filter((r) => r.beats > 0))
-      process.stdout.write(
-        `${r.record}  ${values.class} beats ${r.beats}, normal shape in the monitoring lead ${r.normalShapeInMonitoringLead}, of which another shape in ${r.otherLead} ${r.otherShapeInOtherLead}\n`,
-      );
-    process.stdout.write(
-      `all  ${values.class} beats ${total('beats')}, normal shape in the monitoring lead ${total('normalShapeInMonitoringLead')}, of which another shape in the other lead ${total('otherShapeInOtherLead')}\n`,
-    );
+    await printLeadShapes(dir, values.class, values.records, values.json === true);
     return;
   }
   const from = Number(values.from);
@@ -96,6 +79,28 @@ async function main(): Promise<void> {
     process.stdout.write(`${line.map((v, i) => v.padStart(widths[i]!)).join('  ')}\n`);
   process.stdout.write(
     `r LEAD: correlation of the QRS (-0.1..+0.15 s) with the median of the reference N beats of the previous 60 s in that lead\n`,
+  );
+}
+
+/** `--class`: per record, the beats of `cls` that look normal in the monitoring lead only. */
+async function printLeadShapes(dir: string, cls: string, records: string | undefined, json: boolean): Promise<void> {
+  if (!(AAMI_CLASSES as readonly string[]).includes(cls))
+    throw new ConfigError(`inspect:beats: --class must be one of ${AAMI_CLASSES.join(', ')}`);
+  const selected = await selectRecords(dir, records, 'inspect:beats');
+  const summaries: LeadShapeSummary[] = [];
+  for (const record of selected) summaries.push(await leadShapeSummary(dir, record, cls as AamiClass));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ class: cls, records: summaries }, null, 2)}\n`);
+    return;
+  }
+  const total = (k: 'beats' | 'normalShapeInMonitoringLead' | 'otherShapeInOtherLead') =>
+    summaries.reduce((n, r) => n + r[k], 0);
+  for (const r of summaries.filter((r) => r.beats > 0))
+    process.stdout.write(
+      `${r.record}  ${cls} beats ${r.beats}, normal shape in the monitoring lead ${r.normalShapeInMonitoringLead}, of which another shape in ${r.otherLead} ${r.otherShapeInOtherLead}\n`,
+    );
+  process.stdout.write(
+    `all  ${cls} beats ${total('beats')}, normal shape in the monitoring lead ${total('normalShapeInMonitoringLead')}, of which another shape in the other lead ${total('otherShapeInOtherLead')}\n`,
   );
 }
 

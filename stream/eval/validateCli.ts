@@ -38,6 +38,14 @@ import {
  */
 const BED_SPACING_S = 1e6;
 
+/** Bed index and the bed's own time (s) of a time on the shared line. */
+function bedTime(t: number): { bed: number; t: number } {
+  const bed = Math.floor(t / BED_SPACING_S);
+  return { bed, t: t - bed * BED_SPACING_S };
+}
+
+const tenths = (t: number): number => Number(t.toFixed(1));
+
 const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--model DIR]
                          [--faults drop,duplicate,reorder,flat,noise] [--fault-every S]
                          [--synth N [--events SPEC] [--synth-duration S]]
@@ -207,14 +215,12 @@ async function main(): Promise<void> {
   const falseHighPriorityList = HIGH_PRIORITY_TYPES.flatMap((type) =>
     falseAlarms(reference, shiftedEpisodes, type),
   ).map((a) => {
-    const i = beds.findIndex((b) => b.bedId === a.bedId);
-    const round = (t: number): number | null =>
-      Number.isFinite(t) ? Number((t - i * BED_SPACING_S).toFixed(1)) : null;
+    const onset = bedTime(a.onsetS);
     return {
-      record: perRecord[i]!.record,
+      record: perRecord[onset.bed]!.record,
       type: a.type,
-      onsetS: round(a.onsetS),
-      endS: round(a.endS),
+      onsetS: tenths(onset.t),
+      endS: Number.isFinite(a.endS) ? tenths(bedTime(a.endS).t) : null,
       duringReference: highPriorityEpisodeDuring(reference, a),
     };
   });
@@ -223,16 +229,15 @@ async function main(): Promise<void> {
   const missedHighPriority = HIGH_PRIORITY_TYPES.flatMap((type) =>
     missedEpisodes(reference, shiftedEpisodes, type),
   ).map((e) => {
-    const i = Math.floor(e.startS / BED_SPACING_S);
-    const [onsetS, endS] = [e.startS - i * BED_SPACING_S, e.endS - i * BED_SPACING_S];
-    const record = perRecord[i]!.record;
+    const [onset, end] = [bedTime(e.startS), bedTime(e.endS)];
+    const record = perRecord[onset.bed]!.record;
     return {
       record,
       type: e.type,
-      onsetS: Number(onsetS.toFixed(1)),
-      endS: Number(endS.toFixed(1)),
+      onsetS: tenths(onset.t),
+      endS: tenths(end.t),
       inspect: record.startsWith('mitdb/')
-        ? `npm run inspect:beats -- --record ${record.slice('mitdb/'.length)} --from ${Math.max(0, Math.floor(onsetS - 3))} --to ${Math.ceil(endS + 3)}`
+        ? `npm run inspect:beats -- --record ${record.slice('mitdb/'.length)} --from ${Math.max(0, Math.floor(onset.t - 3))} --to ${Math.ceil(end.t + 3)}`
         : null,
     };
   });

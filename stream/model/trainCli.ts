@@ -166,6 +166,7 @@ async function main(): Promise<void> {
   };
   const started = Date.now();
   const result = await train(set, beats, options, { log, progress });
+  const savedEpoch = keep === 'best' ? result.bestEpoch : result.history.length;
   const summary = {
     model: modelName,
     description: architecture(modelName).description,
@@ -176,15 +177,14 @@ async function main(): Promise<void> {
     testBeats: classCounts(beats.test),
     bestEpoch: result.bestEpoch,
     bestValidationMacroF1: result.bestMacroF1,
-    savedEpoch: keep === 'best' ? result.bestEpoch : result.history.length,
+    savedEpoch,
     trainSeconds: Math.round(result.trainSeconds),
     wallSeconds: Math.round((Date.now() - started) / 1000),
     history: result.history,
   };
   await writeFile(join(outDir, 'training.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const saved = keep === 'best' ? result.bestEpoch : result.history.length;
   log(
-    `${keep} model (epoch ${saved}, validation macro F1 ${result.history[saved - 1]!.validationMacroF1.toFixed(4)}) saved in ${outDir}`,
+    `${keep} model (epoch ${savedEpoch}, validation macro F1 ${result.history[savedEpoch - 1]!.validationMacroF1.toFixed(4)}) saved in ${outDir}`,
   );
 }
 
