@@ -21,7 +21,8 @@ function syntheticInputs(count: number, length = 187): BatchInputs {
     (_, i) => 0.5 + 0.4 * Math.sin(i / 7) * Math.exp(-(((i % length) - 62) ** 2) / 50),
   );
   const rr = Float32Array.from({ length: count * 3 }, (_, i) => (i % 3 === 2 ? 1 : 0.8));
-  return { window, diff: window.map((v) => v - 0.5), rr, count, length };
+  const diff = window.map((v) => v - 0.5);
+  return { window, diff, secondWindow: window, secondDiff: diff, rr, count, length };
 }
 
 /** Repeats `run` for about `seconds` after one warm-up call; returns seconds per call. */

@@ -20,21 +20,30 @@ export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
   templateBeats: 8,
 };
 
-/** A beat cut for classification, with the causal RR features known when it was cut. */
-export interface BeatWindow {
-  /** Sample index of the R peak (at `fs`). */
-  readonly rPeak: number;
+/** One lead's part of a beat: its window and that lead's running patient template. */
+export interface LeadWindow {
   readonly samples: Float32Array;
-  /** Interval from the previous R peak, s; undefined for the first beat after a (re)start. */
-  readonly rrPrevious: number | undefined;
-  /** Mean of up to `rrHistory` previous intervals, s. */
-  readonly rrMean: number | undefined;
   /**
    * Sample-wise median of this stream's previous `templateBeats` windows (this window itself
    * for the first beat): the patient's usual beat, so a classifier can judge a beat against
    * the patient rather than against the population.
    */
   readonly template: Float32Array;
+}
+
+/** A beat cut for classification, with the causal RR features known when it was cut. */
+export interface BeatWindow extends LeadWindow {
+  /** Sample index of the R peak (at `fs`). */
+  readonly rPeak: number;
+  /** Interval from the previous R peak, s; undefined for the first beat after a (re)start. */
+  readonly rrPrevious: number | undefined;
+  /** Mean of up to `rrHistory` previous intervals, s. */
+  readonly rrMean: number | undefined;
+  /**
+   * The same instant in the bed's second lead, cut at the monitoring lead's R peak, where the
+   * stream has one: some ventricular beats look normal in one lead and not in the other.
+   */
+  readonly secondLead?: LeadWindow;
 }
 
 /**

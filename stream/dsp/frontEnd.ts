@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { BeatWindowCutter, DEFAULT_BEAT_WINDOW, type BeatWindow, type BeatWindowConfig } from './beatWindow.js';
 import { DEFAULT_ECG_FILTER, EcgFilter, type EcgFilterConfig } from './ecgFilter.js';
 import { DEFAULT_RESAMPLER, Resampler, type ResamplerConfig } from './resampler.js';
@@ -14,6 +15,12 @@ export interface EcgFrontEndConfig {
   readonly window?: Partial<Omit<BeatWindowConfig, 'fs'>>;
   /** False for a lead watched only for its QRS complexes: no beat windows are cut (default true). */
   readonly cutWindows?: boolean;
+  /**
+   * Also take a second lead (default false): it is filtered and resampled alike, its own R
+   * peaks are detected (`secondPeaks`), and each beat window carries that lead's window cut at
+   * the monitoring lead's R peak (`BeatWindow.secondLead`).
+   */
+  readonly secondLead?: boolean;
 }
 
 /** An R peak located in both time bases. */
@@ -33,10 +40,13 @@ export interface FrontEndOutput {
   readonly samples: Float32Array;
   readonly peaks: DetectedPeak[];
   readonly windows: BeatWindow[];
+  /** R peaks detected in the second lead (empty without one). */
+  readonly secondPeaks: DetectedPeak[];
 }
 
 /**
- * Filter → resample to 125 Hz → detect R peaks → cut beat windows, for one lead of one bed.
+ * Filter → resample to 125 Hz → detect R peaks → cut beat windows, for one bed's monitoring
+ * lead (and, where configured, its second lead).
  * The same object builds training sets offline and runs the live pipeline, so the model
  * learns from exactly what it will see. Output does not depend on how input is chunked.
  */
@@ -46,6 +56,12 @@ export class EcgFrontEnd {
   readonly resampler: Resampler;
   readonly detector: RPeakDetector;
   readonly cutter: BeatWindowCutter | undefined;
+  /**
+   * The second lead's own front end, and the cutter that cuts it at this lead's peaks. Both
+   * leads go through identical resamplers fed sample for sample, so the two cutters see the
+   * same sample count and the same peaks, and complete the same windows in the same chunk.
+   */
+  private readonly second: { frontEnd: EcgFrontEnd; cutter: BeatWindowCutter | undefined } | undefined;
   private sourceCount = 0;
   private readonly emitSample: (y: number) => void;
   private samples: number[] = [];
@@ -66,6 +82,16 @@ export class EcgFrontEnd {
       config.cutWindows === false
         ? undefined
         : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ });
+    this.second =
+      config.secondLead === true
+        ? {
+            frontEnd: new EcgFrontEnd({ ...config, secondLead: false, cutWindows: false }),
+            cutter:
+              this.cutter === undefined
+                ? undefined
+                : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ }),
+          }
+        : undefined;
     this.emitSample = (y: number): void => {
       this.samples.push(y);
       this.detector.step(y);
@@ -83,12 +109,40 @@ export class EcgFrontEnd {
     };
   }
 
-  push(chunk: ArrayLike<number>): FrontEndOutput {
+  /** `secondChunk`, the same stretch of the second lead, is required when it was configured. */
+  push(chunk: ArrayLike<number>, secondChunk?: ArrayLike<number>): FrontEndOutput {
+    if (
+      (this.second !== undefined) !== (secondChunk !== undefined) ||
+      (secondChunk?.length ?? chunk.length) !== chunk.length
+    ) {
+      throw new ConfigError(
+        this.second === undefined
+          ? 'EcgFrontEnd: a second lead was given to a one-lead front end'
+          : `EcgFrontEnd: the second lead needs a chunk as long as the first (${chunk.length} samples), got ${secondChunk?.length ?? 'none'}`,
+      );
+    }
     for (let i = 0; i < chunk.length; i++) {
       this.sourceCount++;
       this.resampler.step(this.filter.step(chunk[i] as number), this.emitSample);
     }
-    const out = { samples: Float32Array.from(this.samples), peaks: this.peaks, windows: this.windows };
+    let windows = this.windows;
+    let secondPeaks: DetectedPeak[] = [];
+    if (this.second !== undefined) {
+      const other = this.second.frontEnd.push(secondChunk!);
+      secondPeaks = other.peaks;
+      const cut = this.second.cutter?.push(
+        other.samples,
+        this.peaks.map((p) => p.index),
+      );
+      if (cut !== undefined) {
+        const byPeak = new Map(cut.map((w) => [w.rPeak, { samples: w.samples, template: w.template }]));
+        windows = windows.map((w) => {
+          const secondLead = byPeak.get(w.rPeak);
+          return secondLead === undefined ? w : { ...w, secondLead };
+        });
+      }
+    }
+    const out = { samples: Float32Array.from(this.samples), peaks: this.peaks, windows, secondPeaks };
     this.samples = [];
     this.peaks = [];
     this.windows = [];
@@ -101,6 +155,8 @@ export class EcgFrontEnd {
     this.resampler.reset();
     this.detector.reset();
     this.cutter?.reset();
+    this.second?.frontEnd.reset();
+    this.second?.cutter?.reset();
     this.sourceCount = 0;
   }
 }

@@ -12,8 +12,11 @@ export interface ArchitectureSpec {
   readonly description: string;
   /** Whether the model takes the RR features as a second input. */
   readonly usesRr: boolean;
-  /** Window channels: 1 = the beat; 2 = the beat and its difference from the patient template. */
-  readonly channels: 1 | 2;
+  /**
+   * Window channels: 1 = the beat; 2 = the beat and its difference from the patient template;
+   * 4 = both of those for the monitoring lead and for the second lead (see CHANNELS).
+   */
+  readonly channels: 1 | 2 | 4;
   readonly learningRate: number;
   build(windowLength: number, seed: number): tf.LayersModel;
 }
@@ -144,7 +147,7 @@ const rrResnetSmall: ArchitectureSpec = {
  * S beat from an N beat; concatenated raw beside 1 472 morphology features it was drowned out
  * (on DS2 the RR ratio alone separates S better than rr-resnet-small did after its first epoch).
  */
-function branchResnet(channels: 1 | 2, name: string, description: string): ArchitectureSpec {
+function branchResnet(channels: 1 | 2 | 4, name: string, description: string): ArchitectureSpec {
   return {
     description,
     usesRr: true,
@@ -180,6 +183,13 @@ export const ARCHITECTURES = {
     2,
     'template_rr_resnet',
     'rr-branch-resnet with a second channel: beat minus patient template',
+  ),
+  // some ventricular beats keep the patient's normal QRS in MLII and differ only in the other
+  // lead (4.4 % of DS1's V beats; most of record 223's): the second lead's channels show them
+  'two-lead-template-rr-resnet': branchResnet(
+    4,
+    'two_lead_template_rr_resnet',
+    'template-rr-resnet over both leads: beat and beat minus template, for each lead',
   ),
 } as const satisfies Record<string, ArchitectureSpec>;
 

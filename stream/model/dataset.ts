@@ -3,7 +3,14 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DEFAULT_BEAT_WINDOW, EcgFrontEnd, MODEL_HZ, type EcgFrontEndConfig } from '../dsp/index.js';
 import { Ec57Matcher } from '../eval/ec57.js';
-import { isQrsCode, monitoringLeadIndex, readAnnotations, readRecord, toPhysical } from '../wfdb/index.js';
+import {
+  isQrsCode,
+  monitoringLeadIndex,
+  readAnnotations,
+  readRecord,
+  secondLeadIndex,
+  toPhysical,
+} from '../wfdb/index.js';
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
 import { RR_FEATURES, rrFeatures } from './features.js';
 import { seededRandom, shuffle } from './random.js';
@@ -18,6 +25,12 @@ export interface BeatSet {
   readonly windows: Float32Array;
   /** count × windowLength patient templates (median of the previous windows of the same record). */
   readonly templates: Float32Array;
+  /**
+   * The record's second lead cut at the same R peaks, and its templates (count × windowLength
+   * each; zeros for a record with one lead, which is how a model sees a missing lead).
+   */
+  readonly secondWindows: Float32Array;
+  readonly secondTemplates: Float32Array;
   /** count × RR_FEATURES causal RR features. */
   readonly rr: Float32Array;
   /** AAMI class index per beat (see AAMI_CLASSES). */
@@ -43,6 +56,8 @@ export async function recordBeats(
 ): Promise<{
   windows: Float32Array[];
   templates: Float32Array[];
+  secondWindows: (Float32Array | undefined)[];
+  secondTemplates: (Float32Array | undefined)[];
   rr: Float32Array[];
   labels: number[];
   sourceSample: number[];
@@ -51,12 +66,14 @@ export async function recordBeats(
   const [wfdb, annotations] = await Promise.all([readRecord(dir, record), readAnnotations(dir, record)]);
   const fs = wfdb.header.samplingFrequency;
   const lead = toPhysical(wfdb.signals[monitoringLeadIndex(wfdb.header)]!);
-  const frontEnd = new EcgFrontEnd({ ...frontEndConfig, sourceHz: fs });
+  const other = secondLeadIndex(wfdb.header);
+  const second = other === undefined ? undefined : toPhysical(wfdb.signals[other]!);
+  const frontEnd = new EcgFrontEnd({ ...frontEndConfig, sourceHz: fs, secondLead: second !== undefined });
   const chunk = Math.round(fs / 4); // the live 250 ms frame
   const sourceByIndex = new Map<number, number>();
   const cut = [];
   for (let start = 0; start < lead.length; start += chunk) {
-    const out = frontEnd.push(lead.subarray(start, start + chunk));
+    const out = frontEnd.push(lead.subarray(start, start + chunk), second?.subarray(start, start + chunk));
     for (const p of out.peaks) sourceByIndex.set(p.index, p.sourceSample);
     cut.push(...out.windows);
   }
@@ -70,6 +87,8 @@ export async function recordBeats(
   const result = {
     windows: [] as Float32Array[],
     templates: [] as Float32Array[],
+    secondWindows: [] as (Float32Array | undefined)[],
+    secondTemplates: [] as (Float32Array | undefined)[],
     rr: [] as Float32Array[],
     labels: [] as number[],
     sourceSample: [] as number[],
@@ -86,6 +105,8 @@ export async function recordBeats(
     rrFeatures(w, rr);
     result.windows.push(w.samples);
     result.templates.push(w.template);
+    result.secondWindows.push(w.secondLead?.samples);
+    result.secondTemplates.push(w.secondLead?.template);
     result.rr.push(rr);
     result.labels.push(classIndex(cls));
     result.sourceSample.push(detections[m.detection]!);
@@ -93,7 +114,7 @@ export async function recordBeats(
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   return createHash('sha256')
@@ -138,6 +159,8 @@ export async function buildBeatSet(
     count,
     windows: new Float32Array(count * windowLength),
     templates: new Float32Array(count * windowLength),
+    secondWindows: new Float32Array(count * windowLength),
+    secondTemplates: new Float32Array(count * windowLength),
     rr: new Float32Array(count * RR_FEATURES),
     labels: new Uint8Array(count),
     recordIndex: new Uint16Array(count),
@@ -149,6 +172,10 @@ export async function buildBeatSet(
     p.labels.forEach((label, i) => {
       set.windows.set(p.windows[i]!, k * windowLength);
       set.templates.set(p.templates[i]!, k * windowLength);
+      const secondWindow = p.secondWindows[i];
+      const secondTemplate = p.secondTemplates[i];
+      if (secondWindow !== undefined) set.secondWindows.set(secondWindow, k * windowLength);
+      if (secondTemplate !== undefined) set.secondTemplates.set(secondTemplate, k * windowLength);
       set.rr.set(p.rr[i]!, k * RR_FEATURES);
       set.labels[k] = label;
       set.recordIndex[k] = r;
@@ -181,6 +208,8 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
       header,
       Buffer.from(set.windows.buffer, set.windows.byteOffset, set.windows.byteLength),
       Buffer.from(set.templates.buffer, set.templates.byteOffset, set.templates.byteLength),
+      Buffer.from(set.secondWindows.buffer, set.secondWindows.byteOffset, set.secondWindows.byteLength),
+      Buffer.from(set.secondTemplates.buffer, set.secondTemplates.byteOffset, set.secondTemplates.byteLength),
       Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
       Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
       Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
@@ -225,6 +254,8 @@ async function readCache(
   };
   const windows = new Float32Array(take(n * windowLength * 4));
   const templates = new Float32Array(take(n * windowLength * 4));
+  const secondWindows = new Float32Array(take(n * windowLength * 4));
+  const secondTemplates = new Float32Array(take(n * windowLength * 4));
   const rr = new Float32Array(take(n * RR_FEATURES * 4));
   const sourceSample = new Float64Array(take(n * 8));
   const recordIndex = new Uint16Array(take(n * 2));
@@ -236,6 +267,8 @@ async function readCache(
     count: n,
     windows,
     templates,
+    secondWindows,
+    secondTemplates,
     rr,
     labels,
     recordIndex,

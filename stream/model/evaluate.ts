@@ -34,12 +34,18 @@ export interface ModelEvaluation {
  */
 function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly number[]): void {
   const L = inputs.length;
-  const row = inputs.window.subarray(beat * L, (beat + 1) * L);
-  const diff = inputs.diff.subarray(beat * L, (beat + 1) * L);
-  const mean = row.reduce((a, b) => a + b, 0) / L;
-  for (const i of samples) {
-    row[i] = mean;
-    diff[i] = 0;
+  const channels = [
+    ['window', 'diff'],
+    ['secondWindow', 'secondDiff'],
+  ] as const;
+  for (const [windowChannel, diffChannel] of channels) {
+    const row = inputs[windowChannel].subarray(beat * L, (beat + 1) * L);
+    const diff = inputs[diffChannel].subarray(beat * L, (beat + 1) * L);
+    const mean = row.reduce((a, b) => a + b, 0) / L;
+    for (const i of samples) {
+      row[i] = mean;
+      diff[i] = 0;
+    }
   }
 }
 

@@ -5,40 +5,70 @@ import type { BeatSet } from './dataset.js';
 import { normalizeWindow, RR_FEATURES, rrFeatures, templateDifference } from './features.js';
 import { ARGMAX, decide, ruleOf, type DecisionRule } from './decision.js';
 import { loadModel } from './io.js';
+import { ConfigError } from '../errors.js';
 
-/** Inputs of a batch, normalised exactly as in training. */
-export interface BatchInputs {
-  readonly window: Float32Array; // n x length
-  /** n x length: window minus patient template, the second channel of two-channel models. */
-  readonly diff: Float32Array;
+/**
+ * The window channels, in the order a model takes them: the monitoring lead's beat, its
+ * difference from the patient template, then the same two for the second lead.
+ */
+export const CHANNELS = ['window', 'diff', 'secondWindow', 'secondDiff'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Inputs of a batch, normalised exactly as in training; each channel is n x length. */
+export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rr: Float32Array; // n x RR_FEATURES
   readonly count: number;
   readonly length: number;
 }
 
+function emptyInputs(n: number, L: number): BatchInputs {
+  return {
+    window: new Float32Array(n * L),
+    diff: new Float32Array(n * L),
+    secondWindow: new Float32Array(n * L),
+    secondDiff: new Float32Array(n * L),
+    rr: new Float32Array(n * RR_FEATURES),
+    count: n,
+    length: L,
+  };
+}
+
+/**
+ * Writes beat k's window channels from one lead's window and template (a missing second lead
+ * stays zero, as a flat one normalises to).
+ */
+export function writeLead(
+  inputs: BatchInputs,
+  k: number,
+  lead: 'first' | 'second',
+  samples: Float32Array,
+  template: Float32Array,
+): void {
+  const offset = k * inputs.length;
+  normalizeWindow(samples, lead === 'first' ? inputs.window : inputs.secondWindow, offset);
+  templateDifference(samples, template, lead === 'first' ? inputs.diff : inputs.secondDiff, offset);
+}
+
 /** Builds model inputs for beats of a BeatSet (training, validation, evaluation). */
 export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>): BatchInputs {
-  const n = indices.length;
   const L = set.windowLength;
-  const window = new Float32Array(n * L);
-  const diff = new Float32Array(n * L);
-  const rr = new Float32Array(n * RR_FEATURES);
-  for (let k = 0; k < n; k++) {
+  const inputs = emptyInputs(indices.length, L);
+  for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
-    const samples = set.windows.subarray(i * L, (i + 1) * L);
-    normalizeWindow(samples, window, k * L);
-    templateDifference(samples, set.templates.subarray(i * L, (i + 1) * L), diff, k * L);
-    rr.set(set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
+    const row = (a: Float32Array): Float32Array => a.subarray(i * L, (i + 1) * L);
+    writeLead(inputs, k, 'first', row(set.windows), row(set.templates));
+    writeLead(inputs, k, 'second', row(set.secondWindows), row(set.secondTemplates));
+    inputs.rr.set(set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
   }
-  return { window, diff, rr, count: n, length: L };
+  return inputs;
 }
 
 /** Beats [start, end) of a batch, sharing memory. */
 export function sliceInputs(inputs: BatchInputs, start: number, end: number): BatchInputs {
   const L = inputs.length;
+  const channels = Object.fromEntries(CHANNELS.map((c) => [c, inputs[c].subarray(start * L, end * L)]));
   return {
-    window: inputs.window.subarray(start * L, end * L),
-    diff: inputs.diff.subarray(start * L, end * L),
+    ...(channels as Record<Channel, Float32Array>),
     rr: inputs.rr.subarray(start * RR_FEATURES, end * RR_FEATURES),
     count: end - start,
     length: L,
@@ -48,16 +78,9 @@ export function sliceInputs(inputs: BatchInputs, start: number, end: number): Ba
 /** Beats picked by index from a batch, copied. */
 export function pickInputs(inputs: BatchInputs, picks: readonly number[]): BatchInputs {
   const L = inputs.length;
-  const out = {
-    window: new Float32Array(picks.length * L),
-    diff: new Float32Array(picks.length * L),
-    rr: new Float32Array(picks.length * RR_FEATURES),
-    count: picks.length,
-    length: L,
-  };
+  const out = emptyInputs(picks.length, L);
   picks.forEach((i, k) => {
-    out.window.set(inputs.window.subarray(i * L, (i + 1) * L), k * L);
-    out.diff.set(inputs.diff.subarray(i * L, (i + 1) * L), k * L);
+    for (const c of CHANNELS) out[c].set(inputs[c].subarray(i * L, (i + 1) * L), k * L);
     out.rr.set(inputs.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
   });
   return out;
@@ -65,38 +88,44 @@ export function pickInputs(inputs: BatchInputs, picks: readonly number[]): Batch
 
 /** Builds model inputs for live beat windows (the pipeline). */
 export function beatWindowInputs(windows: readonly BeatWindow[]): BatchInputs {
-  const L = windows[0]?.samples.length ?? 0;
-  const window = new Float32Array(windows.length * L);
-  const diff = new Float32Array(windows.length * L);
-  const rr = new Float32Array(windows.length * RR_FEATURES);
+  const inputs = emptyInputs(windows.length, windows[0]?.samples.length ?? 0);
   windows.forEach((w, k) => {
-    normalizeWindow(w.samples, window, k * L);
-    templateDifference(w.samples, w.template, diff, k * L);
-    rrFeatures(w, rr, k * RR_FEATURES);
+    writeLead(inputs, k, 'first', w.samples, w.template);
+    if (w.secondLead !== undefined) writeLead(inputs, k, 'second', w.secondLead.samples, w.secondLead.template);
+    rrFeatures(w, inputs.rr, k * RR_FEATURES);
   });
-  return { window, diff, rr, count: windows.length, length: L };
+  return inputs;
 }
 
-/** What a model takes: one or two window channels, with or without the RR features. */
+/**
+ * What a model takes: the first 1, 2 or 4 of CHANNELS (the beat; and its template difference;
+ * and both again for the second lead), with or without the RR features.
+ */
 export interface InputShape {
-  readonly channels: 1 | 2;
+  readonly channels: 1 | 2 | 4;
   readonly usesRr: boolean;
 }
 
 export function inputShapeOf(model: tf.LayersModel): InputShape {
-  return { channels: model.inputs[0]!.shape[2] === 2 ? 2 : 1, usesRr: model.inputs.length > 1 };
+  const channels = model.inputs[0]!.shape[2];
+  if (channels !== 1 && channels !== 2 && channels !== 4) {
+    throw new ConfigError(`model takes ${channels} window channels; the monitor provides 1, 2 or 4`);
+  }
+  return { channels, usesRr: model.inputs.length > 1 };
 }
 
 export function toTensors(inputs: BatchInputs, shape: InputShape): tf.Tensor | tf.Tensor[] {
+  const C = shape.channels;
+  const n = inputs.count * inputs.length;
   let values = inputs.window;
-  if (shape.channels === 2) {
-    values = new Float32Array(inputs.count * inputs.length * 2);
-    for (let i = 0; i < inputs.count * inputs.length; i++) {
-      values[2 * i] = inputs.window[i]!;
-      values[2 * i + 1] = inputs.diff[i]!;
+  if (C > 1) {
+    values = new Float32Array(n * C);
+    for (let c = 0; c < C; c++) {
+      const channel = inputs[CHANNELS[c]!];
+      for (let i = 0; i < n; i++) values[C * i + c] = channel[i]!;
     }
   }
-  const window = tf.tensor3d(values, [inputs.count, inputs.length, shape.channels]);
+  const window = tf.tensor3d(values, [inputs.count, inputs.length, C]);
   return shape.usesRr ? [window, tf.tensor2d(inputs.rr, [inputs.count, RR_FEATURES])] : window;
 }
 

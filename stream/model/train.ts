@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { AAMI_CLASSES } from './aami.js';
 import { architecture, type ArchitectureName } from './architectures.js';
 import type { BeatSet, Split } from './dataset.js';
-import { normalizeWindow, RR_FEATURES, templateDifference } from './features.js';
-import { beatSetInputs, predictProbabilities, toTensors, type BatchInputs } from './inference.js';
+import { RR_FEATURES } from './features.js';
+import { beatSetInputs, predictProbabilities, toTensors, writeLead, type BatchInputs } from './inference.js';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
 import { classificationMetrics } from './metrics.js';
 import { gaussian, seededRandom, shuffle } from './random.js';
@@ -29,6 +29,12 @@ export interface TrainOptions {
   readonly balance: Balance;
   /** Show every training beat as another patient's (`augmentBeat`); validation beats never. */
   readonly augment: boolean;
+  /**
+   * For models that take the second lead: the fraction of training beats shown without it
+   * (zeros, as a missing or flat lead reaches the model), so the model still serves
+   * one-lead beds.
+   */
+  readonly secondLeadDropout: number;
   readonly learningRate?: number;
   /** Steps between checkpoints (a checkpoint is also written at every epoch end). */
   readonly checkpointEvery: number;
@@ -110,7 +116,14 @@ const AUGMENT = { stretch: 0.1, tilt: 0.05, noise: 0.01, rate: 0.1 } as const;
  * a median, clean); both RR intervals scaled alike (another heart rate, the same prematurity).
  * Writes normalised inputs at position k.
  */
-export function augmentBeat(set: BeatSet, index: number, random: () => number, inputs: BatchInputs, k: number): void {
+export function augmentBeat(
+  set: BeatSet,
+  index: number,
+  random: () => number,
+  inputs: BatchInputs,
+  k: number,
+  secondLead: boolean,
+): void {
   const L = set.windowLength;
   const r = set.rIndex;
   const stretch = 1 + AUGMENT.stretch * (2 * random() - 1);
@@ -121,39 +134,62 @@ export function augmentBeat(set: BeatSet, index: number, random: () => number, i
       const hi = Math.min(L - 1, lo + 1);
       return x[lo]! + (t - lo) * (x[hi]! - x[lo]!);
     });
-  const window = warp(set.windows.subarray(index * L, (index + 1) * L));
-  const template = warp(set.templates.subarray(index * L, (index + 1) * L));
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of window) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const range = max - min;
-  const tilt = AUGMENT.tilt * (2 * random() - 1) * range;
-  for (let i = 0; i < L; i++)
-    window[i] = window[i]! + tilt * (i / (L - 1) - 0.5) + AUGMENT.noise * range * gaussian(random);
-  normalizeWindow(window, inputs.window, k * L);
-  templateDifference(window, template, inputs.diff, k * L);
+  const lead = (windows: Float32Array, templates: Float32Array, which: 'first' | 'second'): void => {
+    const window = warp(windows.subarray(index * L, (index + 1) * L));
+    const template = warp(templates.subarray(index * L, (index + 1) * L));
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of window) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const range = max - min;
+    const tilt = AUGMENT.tilt * (2 * random() - 1) * range;
+    for (let i = 0; i < L; i++)
+      window[i] = window[i]! + tilt * (i / (L - 1) - 0.5) + AUGMENT.noise * range * gaussian(random);
+    writeLead(inputs, k, which, window, template);
+  };
+  lead(set.windows, set.templates, 'first');
   const rate = 1 + AUGMENT.rate * (2 * random() - 1);
   inputs.rr[k * RR_FEATURES] = set.rr[index * RR_FEATURES]! * rate;
   inputs.rr[k * RR_FEATURES + 1] = set.rr[index * RR_FEATURES + 1]! * rate;
+  // drawn last, so a one-lead model's augmentation is what it was before two-lead models
+  if (secondLead) lead(set.secondWindows, set.secondTemplates, 'second');
 }
 
-function batchInputs(set: BeatSet, entries: readonly Entry[], jitterSeed: number, augment: boolean): BatchInputs {
+/** A training batch's inputs: augmented, jittered and second-lead-dropped as configured. */
+export function trainingInputs(
+  set: BeatSet,
+  entries: readonly Entry[],
+  jitterSeed: number,
+  options: Pick<TrainOptions, 'augment' | 'secondLeadDropout'> & { secondLead: boolean },
+): BatchInputs {
   const inputs = beatSetInputs(
     set,
     entries.map((e) => e.index),
   );
   const random = seededRandom(jitterSeed);
-  if (augment) entries.forEach((e, k) => augmentBeat(set, e.index, random, inputs, k));
+  if (options.augment) entries.forEach((e, k) => augmentBeat(set, e.index, random, inputs, k, options.secondLead));
   // the seed's augmentation for oversampled copies: round to two decimals, add small noise
+  const jittered = options.secondLead ? (['window', 'secondWindow'] as const) : (['window'] as const);
   entries.forEach((e, k) => {
     if (e.copy === 0) return;
-    for (let i = k * inputs.length; i < (k + 1) * inputs.length; i++) {
-      inputs.window[i] = Math.round(inputs.window[i]! * 100) / 100 + JITTER_SD * gaussian(random);
+    for (const channel of jittered) {
+      const values = inputs[channel];
+      for (let i = k * inputs.length; i < (k + 1) * inputs.length; i++) {
+        values[i] = Math.round(values[i]! * 100) / 100 + JITTER_SD * gaussian(random);
+      }
     }
   });
+  if (options.secondLead && options.secondLeadDropout > 0) {
+    // its own stream, so the dropout rate does not change which jitter each beat gets
+    const drop = seededRandom(jitterSeed ^ 0x2d1ead);
+    entries.forEach((_, k) => {
+      if (drop() >= options.secondLeadDropout) return;
+      inputs.secondWindow.fill(0, k * inputs.length, (k + 1) * inputs.length);
+      inputs.secondDiff.fill(0, k * inputs.length, (k + 1) * inputs.length);
+    });
+  }
   return inputs;
 }
 
@@ -229,7 +265,11 @@ export async function train(
     let beatsThisRun = 0;
     while (state.step < steps) {
       const batch = entries.slice(state.step * options.batchSize, (state.step + 1) * options.batchSize);
-      const inputs = batchInputs(set, batch, options.seed * 104729 + state.epoch * 65537 + state.step, options.augment);
+      const inputs = trainingInputs(set, batch, options.seed * 104729 + state.epoch * 65537 + state.step, {
+        augment: options.augment,
+        secondLeadDropout: options.secondLeadDropout,
+        secondLead: spec.channels === 4,
+      });
       const t0 = performance.now();
       const lossTensor = tf.tidy(() => {
         const x = toTensors(inputs, { channels: spec.channels, usesRr: spec.usesRr });

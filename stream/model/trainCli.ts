@@ -19,6 +19,9 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --balance MODE        oversample (the seed's S x3, F x9 with jitter) | class-weights | none (default oversample)
   --augment             show each training beat as another patient's: time-stretched with its
                         template, baseline tilt and noise, RR scaled (default: off)
+  --second-lead-dropout X
+                        models that take the second lead: fraction of training beats shown
+                        without it, so one-lead beds are served too (default 0.2)
   --lr X                learning rate (default: the architecture's)
   --prematurity-ratio X decision rule saved with the model: N -> S when RR < X x mean RR (default: none)
   --checkpoint-every N  steps between checkpoints (default 200)
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
       keep: { type: 'string' },
       balance: { type: 'string' },
       augment: { type: 'boolean' },
+      'second-lead-dropout': { type: 'string' },
       lr: { type: 'string' },
       'prematurity-ratio': { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -90,6 +94,10 @@ async function main(): Promise<void> {
   const prematurity = values['prematurity-ratio'] === undefined ? null : Number(values['prematurity-ratio']);
   if (prematurity !== null && !(prematurity > 0 && prematurity < 1)) {
     throw new ConfigError(`train: --prematurity-ratio must lie between 0 and 1, got "${values['prematurity-ratio']}"`);
+  }
+  const secondLeadDropout = Number(values['second-lead-dropout'] ?? '0.2');
+  if (!(secondLeadDropout >= 0 && secondLeadDropout < 1)) {
+    throw new ConfigError(`train: --second-lead-dropout must lie in [0, 1), got "${values['second-lead-dropout']}"`);
   }
   const keep = (values.keep ?? 'best') as TrainOptions['keep'];
   if (keep !== 'best' && keep !== 'last') throw new ConfigError(`train: --keep must be best or last, got "${keep}"`);
@@ -129,6 +137,7 @@ async function main(): Promise<void> {
     keep,
     balance,
     augment: values.augment === true,
+    secondLeadDropout,
     ...(lr === undefined ? {} : { learningRate: lr }),
     checkpointEvery: positiveInt('checkpoint-every', values['checkpoint-every'], 200),
     ...(values['max-steps'] === undefined
@@ -146,6 +155,7 @@ async function main(): Promise<void> {
       rIndex: set.rIndex,
       sampleRateHz: 125,
       normalisation: 'min-max per window to 0..1',
+      leads: architecture(modelName).channels === 4 ? "MLII and the record's second lead" : 'MLII',
       validation:
         validationRecords.length === 0
           ? '10 % of the training beats, stratified'

@@ -61,13 +61,16 @@ const CONFIRMING_HISTORY = 8;
 export class BedMonitor {
   readonly bedId: string;
   private readonly config: BedConfig;
+  /** On the monitoring lead, and on a second lead where the frame has one. */
   private frontEnd: EcgFrontEnd | undefined;
   /**
-   * R-peak detection on a second lead, where the frame has one: asystole is called only when
+   * The second lead, where the frame has one: its beat windows go to the classifier beside the
+   * monitoring lead's, and its R peaks confirm QRS activity: asystole is called only when
    * neither lead shows a QRS (as in the PhysioNet/CinC 2015 challenge's multi-signal entries),
    * because a monitoring lead whose amplitude collapses (a loose electrode) loses its beats.
    */
-  private confirming: { frontEnd: EcgFrontEnd; lead: number; amplitudes: number[] } | undefined;
+  private second: { lead: number; amplitudes: number[] } | undefined;
+  private leadCount = 0;
   private sourceHz = 0;
   /** Stream sample index at which the current front end started (after a start or a gap). */
   private origin = 0;
@@ -90,7 +93,8 @@ export class BedMonitor {
   /** An in-order frame: returns the beat windows it completed and the alarm changes. */
   onFrame(frame: SampleFrame): { beats: PendingBeat[]; alarms: Alarm[] } {
     const alarms: Alarm[] = [];
-    if (this.frontEnd === undefined || frame.sampleRate !== this.sourceHz) this.restart(frame);
+    if (this.frontEnd === undefined || frame.sampleRate !== this.sourceHz || frame.leads.length !== this.leadCount)
+      this.restart(frame);
     else if (this.expectedSample !== undefined && frame.firstSample !== this.expectedSample) {
       // samples missing (or repeated) although the sequence numbers were contiguous
       alarms.push(...this.onGap(this.expectedSample / frame.sampleRate, frame.firstSample / frame.sampleRate));
@@ -101,7 +105,11 @@ export class BedMonitor {
     const perLead = mv.length;
     this.expectedSample = frame.firstSample + perLead;
     const endS = this.expectedSample / frame.sampleRate;
-    const out = this.frontEnd!.push(mv.subarray(Math.max(0, this.origin - frame.firstSample)));
+    const skip = Math.max(0, this.origin - frame.firstSample);
+    const out = this.frontEnd!.push(
+      mv.subarray(skip),
+      this.second === undefined ? undefined : leadMillivolts(frame, this.second.lead).subarray(skip),
+    );
     for (const w of this.quality!.push(
       out.samples,
       out.peaks.map((p) => p.index),
@@ -120,7 +128,9 @@ export class BedMonitor {
         ),
       );
     }
-    for (const peak of [...out.peaks, ...this.confirmingPeaks(frame)].sort((a, b) => a.sourceSample - b.sourceSample)) {
+    for (const peak of [...out.peaks, ...this.confirmingPeaks(out.secondPeaks)].sort(
+      (a, b) => a.sourceSample - b.sourceSample,
+    )) {
       const sample = this.origin + Math.round(peak.sourceSample);
       alarms.push(...this.alarms.onQrs(sample, sample / frame.sampleRate));
     }
@@ -182,17 +192,14 @@ export class BedMonitor {
    */
   private restart(frame: SampleFrame): void {
     this.sourceHz = frame.sampleRate;
-    this.frontEnd = new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate });
-    const monitoring = monitoringLead(frame);
-    const other = frame.leads.findIndex((_, i) => i !== monitoring);
-    this.confirming =
-      other === -1
-        ? undefined
-        : {
-            frontEnd: new EcgFrontEnd({ ...this.config.frontEnd, sourceHz: frame.sampleRate, cutWindows: false }),
-            lead: other,
-            amplitudes: [],
-          };
+    this.leadCount = frame.leads.length;
+    const other = secondLead(frame);
+    this.second = other === undefined ? undefined : { lead: other, amplitudes: [] };
+    this.frontEnd = new EcgFrontEnd({
+      ...this.config.frontEnd,
+      sourceHz: frame.sampleRate,
+      secondLead: other !== undefined,
+    });
     this.quality = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: MODEL_HZ });
     this.vf = new VfDetector({ ...DEFAULT_VF_DETECTOR, fs: MODEL_HZ });
     this.signalQuality = 1;
@@ -205,11 +212,10 @@ export class BedMonitor {
    * The second lead's QRS complexes that may end an asystole: those of the polarity of its
    * recent ones and at least half as large (a blip of noise in a long pause must not hide it).
    */
-  private confirmingPeaks(frame: SampleFrame): DetectedPeak[] {
-    const c = this.confirming;
+  private confirmingPeaks(peaks: readonly DetectedPeak[]): DetectedPeak[] {
+    const c = this.second;
     if (c === undefined) return [];
-    const out = c.frontEnd.push(leadMillivolts(frame, c.lead).subarray(Math.max(0, this.origin - frame.firstSample)));
-    return out.peaks.filter((peak) => {
+    return peaks.filter((peak) => {
       const sorted = [...c.amplitudes].sort((a, b) => a - b);
       const typical = sorted[Math.floor(sorted.length / 2)];
       c.amplitudes.push(peak.amplitude);
@@ -237,4 +243,11 @@ export class BedMonitor {
 export function monitoringLead(frame: SampleFrame): number {
   const i = frame.leads.findIndex((l) => l.name.toUpperCase() === 'MLII');
   return i === -1 ? 0 : i;
+}
+
+/** The first lead other than the monitoring one, if the frame has two or more. */
+export function secondLead(frame: SampleFrame): number | undefined {
+  const monitoring = monitoringLead(frame);
+  const i = frame.leads.findIndex((_, k) => k !== monitoring);
+  return i === -1 ? undefined : i;
 }

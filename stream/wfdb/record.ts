@@ -58,3 +58,10 @@ export function monitoringLeadIndex(header: WfdbHeader): number {
   const index = header.signals.findIndex((s) => s.description.trim().toUpperCase() === 'MLII');
   return index === -1 ? 0 : index;
 }
+
+/** The first signal other than the monitoring lead, if the record has two or more. */
+export function secondLeadIndex(header: WfdbHeader): number | undefined {
+  const monitoring = monitoringLeadIndex(header);
+  const index = header.signals.findIndex((_, i) => i !== monitoring);
+  return index === -1 ? undefined : index;
+}

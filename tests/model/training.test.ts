@@ -8,7 +8,7 @@ import { loadModel } from '../../stream/model/io.js';
 import { RR_FEATURES } from '../../stream/model/features.js';
 import { beatSetInputs } from '../../stream/model/inference.js';
 import { seededRandom } from '../../stream/model/random.js';
-import { augmentBeat, epochEntries, train, type TrainOptions } from '../../stream/model/train.js';
+import { augmentBeat, epochEntries, train, trainingInputs, type TrainOptions } from '../../stream/model/train.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
 let set: BeatSet;
@@ -28,8 +28,9 @@ describe('training path (a tiny run on the wasm backend)', () => {
     resume: boolean,
     keep: TrainOptions['keep'] = 'best',
     dir = outDir,
+    architecture: TrainOptions['architecture'] = 'rr-resnet-small',
   ): TrainOptions => ({
-    architecture: 'rr-resnet-small',
+    architecture,
     outDir: dir,
     epochs,
     batchSize: 16,
@@ -38,6 +39,7 @@ describe('training path (a tiny run on the wasm backend)', () => {
     keep,
     balance: 'oversample',
     augment: false,
+    secondLeadDropout: 0,
     checkpointEvery: 2,
     maxStepsPerEpoch: 4,
     resume,
@@ -58,7 +60,7 @@ describe('training path (a tiny run on the wasm backend)', () => {
     const index = Array.from(set.labels).indexOf(2); // a V beat
     const augmented = (seed: number) => {
       const inputs = beatSetInputs(set, [index, index]);
-      augmentBeat(set, index, seededRandom(seed), inputs, 1);
+      augmentBeat(set, index, seededRandom(seed), inputs, 1, false);
       return inputs;
     };
     const a = augmented(1);
@@ -73,6 +75,37 @@ describe('training path (a tiny run on the wasm backend)', () => {
     const rr = (k: number) => Array.from(a.rr.subarray(k * RR_FEATURES, (k + 1) * RR_FEATURES));
     expect(rr(1)[0]! / rr(1)[1]!).toBeCloseTo(rr(0)[2]!, 5);
     expect(rr(1)[2]).toBe(rr(0)[2]);
+  });
+
+  it('shows a two-lead model some beats without their second lead, and the same first lead either way', () => {
+    const entries = Array.from({ length: 400 }, (_, k) => ({ index: k, copy: k % 2 }));
+    const batch = (secondLeadDropout: number) =>
+      trainingInputs(set, entries, 11, { augment: true, secondLeadDropout, secondLead: true });
+    const L = set.windowLength;
+    const withoutSecond = (inputs: ReturnType<typeof batch>) =>
+      entries.filter((_, k) => inputs.secondWindow.subarray(k * L, (k + 1) * L).every((v) => v === 0)).length;
+    const kept = batch(0);
+    const dropped = batch(0.25);
+    expect(withoutSecond(kept)).toBe(0);
+    expect(withoutSecond(dropped)).toBeGreaterThan(70);
+    expect(withoutSecond(dropped)).toBeLessThan(130);
+    expect(dropped.window).toEqual(kept.window);
+    expect(dropped.diff).toEqual(kept.diff);
+  });
+
+  it('trains a two-lead model that takes four window channels', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'train-two-lead-'));
+    const split = splitBeats(set, 'intra', 3);
+    const result = await train(
+      set,
+      split,
+      { ...options(1, false, 'best', dir, 'two-lead-template-rr-resnet'), secondLeadDropout: 0.2 },
+      quiet,
+    );
+    expect(Number.isFinite(result.history[0]!.trainLoss)).toBe(true);
+    const { model } = await loadModel(dir);
+    expect(model.inputs[0]!.shape).toEqual([null, 187, 4]);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('trains, saves the best model, and resumes from its checkpoint after a stop', async () => {

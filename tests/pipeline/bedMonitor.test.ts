@@ -3,6 +3,7 @@ import { recordFrames } from '../../simulators/replay.js';
 import type { Alarm } from '../../stream/alarms/types.js';
 import type { SampleFrame } from '../../stream/kafka/frame.js';
 import { ReferenceLabels } from '../../stream/eval/referenceLabels.js';
+import { recordBeats } from '../../stream/model/dataset.js';
 import { BedMonitor } from '../../stream/pipeline/bedMonitor.js';
 import { codeForSymbol, mitdbDir, readAnnotations, readRecord } from '../../stream/wfdb/index.js';
 
@@ -97,5 +98,38 @@ describe('BedMonitor tells flutter waves from ventricular tachycardia', () => {
   it('still raises VT on real VT, VF-like (205) or not (223)', async () => {
     expect(await vtOnsets('205', 280, 310)).toEqual([expect.closeTo(299, 0), expect.closeTo(303.5, 0)]);
     expect(await vtOnsets('223', 560, 590)).toEqual([expect.closeTo(578.5, 0)]);
+  });
+});
+
+describe("BedMonitor gives the classifier the bed's second lead", () => {
+  it('cuts it at the same R peaks as the training beat set, and goes on without it when a bed loses it', async () => {
+    const r = await readRecord(mitdbDir(), '223');
+    const offline = await recordBeats(mitdbDir(), '223');
+    const monitor = new BedMonitor('bed');
+    const live = new Map<number, Float32Array | undefined>();
+    let oneLeadBeats = 0;
+    for (const frame of recordFrames(r, 'bed', 'mitdb/223')) {
+      const startS = frame.firstSample / frame.sampleRate;
+      if (startS >= 60) break;
+      // the second lead comes off at 40 s: the bed restarts on one lead instead of failing
+      const { beats } = monitor.onFrame(startS < 40 ? frame : firstLeadOnly(frame));
+      for (const b of beats) {
+        if (startS < 40) live.set(b.rPeakSample, b.window.secondLead?.samples);
+        else {
+          expect(b.window.secondLead).toBeUndefined();
+          oneLeadBeats++;
+        }
+      }
+    }
+    expect(oneLeadBeats).toBeGreaterThan(10);
+    let compared = 0;
+    offline.sourceSample.forEach((sample, i) => {
+      const cut = live.get(Math.round(sample));
+      if (cut === undefined) return;
+      // the frames carry the record's int16 samples, the offline set the same values in mV
+      for (let k = 0; k < cut.length; k += 11) expect(cut[k]).toBeCloseTo(offline.secondWindows[i]![k]!, 4);
+      compared++;
+    });
+    expect(compared).toBeGreaterThan(30);
   });
 });

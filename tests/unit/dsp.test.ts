@@ -155,4 +155,58 @@ describe('EcgFrontEnd', () => {
     expect(out.windows.length).toBeGreaterThan(peaks.length - 3);
     expect(out.samples.length).toBeGreaterThan(30 * 125 - 30);
   });
+
+  it("cuts the second lead at the monitoring lead's R peaks, not its own, in the same chunk", () => {
+    const { x } = spikeTrain(360, 30, 0.75);
+    // inverted: the filters are linear, so its windows are exactly the inverted windows
+    const inverted = x.map((v) => -v);
+    // delayed by 72 source samples, 25 at 125 Hz: its windows, cut at the monitoring lead's
+    // peaks and not at its own, show each beat 25 samples late
+    const delayed = x.map((_, i) => x[Math.max(0, i - 72)]!);
+    const one = new EcgFrontEnd({ sourceHz: 360 });
+    const two = new EcgFrontEnd({ sourceHz: 360, secondLead: true });
+    const alone = new EcgFrontEnd({ sourceHz: 360, secondLead: true });
+    let windows = 0;
+    const ownPeaks: number[] = [];
+    const delayedPeaks: number[] = [];
+    for (let start = 0; start < x.length; start += 90) {
+      const a = one.push(x.subarray(start, start + 90));
+      const b = two.push(x.subarray(start, start + 90), inverted.subarray(start, start + 90));
+      const c = alone.push(x.subarray(start, start + 90), delayed.subarray(start, start + 90));
+      expect(b.peaks).toEqual(a.peaks);
+      expect(b.windows.map((w) => w.rPeak)).toEqual(a.windows.map((w) => w.rPeak));
+      b.windows.forEach((w, k) => {
+        expect(Array.from(w.samples)).toEqual(Array.from(a.windows[k]!.samples));
+        expect(Array.from(w.secondLead!.samples)).toEqual(Array.from(w.samples, (v) => -v));
+        expect(Array.from(w.secondLead!.template)).toEqual(Array.from(w.template, (v) => -v));
+        windows++;
+      });
+      c.windows.forEach((w) => {
+        const late = w.secondLead!.samples;
+        for (let i = 25; i < late.length; i++) expect(late[i]).toBeCloseTo(w.samples[i - 25]!, 5);
+      });
+      ownPeaks.push(...c.peaks.map((p) => p.index + 25));
+      delayedPeaks.push(...c.secondPeaks.map((p) => p.index));
+      expect(a.secondPeaks).toEqual([]);
+    }
+    expect(windows).toBeGreaterThan(30);
+    expect(delayedPeaks.length).toBeGreaterThan(30);
+    expect(delayedPeaks).toEqual(ownPeaks.slice(0, delayedPeaks.length));
+  });
+
+  it("reports the second lead's own R peaks", () => {
+    const { x } = spikeTrain(360, 20, 0.75);
+    const { x: other, peaks } = spikeTrain(360, 20, 1.1, 0.7);
+    const out = new EcgFrontEnd({ sourceHz: 360, secondLead: true }).push(x, other);
+    expect(out.secondPeaks).toHaveLength(peaks.length);
+    out.secondPeaks.forEach((p, i) => expect(Math.abs(p.sourceSample - peaks[i]!)).toBeLessThan(0.02 * 360));
+  });
+
+  it('refuses a second lead it was not configured for, or one of another length', () => {
+    const { x } = spikeTrain(360, 2, 0.75);
+    expect(() => new EcgFrontEnd({ sourceHz: 360 }).push(x, x)).toThrow(/one-lead front end/);
+    const two = new EcgFrontEnd({ sourceHz: 360, secondLead: true });
+    expect(() => two.push(x)).toThrow(/second lead needs a chunk as long as the first \(720 samples\), got none/);
+    expect(() => two.push(x, x.subarray(1))).toThrow(ConfigError);
+  });
 });

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BeatWindow } from '../../stream/dsp/index.js';
+import { ARCHITECTURES } from '../../stream/model/architectures.js';
+import { initBackend } from '../../stream/model/backend.js';
+import {
+  beatWindowInputs,
+  CHANNELS,
+  inputShapeOf,
+  pickInputs,
+  predictProbabilities,
+  toTensors,
+} from '../../stream/model/inference.js';
+
+beforeAll(async () => {
+  await initBackend('wasm', () => undefined);
+});
+
+const L = 187;
+const wave = (phase: number, scale = 1): Float32Array =>
+  Float32Array.from({ length: L }, (_, i) => scale * Math.sin(i / 9 + phase) * Math.exp(-(((i - 62) / 30) ** 2)));
+
+function beat(second: boolean, phase = 0): BeatWindow {
+  return {
+    rPeak: 1000,
+    samples: wave(phase),
+    template: wave(phase + 0.3),
+    rrPrevious: 0.6,
+    rrMean: 0.8,
+    ...(second ? { secondLead: { samples: wave(phase + 1, -2), template: wave(phase + 1.2, -2) } } : {}),
+  };
+}
+
+describe('model inputs with a second lead', () => {
+  it("fills the second lead's channels where the beat has one, and leaves them zero (a missing lead) where not", () => {
+    const inputs = beatWindowInputs([beat(true), beat(false)]);
+    const row = (c: (typeof CHANNELS)[number], k: number) => Array.from(inputs[c].subarray(k * L, (k + 1) * L));
+    expect(Math.max(...row('secondWindow', 0))).toBeCloseTo(1, 6); // min-max normalised
+    expect(Math.min(...row('secondWindow', 0))).toBeCloseTo(0, 6);
+    expect(row('secondDiff', 0).some((v) => v !== 0)).toBe(true);
+    expect(row('secondWindow', 1).every((v) => v === 0)).toBe(true);
+    expect(row('secondDiff', 1).every((v) => v === 0)).toBe(true);
+    // the first lead is the same whether or not there is a second
+    expect(row('window', 1)).toEqual(row('window', 0));
+    expect(row('diff', 1)).toEqual(row('diff', 0));
+    const picked = pickInputs(inputs, [1, 0]);
+    for (const c of CHANNELS) expect(Array.from(picked[c].subarray(L))).toEqual(row(c, 0));
+  });
+
+  it('gives a four-channel model its channels in CHANNELS order', async () => {
+    const inputs = beatWindowInputs([beat(true), beat(true, 2)]);
+    const [window] = toTensors(inputs, { channels: 4, usesRr: true }) as tf.Tensor[];
+    const values = (await window!.array()) as number[][][];
+    CHANNELS.forEach((c, ch) => {
+      for (let k = 0; k < 2; k++)
+        for (let i = 0; i < L; i += 17) expect(values[k]![i]![ch]).toBeCloseTo(inputs[c][k * L + i]!, 6);
+    });
+    tf.dispose(window);
+  });
+
+  it("lets a two-lead model's output depend on the second lead, and rejects channel counts the monitor cannot feed", async () => {
+    const model = ARCHITECTURES['two-lead-template-rr-resnet'].build(L, 5);
+    expect(inputShapeOf(model)).toEqual({ channels: 4, usesRr: true });
+    const p = await predictProbabilities(model, beatWindowInputs([beat(true), beat(false)]));
+    expect(Array.from(p.subarray(0, 5))).not.toEqual(Array.from(p.subarray(5, 10)));
+    const input = tf.input({ shape: [L, 3] });
+    const three = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(input) as tf.SymbolicTensor });
+    expect(() => inputShapeOf(three)).toThrow(/3 window channels; the monitor provides 1, 2 or 4/);
+  });
+});
