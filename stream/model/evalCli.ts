@@ -13,9 +13,10 @@ import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
 import type { EpochRecord } from './train.js';
 
-const USAGE = `npm run eval:model -- [--model DIR] --split <intra|inter> [--json] [--report FILE] [--records LIST] [--faithfulness-beats N]
+const USAGE = `npm run eval:model -- [--model DIR] --split <intra|inter> [--json] [--report FILE] [--records LIST] [--faithfulness-beats N] [--one-lead]
 Evaluates a trained model (default: the shipped one, ${SHIPPED_MODEL_DIR}) on the test beats of a split,
-rebuilt with the seed the model was trained with, and writes an HTML report (default out/reports/<model>-<split>.html).`;
+rebuilt with the seed the model was trained with, and writes an HTML report (default out/reports/<model>-<split>.html).
+--one-lead scores it as a bed with one lead uses it: the second lead left out (as a flat one is).`;
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine(
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       report: { type: 'string' },
       records: { type: 'string' },
       'faithfulness-beats': { type: 'string' },
+      'one-lead': { type: 'boolean' },
       'data-dir': { type: 'string' },
       'cache-dir': { type: 'string' },
     },
@@ -45,7 +47,16 @@ async function main(): Promise<void> {
   const dir = values['data-dir'] ?? mitdbDir();
   const records = await selectRecords(dir, values.records, 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const set = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
+  const built = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
+  const leads = values['one-lead'] === true ? 1 : 2;
+  const set =
+    leads === 1
+      ? {
+          ...built,
+          secondWindows: new Float32Array(built.secondWindows.length),
+          secondTemplates: new Float32Array(built.secondTemplates.length),
+        }
+      : built;
   const seed = typeof metadata.seed === 'number' ? metadata.seed : 42;
   const test = splitBeats(set, split, seed).test;
   if (test.length === 0)
@@ -76,6 +87,7 @@ async function main(): Promise<void> {
             ? 'argmax'
             : `argmax, then N -> S when RR < ${rule.prematurityRatio} x mean RR`,
         'test beats': `${test.length} from ${records.length} records`,
+        leads: leads === 1 ? 'monitoring lead only (--one-lead)' : 'as recorded',
         backend,
         'evaluated at': new Date().toISOString(),
       },
@@ -89,6 +101,7 @@ async function main(): Promise<void> {
     backend,
     count: m.count,
     decisionRule: rule,
+    leads,
     accuracy: m.accuracy,
     weightedF1: m.weightedF1,
     macroF1: m.macroF1,

@@ -21,7 +21,8 @@ export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly length: number;
 }
 
-function emptyInputs(n: number, L: number): BatchInputs {
+/** Inputs for n beats of length L, all zero: a missing second lead stays that way. */
+export function emptyInputs(n: number, L: number): BatchInputs {
   return {
     window: new Float32Array(n * L),
     diff: new Float32Array(n * L),

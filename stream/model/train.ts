@@ -5,7 +5,7 @@ import { AAMI_CLASSES } from './aami.js';
 import { architecture, type ArchitectureName } from './architectures.js';
 import type { BeatSet, Split } from './dataset.js';
 import { RR_FEATURES } from './features.js';
-import { beatSetInputs, predictProbabilities, toTensors, writeLead, type BatchInputs } from './inference.js';
+import { beatSetInputs, emptyInputs, predictProbabilities, toTensors, writeLead, type BatchInputs } from './inference.js';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
 import { classificationMetrics } from './metrics.js';
 import { gaussian, seededRandom, shuffle } from './random.js';
@@ -114,7 +114,8 @@ const AUGMENT = { stretch: 0.1, tilt: 0.05, noise: 0.01, rate: 0.1 } as const;
  * (QRS width and QT differ more between patients than within one) so the template difference
  * keeps its meaning; the window alone given a residual baseline tilt and noise (the template is
  * a median, clean); both RR intervals scaled alike (another heart rate, the same prematurity).
- * Writes normalised inputs at position k.
+ * Writes beat k's inputs whole: its window channels (the second lead's only for a model that
+ * takes it) and its RR features.
  */
 export function augmentBeat(
   set: BeatSet,
@@ -153,6 +154,7 @@ export function augmentBeat(
   const rate = 1 + AUGMENT.rate * (2 * random() - 1);
   inputs.rr[k * RR_FEATURES] = set.rr[index * RR_FEATURES]! * rate;
   inputs.rr[k * RR_FEATURES + 1] = set.rr[index * RR_FEATURES + 1]! * rate;
+  inputs.rr[k * RR_FEATURES + 2] = set.rr[index * RR_FEATURES + 2]!;
   // drawn last, so a one-lead model's augmentation is what it was before two-lead models
   if (secondLead) lead(set.secondWindows, set.secondTemplates, 'second');
 }
@@ -164,10 +166,13 @@ export function trainingInputs(
   jitterSeed: number,
   options: Pick<TrainOptions, 'augment' | 'secondLeadDropout'> & { secondLead: boolean },
 ): BatchInputs {
-  const inputs = beatSetInputs(
-    set,
-    entries.map((e) => e.index),
-  );
+  // augmented beats are written whole by augmentBeat: no need to normalise the originals first
+  const inputs = options.augment
+    ? emptyInputs(entries.length, set.windowLength)
+    : beatSetInputs(
+        set,
+        entries.map((e) => e.index),
+      );
   const random = seededRandom(jitterSeed);
   if (options.augment) entries.forEach((e, k) => augmentBeat(set, e.index, random, inputs, k, options.secondLead));
   // the seed's augmentation for oversampled copies: round to two decimals, add small noise

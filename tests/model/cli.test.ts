@@ -105,6 +105,29 @@ describe('npm run train / eval:model', () => {
     expect(html).toContain('<polyline');
   });
 
+  it('trains a two-lead model, and scores it as one-lead beds use it with --one-lead', async () => {
+    const out = join(work, 'two-lead');
+    await tsx(
+      'stream/model/trainCli.ts',
+      trainArgs(out, ['--epochs', '1', '--max-steps', '6']).map((a) =>
+        a === 'rr-resnet-small' ? 'two-lead-template-rr-resnet' : a,
+      ),
+    );
+    const evaluate = async (extra: string[]) => {
+      const { stdout } = await tsx('stream/model/evalCli.ts', [
+        ...['--model', out, '--split', 'intra', '--records', '119,208', '--json', '--faithfulness-beats', '10'],
+        ...['--cache-dir', join(work, 'cache'), '--report', join(work, 'two-lead.html'), ...extra],
+      ]);
+      return JSON.parse(stdout) as { leads: number; perClass: Record<string, { auc: number }> };
+    };
+    const both = await evaluate([]);
+    const one = await evaluate(['--one-lead']);
+    expect(both.leads).toBe(2);
+    expect(one.leads).toBe(1);
+    // the same beats, other inputs: the class probabilities, and so their ranking, change
+    expect(one.perClass.N!.auc).not.toBe(both.perClass.N!.auc);
+  });
+
   it('rejects wrong flags and values with the valid choices', async () => {
     const fail = (args: string[]) =>
       tsx('stream/model/trainCli.ts', args).catch((e: { code: number; stderr: string }) => e);
@@ -115,6 +138,15 @@ describe('npm run train / eval:model', () => {
     );
     const badSplit = await fail(['--model', 'seed-resnet', '--split', 'both']);
     expect((badSplit as { stderr: string }).stderr).toContain('--split must be one of intra, inter');
+    const badDropout = await fail([
+      '--model',
+      'two-lead-template-rr-resnet',
+      '--split',
+      'inter',
+      '--second-lead-dropout',
+      '1',
+    ]);
+    expect((badDropout as { stderr: string }).stderr).toContain('--second-lead-dropout must lie in [0, 1), got "1"');
     const badFlag = await fail(['--modle', 'x']);
     expect((badFlag as { stderr: string }).stderr).toMatch(/Unknown option '--modle'.*Valid flags: --model/);
   });
