@@ -5,7 +5,14 @@ import { AAMI_CLASSES } from './aami.js';
 import { architecture, type ArchitectureName } from './architectures.js';
 import type { BeatSet, Split } from './dataset.js';
 import { RR_FEATURES } from './features.js';
-import { beatSetInputs, emptyInputs, predictProbabilities, toTensors, writeLead, type BatchInputs } from './inference.js';
+import {
+  beatSetInputs,
+  emptyInputs,
+  predictProbabilities,
+  toTensors,
+  writeLead,
+  type BatchInputs,
+} from './inference.js';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
 import { classificationMetrics } from './metrics.js';
 import { gaussian, seededRandom, shuffle } from './random.js';
