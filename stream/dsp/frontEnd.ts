@@ -16,11 +16,12 @@ export interface EcgFrontEndConfig {
   /** False for a lead watched only for its QRS complexes: no beat windows are cut (default true). */
   readonly cutWindows?: boolean;
   /**
-   * Also take a second lead (default false): it is filtered and resampled alike, its own R
-   * peaks are detected (`secondPeaks`), and each beat window carries that lead's window cut at
-   * the monitoring lead's R peak (`BeatWindow.secondLead`).
+   * Also take a second lead (default: none). 'peaks': it is filtered and resampled alike and
+   * its own R peaks are detected (`secondPeaks`). 'windows': besides, each beat window carries
+   * that lead's window cut at the monitoring lead's R peak (`BeatWindow.secondLead`), for a
+   * classifier that takes both leads.
    */
-  readonly secondLead?: boolean;
+  readonly secondLead?: 'peaks' | 'windows';
 }
 
 /** An R peak located in both time bases. */
@@ -83,15 +84,15 @@ export class EcgFrontEnd {
         ? undefined
         : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ });
     this.second =
-      config.secondLead === true
-        ? {
-            frontEnd: new EcgFrontEnd({ ...config, secondLead: false, cutWindows: false }),
+      config.secondLead === undefined
+        ? undefined
+        : {
+            frontEnd: new EcgFrontEnd({ ...config, secondLead: undefined, cutWindows: false }),
             cutter:
-              this.cutter === undefined
+              this.cutter === undefined || config.secondLead === 'peaks'
                 ? undefined
                 : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ }),
-          }
-        : undefined;
+          };
     this.emitSample = (y: number): void => {
       this.samples.push(y);
       this.detector.step(y);

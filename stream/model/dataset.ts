@@ -68,7 +68,11 @@ export async function recordBeats(
   const lead = toPhysical(wfdb.signals[monitoringLeadIndex(wfdb.header)]!);
   const other = secondLeadIndex(wfdb.header);
   const second = other === undefined ? undefined : toPhysical(wfdb.signals[other]!);
-  const frontEnd = new EcgFrontEnd({ ...frontEndConfig, sourceHz: fs, secondLead: second !== undefined });
+  const frontEnd = new EcgFrontEnd({
+    ...frontEndConfig,
+    sourceHz: fs,
+    secondLead: second === undefined ? undefined : 'windows',
+  });
   const chunk = Math.round(fs / 4); // the live 250 ms frame
   const sourceByIndex = new Map<number, number>();
   const cut = [];

@@ -33,9 +33,14 @@ export interface BedConfig {
   /** A lead whose range stays below this (mV) for `flatS` seconds is off (flat line). */
   readonly flatMv: number;
   readonly flatS: number;
+  /**
+   * Cut the second lead's beat windows too (`BeatWindow.secondLead`), for a classifier that
+   * takes both leads. Its R peaks are detected either way (asystole needs them).
+   */
+  readonly secondLeadWindows: boolean;
 }
 
-export const DEFAULT_BED: BedConfig = { flatMv: 0.02, flatS: 2 };
+export const DEFAULT_BED: BedConfig = { flatMv: 0.02, flatS: 2, secondLeadWindows: false };
 
 /**
  * VF filter leakage over a fast V run below which its complexes are flutter waves. Over the
@@ -64,8 +69,8 @@ export class BedMonitor {
   /** On the monitoring lead, and on a second lead where the frame has one. */
   private frontEnd: EcgFrontEnd | undefined;
   /**
-   * The second lead, where the frame has one: its beat windows go to the classifier beside the
-   * monitoring lead's, and its R peaks confirm QRS activity: asystole is called only when
+   * The second lead, where the frame has one: its R peaks confirm QRS activity (and its beat
+   * windows go to a classifier that takes both leads): asystole is called only when
    * neither lead shows a QRS (as in the PhysioNet/CinC 2015 challenge's multi-signal entries),
    * because a monitoring lead whose amplitude collapses (a loose electrode) loses its beats.
    */
@@ -198,7 +203,7 @@ export class BedMonitor {
     this.frontEnd = new EcgFrontEnd({
       ...this.config.frontEnd,
       sourceHz: frame.sampleRate,
-      secondLead: other !== undefined,
+      secondLead: other === undefined ? undefined : this.config.secondLeadWindows ? 'windows' : 'peaks',
     });
     this.quality = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: MODEL_HZ });
     this.vf = new VfDetector({ ...DEFAULT_VF_DETECTOR, fs: MODEL_HZ });

@@ -1,6 +1,12 @@
 import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
 import { GradCam } from '../model/gradcam.js';
-import { beatWindowInputs, pickInputs, predictProbabilities, type BeatClassifier } from '../model/inference.js';
+import {
+  beatWindowInputs,
+  inputShapeOf,
+  pickInputs,
+  predictProbabilities,
+  type BeatClassifier,
+} from '../model/inference.js';
 import type { PendingBeat } from './bedMonitor.js';
 import type { ClassifiedBeat, Classify } from './ward.js';
 
@@ -16,7 +22,7 @@ export function modelClassifier(
   const model = classifier.model;
   const cam = new GradCam(model);
   const K = AAMI_CLASSES.length;
-  return async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
+  const classify = async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
     const inputs = beatWindowInputs(beats.map((b) => b.window));
     const p = await predictProbabilities(model, inputs);
     const labels =
@@ -41,4 +47,5 @@ export function modelClassifier(
       gradCam: curves.get(i),
     }));
   };
+  return Object.assign(classify, { usesSecondLead: inputShapeOf(model).channels === 4 });
 }

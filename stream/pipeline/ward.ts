@@ -34,8 +34,13 @@ export interface ClassifiedBeat extends PendingBeat {
   readonly gradCam: Float32Array | undefined;
 }
 
-/** Classifies a micro-batch of beats from any beds (the model, or a fake in tests). */
-export type Classify = (beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>;
+/**
+ * Classifies a micro-batch of beats from any beds (the model, or a fake in tests).
+ * `usesSecondLead`: the beats must carry their second lead's window where the bed has one.
+ */
+export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>) & {
+  readonly usesSecondLead?: boolean;
+};
 
 export interface BatchingConfig {
   readonly maxBatch: number;
@@ -97,7 +102,10 @@ export function monitorWard(deps: {
       const monitorOf = (bedId: string): BedMonitor => {
         let m = monitors.get(bedId);
         if (m === undefined) {
-          m = new BedMonitor(bedId, deps.bed ?? DEFAULT_BED);
+          m = new BedMonitor(bedId, {
+            ...(deps.bed ?? DEFAULT_BED),
+            secondLeadWindows: deps.classify.usesSecondLead === true,
+          });
           monitors.set(bedId, m);
         }
         return m;

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
+import { modelClassifier } from '../../stream/pipeline/classifier.js';
 import {
+  BeatClassifier,
   beatWindowInputs,
   CHANNELS,
   inputShapeOf,
@@ -66,5 +68,9 @@ describe('model inputs with a second lead', () => {
     const input = tf.input({ shape: [L, 3] });
     const three = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(input) as tf.SymbolicTensor });
     expect(() => inputShapeOf(three)).toThrow(/3 window channels; the monitor provides 1, 2 or 4/);
+    // the pipeline cuts second-lead windows only for a model that takes them
+    expect(modelClassifier(new BeatClassifier(model, 'two-lead')).usesSecondLead).toBe(true);
+    const oneLead = ARCHITECTURES['template-rr-resnet'].build(L, 5);
+    expect(modelClassifier(new BeatClassifier(oneLead, 'one-lead')).usesSecondLead).toBe(false);
   });
 });

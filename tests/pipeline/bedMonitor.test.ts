@@ -4,7 +4,7 @@ import type { Alarm } from '../../stream/alarms/types.js';
 import type { SampleFrame } from '../../stream/kafka/frame.js';
 import { ReferenceLabels } from '../../stream/eval/referenceLabels.js';
 import { recordBeats } from '../../stream/model/dataset.js';
-import { BedMonitor } from '../../stream/pipeline/bedMonitor.js';
+import { BedMonitor, DEFAULT_BED } from '../../stream/pipeline/bedMonitor.js';
 import { codeForSymbol, mitdbDir, readAnnotations, readRecord } from '../../stream/wfdb/index.js';
 
 /** Asystole onsets (s) a fresh bed raises on a record's frames from `fromS` to `toS`. */
@@ -105,7 +105,7 @@ describe("BedMonitor gives the classifier the bed's second lead", () => {
   it('cuts it at the same R peaks as the training beat set, and goes on without it when a bed loses it', async () => {
     const r = await readRecord(mitdbDir(), '223');
     const offline = await recordBeats(mitdbDir(), '223');
-    const monitor = new BedMonitor('bed');
+    const monitor = new BedMonitor('bed', { ...DEFAULT_BED, secondLeadWindows: true });
     const live = new Map<number, Float32Array | undefined>();
     let oneLeadBeats = 0;
     for (const frame of recordFrames(r, 'bed', 'mitdb/223')) {

@@ -41,6 +41,29 @@ describe('monitorWard: frames in, classified beats and alarms out', () => {
     expect(live.filter((b) => b.label === 'V' && b.gradCam !== undefined).length).toBeGreaterThan(50);
   });
 
+  it("cuts each bed's second lead only for a classifier that takes it", async () => {
+    const frames = (await framesOf('100')).slice(0, 120);
+    const classify = await referenceClassifierOf('100');
+    const seconds = async (c: Classify) => {
+      const pending: boolean[] = [];
+      await firstValueFrom(
+        from(frames).pipe(
+          monitorWard({ classify: c, onPending: (b) => pending.push(b.window.secondLead !== undefined) }),
+          toArray(),
+        ),
+      );
+      return pending;
+    };
+    const oneLead = await seconds(classify);
+    const twoLead = await seconds(
+      Object.assign((beats: Parameters<Classify>[0]) => classify(beats), { usesSecondLead: true }),
+    );
+    expect(oneLead.length).toBeGreaterThan(20);
+    expect(oneLead.every((has) => !has)).toBe(true);
+    expect(twoLead).toHaveLength(oneLead.length);
+    expect(twoLead.every((has) => has)).toBe(true);
+  });
+
   it('reordered and duplicated frames give the same beats; dropped frames raise a technical gap alarm', async () => {
     const record = '119';
     const classify = await referenceClassifierOf(record);

@@ -164,8 +164,8 @@ describe('EcgFrontEnd', () => {
     // peaks and not at its own, show each beat 25 samples late
     const delayed = x.map((_, i) => x[Math.max(0, i - 72)]!);
     const one = new EcgFrontEnd({ sourceHz: 360 });
-    const two = new EcgFrontEnd({ sourceHz: 360, secondLead: true });
-    const alone = new EcgFrontEnd({ sourceHz: 360, secondLead: true });
+    const two = new EcgFrontEnd({ sourceHz: 360, secondLead: 'windows' });
+    const alone = new EcgFrontEnd({ sourceHz: 360, secondLead: 'windows' });
     let windows = 0;
     const ownPeaks: number[] = [];
     const delayedPeaks: number[] = [];
@@ -194,18 +194,21 @@ describe('EcgFrontEnd', () => {
     expect(delayedPeaks).toEqual(ownPeaks.slice(0, delayedPeaks.length));
   });
 
-  it("reports the second lead's own R peaks", () => {
+  it("reports the second lead's own R peaks, without cutting its windows unless asked", () => {
     const { x } = spikeTrain(360, 20, 0.75);
     const { x: other, peaks } = spikeTrain(360, 20, 1.1, 0.7);
-    const out = new EcgFrontEnd({ sourceHz: 360, secondLead: true }).push(x, other);
+    const out = new EcgFrontEnd({ sourceHz: 360, secondLead: 'peaks' }).push(x, other);
     expect(out.secondPeaks).toHaveLength(peaks.length);
+    // its windows only for a classifier that asks for them
+    expect(out.windows.length).toBeGreaterThan(10);
+    expect(out.windows.every((w) => w.secondLead === undefined)).toBe(true);
     out.secondPeaks.forEach((p, i) => expect(Math.abs(p.sourceSample - peaks[i]!)).toBeLessThan(0.02 * 360));
   });
 
   it('refuses a second lead it was not configured for, or one of another length', () => {
     const { x } = spikeTrain(360, 2, 0.75);
     expect(() => new EcgFrontEnd({ sourceHz: 360 }).push(x, x)).toThrow(/one-lead front end/);
-    const two = new EcgFrontEnd({ sourceHz: 360, secondLead: true });
+    const two = new EcgFrontEnd({ sourceHz: 360, secondLead: 'peaks' });
     expect(() => two.push(x)).toThrow(/second lead needs a chunk as long as the first \(720 samples\), got none/);
     expect(() => two.push(x, x.subarray(1))).toThrow(ConfigError);
   });
