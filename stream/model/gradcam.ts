@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CAM_LAYER, LOGITS_LAYER } from './architectures.js';
 import { inputShapeOf, toTensors, type BatchInputs, type InputShape } from './inference.js';
+import { MEMBER_PREFIX } from './io.js';
 
 type LayerLike = tf.layers.Layer;
 
@@ -9,8 +10,39 @@ type LayerLike = tf.layers.Layer;
  * with respect to the last residual block's feature maps, averaged over time to weight each
  * channel; the weighted sum, rectified, upsampled to the input samples and scaled to 0..1.
  * It shows which part of the beat drove the class, for the nurse looking at an alarm.
+ * For an ensemble (`loadModel` of an ensemble directory) it is the mean of its members'
+ * curves, scaled to 0..1 again.
  */
 export class GradCam {
+  private readonly members: SingleGradCam[];
+
+  constructor(model: tf.LayersModel) {
+    const members = model.layers.filter(
+      (l): l is tf.LayersModel => l instanceof tf.LayersModel && l.name.startsWith(MEMBER_PREFIX),
+    );
+    this.members = members.length > 0 ? members.map((m) => new SingleGradCam(m)) : [new SingleGradCam(model)];
+  }
+
+  /**
+   * One curve per beat (row-major, count x window length) for the given class of each beat
+   * (usually the predicted one).
+   */
+  explain(inputs: BatchInputs, classes: readonly number[]): Float32Array {
+    const [first, ...rest] = this.members.map((m) => m.explain(inputs, classes));
+    if (rest.length === 0) return first!;
+    const L = inputs.length;
+    const out = first!;
+    for (const curves of rest) for (let i = 0; i < out.length; i++) out[i]! += curves[i]!;
+    for (let b = 0; b < inputs.count; b++) {
+      const curve = out.subarray(b * L, (b + 1) * L);
+      const max = Math.max(...curve);
+      if (max > 0) for (let i = 0; i < L; i++) curve[i]! /= max;
+    }
+    return out;
+  }
+}
+
+class SingleGradCam {
   private readonly features: tf.LayersModel;
   private readonly headLayers: LayerLike[];
   private readonly inputNames: string[];
@@ -32,10 +64,6 @@ export class GradCam {
     this.shape = inputShapeOf(model);
   }
 
-  /**
-   * One curve per beat (row-major, count x window length) for the given class of each beat
-   * (usually the predicted one).
-   */
   explain(inputs: BatchInputs, classes: readonly number[]): Float32Array {
     return tf.tidy(() => {
       const x = toTensors(inputs, this.shape);

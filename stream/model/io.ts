@@ -43,7 +43,68 @@ interface ModelJson {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
+/**
+ * What `ensemble.json` holds: member directories (relative to it), each a saved model, and the
+ * ensemble's own metadata (model id, decision rule).
+ */
+export interface EnsembleJson {
+  readonly members: readonly string[];
+  readonly metadata: Record<string, unknown>;
+}
+
+/** The file that makes a model directory an ensemble. */
+export const ENSEMBLE_FILE = 'ensemble.json';
+
+/** Prefix of an ensemble's member models' names (`member_0`, ...), which Grad-CAM looks for. */
+export const MEMBER_PREFIX = 'member_';
+
+/**
+ * Loads a saved model, or an ensemble (a directory with `ensemble.json`) as one model whose
+ * output is the average of its members' class probabilities, so every user of a model
+ * (pipeline, evaluation, benchmarks) takes either.
+ */
 export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown> }> {
+  const ensemble = await readFile(join(dir, ENSEMBLE_FILE), 'utf8').then(
+    (text) => text,
+    () => undefined,
+  );
+  return ensemble === undefined ? loadSingle(dir) : loadEnsemble(dir, ensemble);
+}
+
+async function loadEnsemble(
+  dir: string,
+  text: string,
+): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown> }> {
+  const path = join(dir, ENSEMBLE_FILE);
+  let json: EnsembleJson;
+  try {
+    json = JSON.parse(text) as EnsembleJson;
+  } catch (error) {
+    throw new ModelFileError(`${path}: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (!Array.isArray(json.members) || json.members.length < 2)
+    throw new ModelFileError(`${path}: an ensemble needs at least two members`);
+  const members = await Promise.all(
+    json.members.map((member, k) => loadSingle(join(dir, member), `${MEMBER_PREFIX}${k}`)),
+  );
+  const first = members[0]!.model;
+  const shapes = members.map((m) => JSON.stringify(m.model.inputs.map((i) => i.shape)));
+  if (shapes.some((shape) => shape !== shapes[0]))
+    throw new ModelFileError(`${path}: members take different inputs (${shapes.join(' vs ')})`);
+  const inputs = first.inputs.map((i) => tf.input({ shape: i.shape.slice(1) as number[], name: i.name.split('/')[0]! }));
+  const outputs = members.map((m) => m.model.apply(inputs) as tf.SymbolicTensor);
+  const model = tf.model({
+    inputs,
+    outputs: tf.layers.average({ name: 'probabilities' }).apply(outputs) as tf.SymbolicTensor,
+    name: 'ensemble',
+  });
+  return { model, metadata: json.metadata ?? {} };
+}
+
+async function loadSingle(
+  dir: string,
+  name?: string,
+): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown> }> {
   let json: ModelJson;
   try {
     json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJson;
@@ -52,13 +113,15 @@ export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; m
       cause: error,
     });
   }
+  // an ensemble's members share their architecture's name; the ensemble needs them distinct
+  const topology = name === undefined ? json.modelTopology : renamed(json.modelTopology, name);
   const manifest = json.weightsManifest[0];
   if (manifest === undefined) throw new ModelFileError(`${dir}/model.json: no weights manifest`);
   const buffers = await Promise.all(manifest.paths.map((p) => readFile(join(dir, p))));
   const weightData = Buffer.concat(buffers);
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
-      modelTopology: json.modelTopology,
+      modelTopology: topology,
       weightSpecs: manifest.weights,
       weightData: weightData.buffer.slice(
         weightData.byteOffset,
@@ -67,6 +130,12 @@ export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; m
     }),
   );
   return { model, metadata: json.userDefinedMetadata ?? {} };
+}
+
+function renamed(topology: object, name: string): object {
+  const t = topology as { config?: Record<string, unknown> };
+  if (t.config === undefined) return topology;
+  return { ...topology, config: { ...t.config, name } };
 }
 
 /** Optimizer state (Adam moments, step count) so training resumes where it was killed. */

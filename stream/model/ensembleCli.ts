@@ -1,0 +1,66 @@
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCommandLine, runMain } from '../cli.js';
+import { ConfigError } from '../errors.js';
+import { initBackend } from './backend.js';
+import { ENSEMBLE_FILE, loadModel, type EnsembleJson } from './io.js';
+
+const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME]
+Makes one model of several trained ones (same inputs, same decision rule): its class
+probabilities are the members' average, its Grad-CAM their mean curve. Members are copied
+into DIR/member-K; every command that takes --model (or models/beat-classifier) loads it.`;
+
+/** Metadata that differs between members: listed per member, not for the ensemble. */
+const PER_MEMBER: readonly string[] = ['modelId', 'epoch', 'validationMacroF1', 'seed'];
+
+/** Files of a saved model that go with it into the ensemble (training.json when there is one). */
+const MODEL_FILES = ['model.json', 'weights.bin'] as const;
+
+async function main(): Promise<void> {
+  const { values } = parseCommandLine(
+    'ensemble',
+    process.argv.slice(2),
+    { members: { type: 'string' }, out: { type: 'string' }, id: { type: 'string' } },
+    USAGE,
+  );
+  const members = values.members?.split(',').filter((m) => m.length > 0) ?? [];
+  if (members.length < 2) throw new ConfigError(`ensemble: --members needs two or more model directories\n${USAGE}`);
+  if (values.out === undefined) throw new ConfigError(`ensemble: --out is required\n${USAGE}`);
+  await initBackend(undefined, () => undefined);
+  const loaded = await Promise.all(members.map((dir) => loadModel(dir)));
+  const rules = loaded.map((m) => JSON.stringify(m.metadata.decisionRule ?? null));
+  if (rules.some((rule) => rule !== rules[0]))
+    throw new ConfigError(`ensemble: members have different decision rules (${rules.join(' vs ')})`);
+  const out = values.out;
+  const staging = `${out}.tmp`;
+  await rm(staging, { recursive: true, force: true });
+  const names = members.map((_, k) => `member-${k}`);
+  for (const [k, dir] of members.entries()) {
+    const target = join(staging, names[k]!);
+    await mkdir(target, { recursive: true });
+    for (const file of MODEL_FILES) await copyFile(join(dir, file), join(target, file));
+    await copyFile(join(dir, 'training.json'), join(target, 'training.json')).catch(() => undefined);
+  }
+  // what the members share (data, window, rule); what differs is listed per member
+  const shared = Object.fromEntries(Object.entries(loaded[0]!.metadata).filter(([key]) => !PER_MEMBER.includes(key)));
+  const json: EnsembleJson = {
+    members: names,
+    metadata: {
+      ...shared,
+      modelId: values.id ?? `ensemble-of-${members.length}`,
+      members: loaded.map((m, k) => ({
+        from: members[k],
+        modelId: m.metadata.modelId,
+        epoch: m.metadata.epoch,
+        seed: m.metadata.seed,
+      })),
+    },
+  };
+  await writeFile(join(staging, ENSEMBLE_FILE), `${JSON.stringify(json, null, 2)}\n`);
+  await loadModel(staging); // members that cannot stand together fail here, before out is touched
+  await rm(out, { recursive: true, force: true });
+  await rename(staging, out);
+  process.stderr.write(`ensemble of ${members.length} models written to ${out}\n`);
+}
+
+runMain(main);

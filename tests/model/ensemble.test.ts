@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BeatWindow } from '../../stream/dsp/index.js';
+import { ARCHITECTURES } from '../../stream/model/architectures.js';
+import { initBackend } from '../../stream/model/backend.js';
+import { GradCam } from '../../stream/model/gradcam.js';
+import { beatWindowInputs, predictProbabilities } from '../../stream/model/inference.js';
+import { ENSEMBLE_FILE, loadModel, saveModel } from '../../stream/model/io.js';
+
+const run = promisify(execFile);
+const L = 187;
+let work: string;
+
+/** Two untrained members of one architecture (different seeds), and a two-lead one. */
+beforeAll(async () => {
+  await initBackend('wasm', () => undefined);
+  work = await mkdtemp(join(tmpdir(), 'ensemble-'));
+  const rule = { decisionRule: { prematurityRatio: 0.8 } };
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 1), join(work, 'a'), { modelId: 'a', ...rule });
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 2), join(work, 'b'), { modelId: 'b', ...rule });
+  await saveModel(ARCHITECTURES['two-lead-template-rr-resnet'].build(L, 3), join(work, 'c'), { modelId: 'c', ...rule });
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 4), join(work, 'd'), {
+    modelId: 'd',
+    decisionRule: { prematurityRatio: null },
+  });
+});
+afterAll(async () => rm(work, { recursive: true, force: true }));
+
+const beats = (): BeatWindow[] =>
+  Array.from({ length: 6 }, (_, k) => {
+    const wave = (phase: number) =>
+      Float32Array.from({ length: L }, (_, i) => Math.sin(i / (6 + k) + phase) * Math.exp(-(((i - 62) / 25) ** 2)));
+    return { rPeak: 100 * k, samples: wave(0), template: wave(0.5), rrPrevious: 0.5 + 0.1 * k, rrMean: 0.8 };
+  });
+
+async function writeEnsemble(name: string, members: string[]): Promise<string> {
+  const dir = join(work, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, ENSEMBLE_FILE),
+    JSON.stringify({ members: members.map((m) => join('..', m)), metadata: { modelId: name } }),
+  );
+  return dir;
+}
+
+describe('ensembles of beat classifiers', () => {
+  it("loads as one model whose probabilities are the members' average, and whose Grad-CAM is their mean curve", async () => {
+    const inputs = beatWindowInputs(beats());
+    const [a, b] = [(await loadModel(join(work, 'a'))).model, (await loadModel(join(work, 'b'))).model];
+    const { model, metadata } = await loadModel(await writeEnsemble('ab', ['a', 'b']));
+    expect(metadata.modelId).toBe('ab');
+    const [pa, pb, pe] = await Promise.all([a, b, model].map((m) => predictProbabilities(m, inputs)));
+    expect(Array.from(pa!)).not.toEqual(Array.from(pb!));
+    pe!.forEach((p, i) => expect(p).toBeCloseTo((pa![i]! + pb![i]!) / 2, 6));
+
+    const classes = [0, 1, 2, 3, 4, 2];
+    const [ca, cb, ce] = [a, b, model].map((m) => new GradCam(m).explain(inputs, classes));
+    for (let k = 0; k < classes.length; k++) {
+      const sum = Array.from({ length: L }, (_, i) => ca![k * L + i]! + cb![k * L + i]!);
+      const max = Math.max(...sum);
+      for (let i = 0; i < L; i += 7) expect(ce![k * L + i]).toBeCloseTo(max > 0 ? sum[i]! / max : 0, 5);
+    }
+  });
+
+  it('refuses one member, members that take different inputs, and says which file', async () => {
+    await expect(loadModel(await writeEnsemble('one', ['a']))).rejects.toThrow(
+      /ensemble.json: an ensemble needs at least two members/,
+    );
+    await expect(loadModel(await writeEnsemble('ac', ['a', 'c']))).rejects.toThrow(/members take different inputs/);
+  });
+
+  it('is made by npm run ensemble, which refuses members with different decision rules', async () => {
+    const tsx = (args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'stream/model/ensembleCli.ts', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, TFJS_BACKEND: 'wasm' },
+      });
+    const out = join(work, 'made');
+    await tsx(['--members', `${join(work, 'a')},${join(work, 'b')}`, '--out', out, '--id', 'made-ab']);
+    const { metadata } = await loadModel(out);
+    expect(metadata).toMatchObject({ modelId: 'made-ab', decisionRule: { prematurityRatio: 0.8 } });
+    expect((metadata.members as { modelId: string }[]).map((m) => m.modelId)).toEqual(['a', 'b']);
+    const refused = await tsx(['--members', `${join(work, 'a')},${join(work, 'd')}`, '--out', join(work, 'no')]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(refused).toMatchObject({ code: 2 });
+    expect((refused as { stderr: string }).stderr).toContain('members have different decision rules');
+  });
+});
