@@ -58,6 +58,9 @@ export const ENSEMBLE_FILE = 'ensemble.json';
 /** Prefix of an ensemble's member models' names (`member_0`, ...), which Grad-CAM looks for. */
 export const MEMBER_PREFIX = 'member_';
 
+/** The name of the model `loadModel` makes of an ensemble. */
+export const ENSEMBLE_NAME = 'ensemble';
+
 /**
  * Loads a saved model, or an ensemble (a directory with `ensemble.json`) as one model whose
  * output is the average of its members' class probabilities, so every user of a model
@@ -84,6 +87,8 @@ async function loadEnsemble(
   }
   if (!Array.isArray(json.members) || json.members.length < 2)
     throw new ModelFileError(`${path}: an ensemble needs at least two members`);
+  if (json.members.some((m) => typeof m !== 'string'))
+    throw new ModelFileError(`${path}: members must be directory names`);
   const members = await Promise.all(
     json.members.map((member, k) => loadSingle(join(dir, member), `${MEMBER_PREFIX}${k}`)),
   );
@@ -91,12 +96,14 @@ async function loadEnsemble(
   const shapes = members.map((m) => JSON.stringify(m.model.inputs.map((i) => i.shape)));
   if (shapes.some((shape) => shape !== shapes[0]))
     throw new ModelFileError(`${path}: members take different inputs (${shapes.join(' vs ')})`);
-  const inputs = first.inputs.map((i) => tf.input({ shape: i.shape.slice(1) as number[], name: i.name.split('/')[0]! }));
+  const inputs = first.inputs.map((i) =>
+    tf.input({ shape: i.shape.slice(1) as number[], name: i.name.split('/')[0]! }),
+  );
   const outputs = members.map((m) => m.model.apply(inputs) as tf.SymbolicTensor);
   const model = tf.model({
     inputs,
     outputs: tf.layers.average({ name: 'probabilities' }).apply(outputs) as tf.SymbolicTensor,
-    name: 'ensemble',
+    name: ENSEMBLE_NAME,
   });
   return { model, metadata: json.metadata ?? {} };
 }

@@ -13,7 +13,8 @@ import {
   writeLead,
   type BatchInputs,
 } from './inference.js';
-import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
+import { ENSEMBLE_NAME, loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
+import { ConfigError } from '../errors.js';
 import { classificationMetrics } from './metrics.js';
 import { gaussian, seededRandom, shuffle } from './random.js';
 
@@ -245,6 +246,8 @@ export async function train(
       options.initFrom === undefined
         ? spec.build(set.windowLength, options.seed)
         : (await loadModel(options.initFrom)).model;
+    if (model.name === ENSEMBLE_NAME)
+      throw new ConfigError(`train: ${options.initFrom} is an ensemble; fine-tune its members one by one`);
     if (options.initFrom !== undefined) report.log(`starting from the weights of ${options.initFrom}`);
     state = {
       epoch: 0,

@@ -10,6 +10,8 @@ import { initBackend } from '../../stream/model/backend.js';
 import { GradCam } from '../../stream/model/gradcam.js';
 import { beatWindowInputs, predictProbabilities } from '../../stream/model/inference.js';
 import { ENSEMBLE_FILE, loadModel, saveModel } from '../../stream/model/io.js';
+import type { BeatSet } from '../../stream/model/dataset.js';
+import { train } from '../../stream/model/train.js';
 
 const run = promisify(execFile);
 const L = 187;
@@ -67,11 +69,41 @@ describe('ensembles of beat classifiers', () => {
     }
   });
 
-  it('refuses one member, members that take different inputs, and says which file', async () => {
+  it('refuses one member, members that take different inputs, and fine-tuning an ensemble', async () => {
     await expect(loadModel(await writeEnsemble('one', ['a']))).rejects.toThrow(
       /ensemble.json: an ensemble needs at least two members/,
     );
     await expect(loadModel(await writeEnsemble('ac', ['a', 'c']))).rejects.toThrow(/members take different inputs/);
+    const ab = await writeEnsemble('tune', ['a', 'b']);
+    const split = {
+      name: 'inter' as const,
+      train: new Int32Array(),
+      validation: new Int32Array(),
+      test: new Int32Array(),
+    };
+    await expect(
+      train(
+        {} as BeatSet,
+        split,
+        {
+          architecture: 'template-rr-resnet',
+          outDir: join(work, 'tuned'),
+          epochs: 1,
+          batchSize: 8,
+          seed: 1,
+          patience: 1,
+          keep: 'best',
+          balance: 'none',
+          augment: false,
+          secondLeadDropout: 0,
+          checkpointEvery: 10,
+          resume: false,
+          initFrom: ab,
+          metadata: {},
+        },
+        { log: () => undefined, progress: () => undefined },
+      ),
+    ).rejects.toThrow(/is an ensemble; fine-tune its members one by one/);
   });
 
   it('is made by npm run ensemble, which refuses members with different decision rules', async () => {
