@@ -4,7 +4,14 @@ import { decide, ruleOf } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
 import { loadModel } from '../model/io.js';
-import { isQrsCode, monitoringLeadIndex, readAnnotations, readRecord, type Annotation } from '../wfdb/index.js';
+import {
+  isQrsCode,
+  monitoringLeadIndex,
+  readAnnotations,
+  readRecord,
+  secondLeadIndex,
+  type Annotation,
+} from '../wfdb/index.js';
 
 /** QRS stretch compared with the patient's normal beats: 100 ms before the R peak, 150 ms after. */
 const QRS_BEFORE_S = 0.1;
@@ -88,20 +95,16 @@ export async function inspectBeats(
   const reference = annotations.filter((a) => isQrsCode(a.code));
   const inRange = (sample: number): boolean => sample / fs >= from && sample / fs <= to;
   const cut: number[] = [];
-  for (let i = 0; i < set.count; i++) if (inRange(set.sourceSample[i]!)) cut.push(i);
+  for (let i = 0; i < set.count; i++) if (inRange(set.referenceSample[i]!)) cut.push(i);
   const probabilities =
     cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut)) : new Float32Array();
   const rule = ruleOf(metadata);
   const K = AAMI_CLASSES.length;
-  // the beat set holds only classed beats (aamiClass), each with its matched detection's sample
+  // the beat set holds only classed beats (aamiClass), each with the reference beat it matched
   const inspected = reference.filter((a) => inRange(a.sample) && aamiClass(a.symbol) !== undefined);
-  const detectionOf = matchToDetections(
-    inspected.map((a) => a.sample),
-    cut.map((i) => set.sourceSample[i]!),
-    0.15 * fs,
-  );
-  return inspected.map((a, r) => {
-    const k = detectionOf[r]!;
+  const cutOf = new Map(cut.map((i, k) => [set.referenceSample[i]!, k]));
+  return inspected.map((a) => {
+    const k = cutOf.get(a.sample) ?? -1;
     const i = cut[k];
     const rr = i === undefined ? undefined : set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES);
     return {
@@ -125,25 +128,6 @@ export async function inspectBeats(
         ]),
       ),
     };
-  });
-}
-
-/**
- * For each reference beat, the index of the detection it was matched to in the beat set, or
- * -1. The beat set kept only the detection's sample, so the pair is found again as mutual
- * nearest neighbours within the matcher's window.
- */
-function matchToDetections(reference: readonly number[], detections: readonly number[], window: number): number[] {
-  const nearest = (x: number, among: readonly number[]): number => {
-    let best = -1;
-    for (let j = 0; j < among.length; j++)
-      if (Math.abs(among[j]! - x) <= window && (best === -1 || Math.abs(among[j]! - x) < Math.abs(among[best]! - x)))
-        best = j;
-    return best;
-  };
-  return reference.map((sample, r) => {
-    const d = nearest(sample, detections);
-    return d !== -1 && nearest(detections[d]!, reference) === r ? d : -1;
   });
 }
 
@@ -174,7 +158,7 @@ export async function leadShapeSummary(dir: string, record: string, cls: AamiCla
   const fs = wfdb.header.samplingFrequency;
   const reference = annotations.filter((a) => isQrsCode(a.code));
   const monitoring = monitoringLeadIndex(wfdb.header);
-  const other = wfdb.header.signals.findIndex((_, i) => i !== monitoring);
+  const other = secondLeadIndex(wfdb.header) ?? -1;
   let beats = 0;
   let normalShape = 0;
   let otherShape = 0;

@@ -40,6 +40,8 @@ export interface BeatSet {
   readonly recordNames: readonly string[];
   /** R-peak sample (source rate) per beat. */
   readonly sourceSample: Float64Array;
+  /** Sample of the reference annotation the beat was matched to (source rate). */
+  readonly referenceSample: Float64Array;
 }
 
 export interface DatasetStats {
@@ -61,6 +63,7 @@ export async function recordBeats(
   rr: Float32Array[];
   labels: number[];
   sourceSample: number[];
+  referenceSample: number[];
   stats: DatasetStats;
 }> {
   const [wfdb, annotations] = await Promise.all([readRecord(dir, record), readAnnotations(dir, record)]);
@@ -96,6 +99,7 @@ export async function recordBeats(
     rr: [] as Float32Array[],
     labels: [] as number[],
     sourceSample: [] as number[],
+    referenceSample: [] as number[],
   };
   let unlabelled = 0;
   for (const m of matches) {
@@ -114,11 +118,12 @@ export async function recordBeats(
     result.rr.push(rr);
     result.labels.push(classIndex(cls));
     result.sourceSample.push(detections[m.detection]!);
+    result.referenceSample.push(reference[m.reference]!.sample);
   }
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   return createHash('sha256')
@@ -170,6 +175,7 @@ export async function buildBeatSet(
     recordIndex: new Uint16Array(count),
     recordNames: [...records],
     sourceSample: new Float64Array(count),
+    referenceSample: new Float64Array(count),
   };
   let k = 0;
   parts.forEach((p, r) => {
@@ -184,6 +190,7 @@ export async function buildBeatSet(
       set.labels[k] = label;
       set.recordIndex[k] = r;
       set.sourceSample[k] = p.sourceSample[i]!;
+      set.referenceSample[k] = p.referenceSample[i]!;
       k++;
     });
   });
@@ -216,6 +223,7 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
       Buffer.from(set.secondTemplates.buffer, set.secondTemplates.byteOffset, set.secondTemplates.byteLength),
       Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
       Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
+      Buffer.from(set.referenceSample.buffer, set.referenceSample.byteOffset, set.referenceSample.byteLength),
       Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
       Buffer.from(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength),
     ]),
@@ -262,6 +270,7 @@ async function readCache(
   const secondTemplates = new Float32Array(take(n * windowLength * 4));
   const rr = new Float32Array(take(n * RR_FEATURES * 4));
   const sourceSample = new Float64Array(take(n * 8));
+  const referenceSample = new Float64Array(take(n * 8));
   const recordIndex = new Uint16Array(take(n * 2));
   const labels = new Uint8Array(take(n));
   if (offset !== bytes.length) return undefined; // truncated or from another layout: rebuild
@@ -278,6 +287,7 @@ async function readCache(
     recordIndex,
     recordNames: header.recordNames,
     sourceSample,
+    referenceSample,
   };
 }
 
