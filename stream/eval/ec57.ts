@@ -41,6 +41,65 @@ export function positivePredictivity(r: Pick<Ec57Result, 'tp' | 'fp'>): number {
 }
 
 /**
+ * One side of a beat-by-beat comparison: an AAMI class, or `O` where the other side has a beat
+ * this side lacks (bxb's pseudo-beat: a missed reference beat is `V->O`, an extra detection
+ * labelled V is `O->V`).
+ */
+export type ComparedLabel = 'N' | 'S' | 'V' | 'F' | 'Q' | 'O';
+
+export const COMPARED_LABELS: readonly ComparedLabel[] = ['N', 'S', 'V', 'F', 'Q', 'O'];
+
+/** Counts of (reference, test) label pairs, keyed `${reference}->${test}`. */
+export type LabelPairs = Record<string, number>;
+
+export function addPair(pairs: LabelPairs, reference: ComparedLabel, test: ComparedLabel, n = 1): void {
+  const key = `${reference}->${test}`;
+  pairs[key] = (pairs[key] ?? 0) + n;
+}
+
+export interface EctopicFigures {
+  /** Percent, two decimals. */
+  readonly se: number;
+  readonly ppv: number;
+  readonly tp: number;
+  readonly fn: number;
+  readonly fp: number;
+}
+
+/**
+ * Ventricular (VEB) and supraventricular (SVEB) ectopic beat Se and +P as ANSI/AAMI EC57 counts
+ * them (PhysioNet's bxb): a reference beat of the class that was not detected counts against
+ * Se, an extra detection labelled with the class against +P. Two pairs are not false
+ * positives: a reference fusion beat (F) labelled V, because the standard does not ask an
+ * algorithm to tell fusion from ventricular beats, and an unclassifiable reference beat (Q)
+ * labelled V or S. Published inter-patient results on MIT-BIH are counted this way.
+ */
+export function ectopicFigures(pairs: LabelPairs, cls: 'V' | 'S'): EctopicFigures {
+  const notFalse = new Set(cls === 'V' ? ['F', 'Q'] : ['Q']);
+  let tp = 0;
+  let fn = 0;
+  let fp = 0;
+  for (const [key, n] of Object.entries(pairs)) {
+    const [reference, test] = key.split('->');
+    if (reference === cls && test === cls) tp += n;
+    else if (reference === cls) fn += n;
+    else if (test === cls && !notFalse.has(reference!)) fp += n;
+  }
+  return {
+    se: Number(sensitivity({ tp, fn }).toFixed(2)),
+    ppv: Number(positivePredictivity({ tp, fp }).toFixed(2)),
+    tp,
+    fn,
+    fp,
+  };
+}
+
+/** Pair counts as a matrix, rows the reference labels and columns the test labels (COMPARED_LABELS order). */
+export function pairMatrix(pairs: LabelPairs): number[][] {
+  return COMPARED_LABELS.map((r) => COMPARED_LABELS.map((t) => pairs[`${r}->${t}`] ?? 0));
+}
+
+/**
  * Beat-by-beat comparison in the manner of ANSI/AAMI EC57 (PhysioNet's bxb): a detection
  * matches a reference beat when they lie within the match window; each beat and each
  * detection is used at most once, closest pairs first, so that one detection between two

@@ -3,7 +3,7 @@ import { ALARM_PRIORITY, type AlarmType } from '../alarms/types.js';
 import type { AlertMessage, BeatMessage } from '../kafka/messages.js';
 import { aamiClass } from '../model/aami.js';
 import { isQrsCode, type Annotation } from '../wfdb/index.js';
-import { Ec57Matcher, positivePredictivity, sensitivity } from './ec57.js';
+import { addPair, Ec57Matcher, type ComparedLabel, type LabelPairs } from './ec57.js';
 import { vfEpisodes } from './qrsEval.js';
 
 /** A reference episode an alarm should have covered. */
@@ -265,8 +265,8 @@ export interface BeatScore {
   readonly tp: number;
   readonly fn: number;
   readonly fp: number;
-  /** Matched beats per (reference class, live class). */
-  readonly classPairs: Record<string, number>;
+  /** Beats per (reference class, live class), with `O` for a missed beat or an extra detection. */
+  readonly classPairs: LabelPairs;
   readonly duplicateBeats: number;
 }
 
@@ -286,27 +286,12 @@ export function scoreBeats(
     reference.map((a) => a.sample),
     unique.map((b) => b.rPeakSample),
   );
-  const classPairs: Record<string, number> = {};
-  for (const m of score.matches) {
-    const truth = aamiClass(reference[m.reference]!.symbol) ?? 'Q';
-    const key = `${truth}->${unique[m.detection]!.label}`;
-    classPairs[key] = (classPairs[key] ?? 0) + 1;
-  }
+  const truth = (i: number): ComparedLabel => aamiClass(reference[i]!.symbol) ?? 'Q';
+  const classPairs: LabelPairs = {};
+  for (const m of score.matches) addPair(classPairs, truth(m.reference), unique[m.detection]!.label);
+  for (const i of score.missed) addPair(classPairs, truth(i), 'O');
+  for (const i of score.extra) addPair(classPairs, 'O', unique[i]!.label);
   return { tp: score.tp, fn: score.fn, fp: score.fp, classPairs, duplicateBeats: beats.length - unique.length };
-}
-
-/** Se and +P (percent) of one class from summed class pairs. */
-export function classFigures(pairs: Record<string, number>, cls: string): { se: number; ppv: number } {
-  let tp = 0;
-  let fn = 0;
-  let fp = 0;
-  for (const [key, n] of Object.entries(pairs)) {
-    const [truth, live] = key.split('->');
-    if (truth === cls && live === cls) tp += n;
-    else if (truth === cls) fn += n;
-    else if (live === cls) fp += n;
-  }
-  return { se: Number(sensitivity({ tp, fn }).toFixed(2)), ppv: Number(positivePredictivity({ tp, fp }).toFixed(2)) };
 }
 
 /** Every alarm type the validation scores: rhythm-annotated ones first, then beat-derived ones. */

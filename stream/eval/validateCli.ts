@@ -16,10 +16,9 @@ import { runPipelineWorker } from '../pipeline/worker.js';
 import { loadBed, type ReplayBed } from '../../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
 import { mitdbDir, readRecord, selectRecords } from '../wfdb/index.js';
-import { positivePredictivity, sensitivity } from './ec57.js';
+import { COMPARED_LABELS, ectopicFigures, pairMatrix, positivePredictivity, sensitivity } from './ec57.js';
 import {
   alarmEpisodes,
-  classFigures,
   falseAlarms,
   HIGH_PRIORITY_TYPES,
   highPriorityEpisodeDuring,
@@ -187,8 +186,8 @@ async function main(): Promise<void> {
       tp: s.tp,
       fn: s.fn,
       fp: s.fp,
-      V: classFigures(s.classPairs, 'V'),
-      S: classFigures(s.classPairs, 'S'),
+      V: ectopicFigures(s.classPairs, 'V'),
+      S: ectopicFigures(s.classPairs, 'S'),
     });
   }
   const shifted = alerts.map((a) => {
@@ -269,7 +268,9 @@ async function main(): Promise<void> {
       fn,
       fp,
     },
-    classes: { V: classFigures(pairs, 'V'), S: classFigures(pairs, 'S') },
+    classes: { V: ectopicFigures(pairs, 'V'), S: ectopicFigures(pairs, 'S') },
+    // rows: reference label, columns: live label; O is a missed beat (column) or an extra detection (row)
+    beatConfusion: { labels: COMPARED_LABELS, counts: pairMatrix(pairs) },
     alarms,
     falseHighPriorityAlarms: falseHighPriority,
     falseHighPriority: falseHighPriorityList,
@@ -327,6 +328,7 @@ interface RecordFigures {
 function renderValidation(r: {
   qrs: Record<string, number>;
   classes: Record<string, { se: number; ppv: number }>;
+  beatConfusion: { labels: readonly string[]; counts: number[][] };
   alarms: Record<string, AlarmTypeScore>;
   perRecord: RecordFigures[];
   falseHighPriority: {
@@ -347,7 +349,10 @@ function renderValidation(r: {
 <h1>Replay validation through Kafka</h1>
 <p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms} (${r.falseHighPriorityOverNoLifeThreateningRhythm} over no life-threatening reference rhythm); technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
 <p>Injected faults: ${JSON.stringify(r.faults)}.</p>
-<h2>Beats</h2><table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
+<h2>Beats</h2><p>V and S are counted as ANSI/AAMI EC57 (PhysioNet's bxb) counts ventricular and supraventricular ectopic beats: a missed V or S beat counts against Se and an extra detection labelled V or S against +P, while a reference fusion (F) or unclassifiable (Q) beat labelled V, or a Q beat labelled S, is not a false positive.</p>
+<table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
+<p>Beat-by-beat confusion (rows: reference, columns: live; O: no beat on that side, so the O column holds missed beats and the O row extra detections):</p>
+<table><tr><th></th>${r.beatConfusion.labels.map((l) => `<th>${l}</th>`).join('')}</tr>${r.beatConfusion.counts.map((counts, i) => row([r.beatConfusion.labels[i]!, ...counts])).join('')}</table>
 <h2>Alarms against the reference</h2><p>Rhythm time Se / +P (rhythm-annotated types, as EC57 scores AF): the share of the reference rhythm's time under the alarm, and of the alarm's time on that rhythm.</p><table><tr><th>type</th><th>reference episodes</th><th>detected (within 10 s)</th><th>covered (any time)</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th><th>rhythm time Se %</th><th>rhythm time +P %</th></tr>
 ${Object.entries(r.alarms)
   .map(([t, a]) =>

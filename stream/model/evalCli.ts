@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       const p = m.perClass[c];
       return `${c.padEnd(5)}${String(p.support).padStart(7)}${(100 * p.precision).toFixed(2).padStart(10)}${(100 * p.recall).toFixed(2).padStart(9)}${p.f1.toFixed(4).padStart(8)}${(100 * p.specificity).toFixed(2).padStart(13)}${(Number.isNaN(p.auc) ? '–' : p.auc.toFixed(4)).padStart(8)}`;
     }),
-    `EC57 Se/+P %: ${(['N', 'S', 'V', 'F'] as const).map((c) => `${c} ${evaluation.ec57[c].se.toFixed(1)}/${evaluation.ec57[c].ppv.toFixed(1)}`).join(', ')}`,
+    `EC57 Se/+P % (V and S as EC57 counts ectopic beats): ${(['N', 'S', 'V', 'F'] as const).map((c) => `${c} ${evaluation.ec57[c].se.toFixed(1)}/${evaluation.ec57[c].ppv.toFixed(1)}`).join(', ')}`,
     `confusion (rows true, columns predicted ${AAMI_CLASSES.join(' ')}): ${JSON.stringify(m.confusion)}`,
     `Grad-CAM faithfulness (${evaluation.faithfulness.beats} beats): top-20 % deletion drop ${evaluation.faithfulness.topDrop.toFixed(4)} vs random ${evaluation.faithfulness.randomDrop.toFixed(4)}`,
     `report: ${reportPath}`,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from './aami.js';
+import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
 import { ARGMAX, decide, type DecisionRule } from './decision.js';
 import { RR_FEATURES } from './features.js';
 import type { BeatSet } from './dataset.js';
@@ -21,7 +22,11 @@ export interface FaithfulnessResult {
 
 export interface ModelEvaluation {
   readonly metrics: ClassificationMetrics;
-  /** EC57-style sensitivity and positive predictivity (percent) for N, S, V, F. */
+  /**
+   * Sensitivity and positive predictivity (percent): V and S counted as EC57 counts ectopic
+   * beats (`ectopicFigures`: an F beat called V is not a false V), N and F as plain class
+   * recall and precision, which the standard does not define.
+   */
   readonly ec57: Record<'N' | 'S' | 'V' | 'F', { se: number; ppv: number }>;
   readonly roc: Record<AamiClass, [number, number][]>;
   readonly faithfulness: FaithfulnessResult;
@@ -118,12 +123,14 @@ export async function evaluateModel(
   const rule = options.rule ?? ARGMAX;
   const predicted = Array.from(test, (i, k) => decide(probabilities, k, set.rr[i * RR_FEATURES + 2]!, rule));
   const metrics = classificationMetrics(labels, probabilities, predicted);
-  const ec57 = Object.fromEntries(
-    (['N', 'S', 'V', 'F'] as const).map((c) => [
-      c,
-      { se: 100 * metrics.perClass[c].recall, ppv: 100 * metrics.perClass[c].precision },
-    ]),
-  ) as ModelEvaluation['ec57'];
+  const pairs: LabelPairs = {};
+  labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));
+  const plain = (c: AamiClass) => ({ se: 100 * metrics.perClass[c].recall, ppv: 100 * metrics.perClass[c].precision });
+  const ectopic = (c: 'V' | 'S') => {
+    const f = ectopicFigures(pairs, c);
+    return { se: f.se, ppv: f.ppv };
+  };
+  const ec57 = { N: plain('N'), S: ectopic('S'), V: ectopic('V'), F: plain('F') };
   const roc = Object.fromEntries(
     AAMI_CLASSES.map((c, k) => [
       c,

@@ -136,7 +136,7 @@ figure{display:inline-block;margin:0.5em 1em 0.5em 0;vertical-align:top}figcapti
     .join('')}</table>
 <h2>Summary</h2><p>${m.count} test beats: accuracy <b>${pct(m.accuracy)}</b>, weighted F1 <b>${m.weightedF1.toFixed(4)}</b>, macro F1 <b>${m.macroF1.toFixed(4)}</b>.</p>
 <h2>Per class</h2><table><tr><th>class</th><th>beats</th><th>precision</th><th>recall</th><th>F1</th><th>specificity</th><th>ROC AUC</th></tr>${perClass}</table>
-<h2>EC57-style figures</h2><table><tr><th>class</th><th>Se %</th><th>+P %</th></tr>${ec57}</table>
+<h2>EC57 figures</h2><p>V and S as ANSI/AAMI EC57 counts ectopic beats (a fusion or unclassifiable beat labelled V, or an unclassifiable beat labelled S, is not a false positive); N and F are plain class recall and precision. Only beats the detector found are scored here; <code>npm run validate</code> also counts missed beats.</p><table><tr><th>class</th><th>Se %</th><th>+P %</th></tr>${ec57}</table>
 <h2>Confusion matrix</h2>${confusionTable(m.confusion)}
 <h2>ROC and training</h2>${rocPlot(evaluation.roc, auc)}${trainingPlot(history)}
 <h2>Grad-CAM</h2><p>Faithfulness on ${f.beats} test beats: deleting the top ${(100 * f.fraction).toFixed(0)} % Grad-CAM samples lowers the predicted class's probability by <b>${f.topDrop.toFixed(4)}</b> on average; deleting as many random samples lowers it by <b>${f.randomDrop.toFixed(4)}</b>. ${f.topDrop > f.randomDrop ? 'The explanation points at what the model uses.' : '<b>The explanation is not faithful.</b>'}</p>

@@ -5,8 +5,10 @@ import {
   missedEpisodes,
   referenceEpisodes,
   scoreAlarms,
+  scoreBeats,
   type ReferenceEpisode,
 } from '../../stream/eval/validate.js';
+import type { BeatMessage } from '../../stream/kafka/messages.js';
 import { codeForSymbol, type Annotation } from '../../stream/wfdb/index.js';
 
 const FS = 360;
@@ -20,7 +22,30 @@ const ann = (timeS: number, symbol: string, aux = ''): Annotation => ({
   aux,
 });
 
+const liveBeat = (timeS: number, label: BeatMessage['label']): BeatMessage => ({
+  v: 1,
+  bedId: 'bed-1',
+  source: 'mitdb/100',
+  rPeakSample: Math.round(timeS * FS),
+  timeS,
+  rrS: null,
+  label,
+  probabilities: { N: 0, S: 0, V: 0, F: 0, Q: 0, [label]: 1 },
+  modelId: 'test',
+  quality: 1,
+  latency: { windowCompleteMs: 0, publishedMs: 0 },
+});
+
 describe('validation references and scoring', () => {
+  it('pairs live beat labels with the reference beat by beat, missed beats and extra detections included', () => {
+    const reference = [ann(1, 'N'), ann(2, 'V'), ann(3, 'F'), ann(4, 'A'), ann(5, 'V')];
+    // the V at 5 s is missed; a V-labelled detection at 6 s has no reference beat; 2 s is published twice
+    const live = [1, 2, 2, 3, 4, 6].map((t, i) => liveBeat(t + 0.01, (['N', 'V', 'V', 'V', 'N', 'V'] as const)[i]!));
+    const score = scoreBeats(reference, FS, 10 * FS, live);
+    expect(score).toMatchObject({ tp: 4, fn: 1, fp: 1, duplicateBeats: 1 });
+    expect(score.classPairs).toEqual({ 'N->N': 1, 'V->V': 1, 'F->V': 1, 'S->N': 1, 'V->O': 1, 'O->V': 1 });
+  });
+
   it('derives VT episodes of 5+ beats from rhythm labels and a 6 s pause as asystole from the beats', () => {
     const beats = [1, 2, 3, 4, 5, 6, 12, 13, 14, 15, 16, 17, 18, 19].map((t) => ann(t, 'N'));
     const vt = [
