@@ -22,7 +22,17 @@ function syntheticInputs(count: number, length = 187): BatchInputs {
   );
   const rr = Float32Array.from({ length: count * 3 }, (_, i) => (i % 3 === 2 ? 1 : 0.8));
   const diff = window.map((v) => v - 0.5);
-  return { window, diff, secondWindow: window, secondDiff: diff, rr, count, length };
+  return {
+    window,
+    diff,
+    secondWindow: window,
+    secondDiff: diff,
+    rr,
+    rrBaseline: new Float32Array(count).fill(0.8),
+    rrIrregularity: new Float32Array(count),
+    count,
+    length,
+  };
 }
 
 /** Repeats `run` for about `seconds` after one warm-up call; returns seconds per call. */

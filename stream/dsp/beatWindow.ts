@@ -9,6 +9,10 @@ export interface BeatWindowConfig {
   readonly rIndex: number;
   /** How many previous RR intervals the running mean covers. */
   readonly rrHistory: number;
+  /** How many previous RR intervals the baseline mean covers (minutes of rhythm, not seconds). */
+  readonly rrBaselineBeats: number;
+  /** How many previous RR intervals the rhythm irregularity is measured over. */
+  readonly irregularityBeats: number;
   /** How many previous windows the patient's running template is the median of. */
   readonly templateBeats: number;
 }
@@ -17,6 +21,8 @@ export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
   length: 187,
   rIndex: 62,
   rrHistory: 8,
+  rrBaselineBeats: 200,
+  irregularityBeats: 16,
   templateBeats: 8,
 };
 
@@ -40,6 +46,18 @@ export interface BeatWindow extends LeadWindow {
   /** Mean of up to `rrHistory` previous intervals, s. */
   readonly rrMean: number | undefined;
   /**
+   * Mean of up to `rrBaselineBeats` previous intervals, s: the patient's rhythm over the last
+   * minutes. A run of ectopic beats soon becomes the 8-beat mean, so beats of the run stop
+   * looking premature against it; against the baseline they still do.
+   */
+  readonly rrBaseline: number | undefined;
+  /**
+   * How irregular the previous `irregularityBeats` intervals are (`rhythmIrregularity`); 0
+   * until that many are known. Atrial fibrillation is irregularly irregular, and there a
+   * short interval says nothing about an atrial premature beat.
+   */
+  readonly rrIrregularity: number;
+  /**
    * The same instant in the bed's second lead, cut at the monitoring lead's R peak, where the
    * stream has one: some ventricular beats look normal in one lead and not in the other.
    */
@@ -59,13 +77,17 @@ export class BeatWindowCutter {
   private waiting: number[] = [];
   private lastPeak: number | undefined;
   private rrRecent: number[] = [];
-  private pendingRr = new Map<number, { rrPrevious: number | undefined; rrMean: number | undefined }>();
+  private readonly rrBaselineRing: Float64Array;
+  private rrBaselineCount = 0;
+  private rrBaselineSum = 0;
+  private rrIrregularWindow: number[] = [];
+  private pendingRr = new Map<number, Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline' | 'rrIrregularity'>>();
   private recentWindows: Float32Array[] = [];
   /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
   skipped = 0;
 
   constructor(config: BeatWindowConfig) {
-    const { fs, length, rIndex, rrHistory, templateBeats } = config;
+    const { fs, length, rIndex, rrHistory, rrBaselineBeats, irregularityBeats, templateBeats } = config;
     if (!(fs > 0)) throw new ConfigError(`BeatWindowCutter: fs must be positive, got ${fs}`);
     if (!Number.isInteger(length) || length < 2)
       throw new ConfigError(`BeatWindowCutter: length must be an integer >= 2, got ${length}`);
@@ -74,10 +96,15 @@ export class BeatWindowCutter {
     }
     if (!Number.isInteger(rrHistory) || rrHistory < 1)
       throw new ConfigError(`BeatWindowCutter: rrHistory must be >= 1`);
+    if (!Number.isInteger(rrBaselineBeats) || rrBaselineBeats < 1)
+      throw new ConfigError(`BeatWindowCutter: rrBaselineBeats must be an integer >= 1, got ${rrBaselineBeats}`);
+    if (!Number.isInteger(irregularityBeats) || irregularityBeats < 4)
+      throw new ConfigError(`BeatWindowCutter: irregularityBeats must be an integer >= 4, got ${irregularityBeats}`);
     if (!Number.isInteger(templateBeats) || templateBeats < 1) {
       throw new ConfigError(`BeatWindowCutter: templateBeats must be an integer >= 1, got ${templateBeats}`);
     }
     this.config = config;
+    this.rrBaselineRing = new Float64Array(rrBaselineBeats);
     let size = 1;
     // room for one window plus 16 s of detector delay (search-back after a long pause)
     while (size < length + 16 * fs) size <<= 1;
@@ -101,9 +128,20 @@ export class BeatWindowCutter {
     }
     const rrMean =
       this.rrRecent.length === 0 ? undefined : this.rrRecent.reduce((a, b) => a + b, 0) / this.rrRecent.length;
+    const baselineBeats = Math.min(this.rrBaselineCount, this.rrBaselineRing.length);
+    const rrBaseline = baselineBeats === 0 ? undefined : this.rrBaselineSum / baselineBeats;
+    const rrIrregularity =
+      this.rrIrregularWindow.length < this.config.irregularityBeats ? 0 : rhythmIrregularity(this.rrIrregularWindow);
     if (rrPrevious !== undefined) {
+      this.rrIrregularWindow.push(rrPrevious);
+      if (this.rrIrregularWindow.length > this.config.irregularityBeats) this.rrIrregularWindow.shift();
       this.rrRecent.push(rrPrevious);
       if (this.rrRecent.length > rrHistory) this.rrRecent.shift();
+      const slot = this.rrBaselineCount % this.rrBaselineRing.length;
+      if (this.rrBaselineCount >= this.rrBaselineRing.length) this.rrBaselineSum -= this.rrBaselineRing[slot]!;
+      this.rrBaselineRing[slot] = rrPrevious;
+      this.rrBaselineSum += rrPrevious;
+      this.rrBaselineCount++;
     }
     this.lastPeak = rPeak;
     const start = rPeak - rIndex;
@@ -111,7 +149,7 @@ export class BeatWindowCutter {
       this.skipped++;
       return;
     }
-    this.pendingRr.set(rPeak, { rrPrevious, rrMean });
+    this.pendingRr.set(rPeak, { rrPrevious, rrMean, rrBaseline, rrIrregularity });
     this.waiting.push(rPeak);
     this.emitReady(out);
   }
@@ -128,6 +166,9 @@ export class BeatWindowCutter {
     this.waiting = [];
     this.lastPeak = undefined;
     this.rrRecent = [];
+    this.rrBaselineCount = 0;
+    this.rrBaselineSum = 0;
+    this.rrIrregularWindow = [];
     this.pendingRr.clear();
     this.recentWindows = [];
     this.ring.fill(0);
@@ -147,9 +188,39 @@ export class BeatWindowCutter {
       const template = this.recentWindows.length === 0 ? samples.slice() : sampleMedian(this.recentWindows, length);
       this.recentWindows.push(samples);
       if (this.recentWindows.length > this.config.templateBeats) this.recentWindows.shift();
-      out.push({ rPeak, samples, rrPrevious: rr?.rrPrevious, rrMean: rr?.rrMean, template });
+      out.push({
+        rPeak,
+        samples,
+        rrPrevious: rr?.rrPrevious,
+        rrMean: rr?.rrMean,
+        rrBaseline: rr?.rrBaseline,
+        rrIrregularity: rr?.rrIrregularity ?? 0,
+        template,
+      });
     }
   }
+}
+
+/**
+ * Irregularity of a run of RR intervals: the median, over the intervals from the fourth on, of
+ * each one's smallest difference from any of the three before it, as a share of the median
+ * interval. A rhythm that repeats within three beats (sinus rhythm, bigeminy, trigeminy, a
+ * lone premature beat) stays near 0; an irregularly irregular one (atrial fibrillation) does not.
+ */
+export function rhythmIrregularity(intervals: readonly number[]): number {
+  const nearest: number[] = [];
+  for (let j = 3; j < intervals.length; j++) {
+    const x = intervals[j]!;
+    nearest.push(Math.min(...[1, 2, 3].map((lag) => Math.abs(x - intervals[j - lag]!))));
+  }
+  const typical = median(intervals);
+  return nearest.length === 0 || typical <= 0 ? 0 : median(nearest) / typical;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Per-sample median of equally long windows. */

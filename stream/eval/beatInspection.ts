@@ -1,5 +1,5 @@
 import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
-import { buildBeatSet } from '../model/dataset.js';
+import { buildBeatSet, setRhythm } from '../model/dataset.js';
 import { decide, ruleOf } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
@@ -66,7 +66,18 @@ export interface InspectedBeat {
   /** The model's label after its decision rule; null when the beat was not classified. */
   readonly predicted: AamiClass | null;
   readonly probabilities: Readonly<Record<AamiClass, number>> | null;
-  readonly rr: { readonly previousS: number; readonly meanS: number; readonly ratio: number } | null;
+  /**
+   * RR before the beat, the recent mean (8 intervals) and the baseline (200), s, the RR as a
+   * share of each, and the rhythm irregularity before it (the decision rule's inputs).
+   */
+  readonly rr: {
+    readonly previousS: number;
+    readonly meanS: number;
+    readonly ratio: number;
+    readonly baselineS: number;
+    readonly baselineRatio: number;
+    readonly irregularity: number;
+  } | null;
   /** Correlation of the QRS with the patient's normal template, per lead name. */
   readonly normalCorrelation: Readonly<Record<string, number | null>>;
 }
@@ -107,12 +118,13 @@ export async function inspectBeats(
     const k = cutOf.get(a.sample) ?? -1;
     const i = cut[k];
     const rr = i === undefined ? undefined : set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES);
+    const rhythm = i === undefined ? undefined : setRhythm(set, i);
     return {
       timeS: a.sample / fs,
       reference: a.symbol,
       referenceClass: aamiClass(a.symbol)!,
       classified: i !== undefined,
-      predicted: rr === undefined ? null : AAMI_CLASSES[decide(probabilities, k, rr[2]!, rule)]!,
+      predicted: rhythm === undefined ? null : AAMI_CLASSES[decide(probabilities, k, rhythm, rule)]!,
       probabilities:
         rr === undefined
           ? null
@@ -120,7 +132,17 @@ export async function inspectBeats(
               AamiClass,
               number
             >),
-      rr: rr === undefined ? null : { previousS: rr[0]!, meanS: rr[1]!, ratio: rr[2]! },
+      rr:
+        rr === undefined || rhythm === undefined
+          ? null
+          : {
+              previousS: rr[0]!,
+              meanS: rr[1]!,
+              ratio: rhythm.recent,
+              baselineS: set.rrBaseline[i!]!,
+              baselineRatio: rhythm.baseline,
+              irregularity: rhythm.irregularity,
+            },
       normalCorrelation: Object.fromEntries(
         wfdb.header.signals.map((spec, lead) => [
           spec.description.trim() || `lead ${lead}`,

@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     ...AAMI_CLASSES.map((c) => `p(${c})`),
     'RR s',
     'RR/mean',
+    'RR/base',
+    'irreg',
     ...leads.map((l) => `r ${l}`),
   ];
   const cell = (v: number | null | undefined, digits = 2): string =>
@@ -72,6 +74,8 @@ async function main(): Promise<void> {
     ...AAMI_CLASSES.map((c) => cell(b.probabilities?.[c])),
     cell(b.rr?.previousS),
     cell(b.rr?.ratio),
+    cell(b.rr?.baselineRatio),
+    cell(b.rr?.irregularity, 3),
     ...leads.map((l) => cell(b.normalCorrelation[l])),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -12,7 +12,8 @@ import {
   toPhysical,
 } from '../wfdb/index.js';
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
-import { RR_FEATURES, rrFeatures } from './features.js';
+import type { BeatRhythm } from './decision.js';
+import { beatRhythmOf, RR_FEATURES, rrBaselineOf, rrFeatures } from './features.js';
 import { seededRandom, shuffle } from './random.js';
 import { ConfigError } from '../errors.js';
 
@@ -33,6 +34,10 @@ export interface BeatSet {
   readonly secondTemplates: Float32Array;
   /** count × RR_FEATURES causal RR features. */
   readonly rr: Float32Array;
+  /** Baseline RR per beat (s, `rrBaselineOf`): for the decision rule, not a model input. */
+  readonly rrBaseline: Float32Array;
+  /** Rhythm irregularity before each beat (BeatWindow.rrIrregularity): for the decision rule too. */
+  readonly rrIrregularity: Float32Array;
   /** AAMI class index per beat (see AAMI_CLASSES). */
   readonly labels: Uint8Array;
   /** Index into `recordNames` per beat. */
@@ -42,6 +47,11 @@ export interface BeatSet {
   readonly sourceSample: Float64Array;
   /** Sample of the reference annotation the beat was matched to (source rate). */
   readonly referenceSample: Float64Array;
+}
+
+/** Beat i's rhythm as the decision rule reads it. */
+export function setRhythm(set: BeatSet, i: number): BeatRhythm {
+  return beatRhythmOf(set.rr, i, set.rrBaseline[i]!, set.rrIrregularity[i]!);
 }
 
 export interface DatasetStats {
@@ -61,6 +71,8 @@ export async function recordBeats(
   secondWindows: (Float32Array | undefined)[];
   secondTemplates: (Float32Array | undefined)[];
   rr: Float32Array[];
+  rrBaseline: number[];
+  rrIrregularity: number[];
   labels: number[];
   sourceSample: number[];
   referenceSample: number[];
@@ -97,6 +109,8 @@ export async function recordBeats(
     secondWindows: [] as (Float32Array | undefined)[],
     secondTemplates: [] as (Float32Array | undefined)[],
     rr: [] as Float32Array[],
+    rrBaseline: [] as number[],
+    rrIrregularity: [] as number[],
     labels: [] as number[],
     sourceSample: [] as number[],
     referenceSample: [] as number[],
@@ -116,6 +130,8 @@ export async function recordBeats(
     result.secondWindows.push(w.secondLead?.samples);
     result.secondTemplates.push(w.secondLead?.template);
     result.rr.push(rr);
+    result.rrBaseline.push(rrBaselineOf(w));
+    result.rrIrregularity.push(w.rrIrregularity);
     result.labels.push(classIndex(cls));
     result.sourceSample.push(detections[m.detection]!);
     result.referenceSample.push(reference[m.reference]!.sample);
@@ -123,7 +139,7 @@ export async function recordBeats(
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   return createHash('sha256')
@@ -171,6 +187,8 @@ export async function buildBeatSet(
     secondWindows: new Float32Array(count * windowLength),
     secondTemplates: new Float32Array(count * windowLength),
     rr: new Float32Array(count * RR_FEATURES),
+    rrBaseline: new Float32Array(count),
+    rrIrregularity: new Float32Array(count),
     labels: new Uint8Array(count),
     recordIndex: new Uint16Array(count),
     recordNames: [...records],
@@ -187,6 +205,8 @@ export async function buildBeatSet(
       if (secondWindow !== undefined) set.secondWindows.set(secondWindow, k * windowLength);
       if (secondTemplate !== undefined) set.secondTemplates.set(secondTemplate, k * windowLength);
       set.rr.set(p.rr[i]!, k * RR_FEATURES);
+      set.rrBaseline[k] = p.rrBaseline[i]!;
+      set.rrIrregularity[k] = p.rrIrregularity[i]!;
       set.labels[k] = label;
       set.recordIndex[k] = r;
       set.sourceSample[k] = p.sourceSample[i]!;
@@ -222,6 +242,8 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
       Buffer.from(set.secondWindows.buffer, set.secondWindows.byteOffset, set.secondWindows.byteLength),
       Buffer.from(set.secondTemplates.buffer, set.secondTemplates.byteOffset, set.secondTemplates.byteLength),
       Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
+      Buffer.from(set.rrBaseline.buffer, set.rrBaseline.byteOffset, set.rrBaseline.byteLength),
+      Buffer.from(set.rrIrregularity.buffer, set.rrIrregularity.byteOffset, set.rrIrregularity.byteLength),
       Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
       Buffer.from(set.referenceSample.buffer, set.referenceSample.byteOffset, set.referenceSample.byteLength),
       Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
@@ -259,6 +281,9 @@ async function readCache(
   }
   const n = header.count;
   let offset = 4 + headerLength;
+  // windows and templates of both leads, RR features, baseline and irregularity, two sample indices, record, label
+  const expected = offset + n * (4 * windowLength * 4 + RR_FEATURES * 4 + 4 + 4 + 8 + 8 + 2 + 1);
+  if (bytes.length !== expected) return undefined; // truncated or from another layout: rebuild
   const take = (byteLength: number): ArrayBuffer => {
     const slice = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + byteLength) as ArrayBuffer;
     offset += byteLength;
@@ -269,11 +294,12 @@ async function readCache(
   const secondWindows = new Float32Array(take(n * windowLength * 4));
   const secondTemplates = new Float32Array(take(n * windowLength * 4));
   const rr = new Float32Array(take(n * RR_FEATURES * 4));
+  const rrBaseline = new Float32Array(take(n * 4));
+  const rrIrregularity = new Float32Array(take(n * 4));
   const sourceSample = new Float64Array(take(n * 8));
   const referenceSample = new Float64Array(take(n * 8));
   const recordIndex = new Uint16Array(take(n * 2));
   const labels = new Uint8Array(take(n));
-  if (offset !== bytes.length) return undefined; // truncated or from another layout: rebuild
   return {
     windowLength,
     rIndex,
@@ -283,6 +309,8 @@ async function readCache(
     secondWindows,
     secondTemplates,
     rr,
+    rrBaseline,
+    rrIrregularity,
     labels,
     recordIndex,
     recordNames: header.recordNames,

@@ -2,31 +2,68 @@ import { AAMI_CLASSES } from './aami.js';
 
 /**
  * How class probabilities become a label. `prematurityRatio`: a beat the network calls N whose
- * RR is below this share of the recent mean RR is labelled S: the clinical prematurity
+ * RR is below this share of the reference RR is labelled S: the clinical prematurity
  * criterion (a beat 20 % early is supraventricular-premature when its shape is normal), which
  * carries to unseen patients where learned S morphology does not. null: plain argmax.
  */
 export interface DecisionRule {
   readonly prematurityRatio: number | null;
+  /**
+   * What "early" is measured against: the mean of the previous 8 intervals (`recent`), or the
+   * baseline of the previous 200 (`baseline`), which a run of ectopic beats does not take over.
+   */
+  readonly prematurityReference: 'recent' | 'baseline';
+  /**
+   * The criterion holds only while the rhythm irregularity (BeatWindow.rrIrregularity) is at
+   * most this: in atrial fibrillation short intervals are the rhythm, not premature beats.
+   * null: always.
+   */
+  readonly irregularityLimit: number | null;
 }
 
-export const ARGMAX: DecisionRule = { prematurityRatio: null };
+export const ARGMAX: DecisionRule = { prematurityRatio: null, prematurityReference: 'recent', irregularityLimit: null };
+
+/** What the rule needs of a beat's rhythm: its RR as a share of each reference, and the irregularity before it. */
+export interface BeatRhythm {
+  readonly recent: number;
+  readonly baseline: number;
+  readonly irregularity: number;
+}
 
 const K = AAMI_CLASSES.length;
 const N = 0;
 const S = 1;
 
-/** Class index for beat `k` of row-major probabilities, given its RR ratio (RR / mean RR). */
-export function decide(probabilities: Float32Array, k: number, rrRatio: number, rule: DecisionRule): number {
+/** Class index for beat `k` of row-major probabilities, given its rhythm. */
+export function decide(probabilities: Float32Array, k: number, rhythm: BeatRhythm, rule: DecisionRule): number {
   let best = 0;
   for (let c = 1; c < K; c++) if (probabilities[k * K + c]! > probabilities[k * K + best]!) best = c;
-  if (best === N && rule.prematurityRatio !== null && rrRatio < rule.prematurityRatio) return S;
-  return best;
+  const premature = rule.prematurityRatio !== null && rhythm[rule.prematurityReference] < rule.prematurityRatio;
+  const regular = rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit;
+  return best === N && premature && regular ? S : best;
 }
 
-/** The rule saved in a model's metadata (`decisionRule`), or plain argmax. */
+/** The rule in words, for reports. */
+export function describeRule(rule: DecisionRule): string {
+  if (rule.prematurityRatio === null) return 'argmax';
+  const reference =
+    rule.prematurityReference === 'baseline' ? 'the mean of the previous 200 RR' : 'the mean of the previous 8 RR';
+  const regular =
+    rule.irregularityLimit === null ? '' : `, while the rhythm irregularity is at most ${rule.irregularityLimit}`;
+  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x ${reference}${regular}`;
+}
+
+/**
+ * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
+ * the baseline and the irregularity limit existed measured against `recent`, always.
+ */
 export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
   const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
   const ratio = saved?.prematurityRatio;
-  return { prematurityRatio: typeof ratio === 'number' && ratio > 0 && ratio < 1 ? ratio : null };
+  const limit = saved?.irregularityLimit;
+  return {
+    prematurityRatio: typeof ratio === 'number' && ratio > 0 && ratio < 1 ? ratio : null,
+    prematurityReference: saved?.prematurityReference === 'baseline' ? 'baseline' : 'recent',
+    irregularityLimit: typeof limit === 'number' && limit > 0 ? limit : null,
+  };
 }

@@ -6,7 +6,7 @@ import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
-import { ruleOf } from './decision.js';
+import { describeRule, ruleOf } from './decision.js';
 import { evaluateModel } from './evaluate.js';
 import { loadModel } from './io.js';
 import { renderReport } from './report.js';
@@ -82,10 +82,7 @@ async function main(): Promise<void> {
       {
         model: modelDir,
         'trained on': `${String(metadata.split ?? '?')} split, seed ${seed}`,
-        'decision rule':
-          rule.prematurityRatio === null
-            ? 'argmax'
-            : `argmax, then N -> S when RR < ${rule.prematurityRatio} x mean RR`,
+        'decision rule': describeRule(rule),
         'test beats': `${test.length} from ${records.length} records`,
         leads: leads === 1 ? 'monitoring lead only (--one-lead)' : 'as recorded',
         backend,

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
 import { ARGMAX, decide, type DecisionRule } from './decision.js';
-import { RR_FEATURES } from './features.js';
-import type { BeatSet } from './dataset.js';
+import { setRhythm, type BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
@@ -121,7 +120,7 @@ export async function evaluateModel(
   const probabilities = await predictProbabilities(model, inputs);
   const labels = Array.from(test, (i) => set.labels[i]!);
   const rule = options.rule ?? ARGMAX;
-  const predicted = Array.from(test, (i, k) => decide(probabilities, k, set.rr[i * RR_FEATURES + 2]!, rule));
+  const predicted = Array.from(test, (i, k) => decide(probabilities, k, setRhythm(set, i), rule));
   const metrics = classificationMetrics(labels, probabilities, predicted);
   const pairs: LabelPairs = {};
   labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));

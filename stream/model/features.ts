@@ -1,4 +1,5 @@
 import type { BeatWindow } from '../dsp/index.js';
+import type { BeatRhythm } from './decision.js';
 
 /** Causal RR features kept beside each window: previous RR (s), mean RR (s), and their ratio. */
 export const RR_FEATURES = 3;
@@ -13,6 +14,16 @@ export function rrFeatures(w: Pick<BeatWindow, 'rrPrevious' | 'rrMean'>, out: Fl
   out[offset + 1] = mean;
   // prematurity: what separates an S beat from an N beat of the same shape
   out[offset + 2] = previous / mean;
+}
+
+/** The baseline RR (s) a beat's prematurity is judged against, with rrFeatures' fallbacks for a stream's first beats. */
+export function rrBaselineOf(w: Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline'>): number {
+  return w.rrBaseline ?? w.rrMean ?? w.rrPrevious ?? DEFAULT_RR_S;
+}
+
+/** Beat k's rhythm for the decision rule, from its RR features (rrFeatures' layout), baseline RR and irregularity. */
+export function beatRhythmOf(rr: ArrayLike<number>, k: number, baseline: number, irregularity: number): BeatRhythm {
+  return { recent: rr[k * RR_FEATURES + 2]!, baseline: rr[k * RR_FEATURES]! / baseline, irregularity };
 }
 
 /**

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { BeatWindow } from '../dsp/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import type { BeatSet } from './dataset.js';
-import { normalizeWindow, RR_FEATURES, rrFeatures, templateDifference } from './features.js';
+import {
+  normalizeWindow,
+  beatRhythmOf,
+  RR_FEATURES,
+  rrBaselineOf,
+  rrFeatures,
+  templateDifference,
+} from './features.js';
 import { ARGMAX, decide, ruleOf, type DecisionRule } from './decision.js';
 import { loadModel } from './io.js';
 import { ConfigError } from '../errors.js';
@@ -17,6 +24,9 @@ export type Channel = (typeof CHANNELS)[number];
 /** Inputs of a batch, normalised exactly as in training; each channel is n x length. */
 export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rr: Float32Array; // n x RR_FEATURES
+  /** n baseline RRs (s) and n rhythm irregularities: not model inputs, the decision rule's. */
+  readonly rrBaseline: Float32Array;
+  readonly rrIrregularity: Float32Array;
   readonly count: number;
   readonly length: number;
 }
@@ -29,6 +39,8 @@ export function emptyInputs(n: number, L: number): BatchInputs {
     secondWindow: new Float32Array(n * L),
     secondDiff: new Float32Array(n * L),
     rr: new Float32Array(n * RR_FEATURES),
+    rrBaseline: new Float32Array(n),
+    rrIrregularity: new Float32Array(n),
     count: n,
     length: L,
   };
@@ -60,6 +72,8 @@ export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>): BatchIn
     writeLead(inputs, k, 'first', row(set.windows), row(set.templates));
     writeLead(inputs, k, 'second', row(set.secondWindows), row(set.secondTemplates));
     inputs.rr.set(set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
+    inputs.rrBaseline[k] = set.rrBaseline[i]!;
+    inputs.rrIrregularity[k] = set.rrIrregularity[i]!;
   }
   return inputs;
 }
@@ -71,6 +85,8 @@ export function sliceInputs(inputs: BatchInputs, start: number, end: number): Ba
   return {
     ...(channels as Record<Channel, Float32Array>),
     rr: inputs.rr.subarray(start * RR_FEATURES, end * RR_FEATURES),
+    rrBaseline: inputs.rrBaseline.subarray(start, end),
+    rrIrregularity: inputs.rrIrregularity.subarray(start, end),
     count: end - start,
     length: L,
   };
@@ -83,6 +99,8 @@ export function pickInputs(inputs: BatchInputs, picks: readonly number[]): Batch
   picks.forEach((i, k) => {
     for (const c of CHANNELS) out[c].set(inputs[c].subarray(i * L, (i + 1) * L), k * L);
     out.rr.set(inputs.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
+    out.rrBaseline[k] = inputs.rrBaseline[i]!;
+    out.rrIrregularity[k] = inputs.rrIrregularity[i]!;
   });
   return out;
 }
@@ -94,6 +112,8 @@ export function beatWindowInputs(windows: readonly BeatWindow[]): BatchInputs {
     writeLead(inputs, k, 'first', w.samples, w.template);
     if (w.secondLead !== undefined) writeLead(inputs, k, 'second', w.secondLead.samples, w.secondLead.template);
     rrFeatures(w, inputs.rr, k * RR_FEATURES);
+    inputs.rrBaseline[k] = rrBaselineOf(w);
+    inputs.rrIrregularity[k] = w.rrIrregularity;
   });
   return inputs;
 }
@@ -169,7 +189,7 @@ export class BeatClassifier {
   /** Class index per beat of a batch, by this classifier's decision rule. */
   labels(inputs: BatchInputs, probabilities: Float32Array): number[] {
     return Array.from({ length: inputs.count }, (_, k) =>
-      decide(probabilities, k, inputs.rr[k * RR_FEATURES + 2]!, this.rule),
+      decide(probabilities, k, beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!), this.rule),
     );
   }
 }

@@ -7,6 +7,7 @@ import { AAMI_CLASSES } from './aami.js';
 import { ARCHITECTURES, architecture, type ArchitectureName } from './architectures.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
+import type { DecisionRule } from './decision.js';
 import { train, type Balance, type TrainOptions, type TrainProgress } from './train.js';
 
 const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}> --split <intra|inter> [options]
@@ -23,7 +24,11 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
                         models that take the second lead: fraction of training beats shown
                         without it, so one-lead beds are served too (default 0.2)
   --lr X                learning rate (default: the architecture's)
-  --prematurity-ratio X decision rule saved with the model: N -> S when RR < X x mean RR (default: none)
+  --prematurity-ratio X decision rule saved with the model: N -> S when RR < X x reference RR (default: none)
+  --prematurity-reference recent|baseline
+                        the reference: mean of the previous 8 intervals, or of the previous 200 (default recent)
+  --irregularity-limit X
+                        the rule holds only while the rhythm irregularity is at most X (default: always)
   --checkpoint-every N  steps between checkpoints (default 200)
   --max-steps N         cap steps per epoch (smoke runs)
   --resume              continue from <out>/checkpoint after a kill
@@ -70,6 +75,8 @@ async function main(): Promise<void> {
       'second-lead-dropout': { type: 'string' },
       lr: { type: 'string' },
       'prematurity-ratio': { type: 'string' },
+      'prematurity-reference': { type: 'string' },
+      'irregularity-limit': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'max-steps': { type: 'string' },
       resume: { type: 'boolean' },
@@ -94,6 +101,16 @@ async function main(): Promise<void> {
   const prematurity = values['prematurity-ratio'] === undefined ? null : Number(values['prematurity-ratio']);
   if (prematurity !== null && !(prematurity > 0 && prematurity < 1)) {
     throw new ConfigError(`train: --prematurity-ratio must lie between 0 and 1, got "${values['prematurity-ratio']}"`);
+  }
+  const prematurityReference = values['prematurity-reference'] ?? 'recent';
+  if (prematurityReference !== 'recent' && prematurityReference !== 'baseline') {
+    throw new ConfigError(`train: --prematurity-reference must be recent or baseline, got "${prematurityReference}"`);
+  }
+  const irregularityLimit = values['irregularity-limit'] === undefined ? null : Number(values['irregularity-limit']);
+  if (irregularityLimit !== null && !(irregularityLimit > 0)) {
+    throw new ConfigError(
+      `train: --irregularity-limit must be a positive number, got "${values['irregularity-limit']}"`,
+    );
   }
   const secondLeadDropout = Number(values['second-lead-dropout'] ?? '0.2');
   if (!(secondLeadDropout >= 0 && secondLeadDropout < 1)) {
@@ -160,7 +177,7 @@ async function main(): Promise<void> {
         validationRecords.length === 0
           ? '10 % of the training beats, stratified'
           : `records ${validationRecords.join(',')}`,
-      decisionRule: { prematurityRatio: prematurity },
+      decisionRule: { prematurityRatio: prematurity, prematurityReference, irregularityLimit } satisfies DecisionRule,
     },
   };
   let lastLine = 0;

@@ -34,6 +34,8 @@ describe('output does not depend on how the input is chunked (whole real records
         expect(w.rPeak).toBe(r.rPeak);
         expect(w.rrPrevious).toBe(r.rrPrevious);
         expect(w.rrMean).toBe(r.rrMean);
+        expect(w.rrBaseline).toBe(r.rrBaseline);
+        expect(w.rrIrregularity).toBe(r.rrIrregularity);
         expect(Buffer.from(w.template.buffer).equals(Buffer.from(r.template.buffer))).toBe(true);
         expect(Buffer.from(w.samples.buffer).equals(Buffer.from(r.samples.buffer))).toBe(true);
       });

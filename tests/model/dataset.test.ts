@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,24 @@ describe('beat datasets', () => {
     expect(Buffer.from(cached.windows.buffer).equals(Buffer.from(built.windows.buffer))).toBe(true);
     expect(Array.from(cached.labels)).toEqual(Array.from(built.labels));
     expect(Array.from(cached.rr)).toEqual(Array.from(built.rr));
+    expect(Array.from(cached.rrBaseline)).toEqual(Array.from(built.rrBaseline));
+    expect(Array.from(cached.rrIrregularity)).toEqual(Array.from(built.rrIrregularity));
+    expect(Array.from(cached.referenceSample)).toEqual(Array.from(built.referenceSample));
+  });
+
+  it('rebuilds, rather than misreads, a cache file of another length', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
+    cacheDirs.push(cacheDir);
+    const built = await buildBeatSet(mitdbDir(), ['100'], { cacheDir });
+    const [file] = await readdir(cacheDir);
+    const path = join(cacheDir, file!);
+    const bytes = await readFile(path);
+    // as long as an older layout with one Float32 per beat fewer, and cut mid-beat: its arrays no longer align
+    await writeFile(path, bytes.subarray(0, bytes.length - (4 * built.count + 5)));
+    const logs: string[] = [];
+    const rebuilt = await buildBeatSet(mitdbDir(), ['100'], { cacheDir, log: (l) => logs.push(l) });
+    expect(logs.some((l) => l.includes('from cache'))).toBe(false);
+    expect(Array.from(rebuilt.rrBaseline)).toEqual(Array.from(built.rrBaseline));
   });
 
   it('splits reproducibly: intra stratified 80/20, inter by DS1/DS2 records', async () => {

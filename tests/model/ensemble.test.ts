@@ -36,7 +36,15 @@ const beats = (): BeatWindow[] =>
   Array.from({ length: 6 }, (_, k) => {
     const wave = (phase: number) =>
       Float32Array.from({ length: L }, (_, i) => Math.sin(i / (6 + k) + phase) * Math.exp(-(((i - 62) / 25) ** 2)));
-    return { rPeak: 100 * k, samples: wave(0), template: wave(0.5), rrPrevious: 0.5 + 0.1 * k, rrMean: 0.8 };
+    return {
+      rPeak: 100 * k,
+      samples: wave(0),
+      template: wave(0.5),
+      rrPrevious: 0.5 + 0.1 * k,
+      rrMean: 0.8,
+      rrBaseline: 0.8,
+      rrIrregularity: 0,
+    };
   });
 
 async function writeEnsemble(name: string, members: string[]): Promise<string> {

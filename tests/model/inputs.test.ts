@@ -29,6 +29,8 @@ function beat(second: boolean, phase = 0): BeatWindow {
     template: wave(phase + 0.3),
     rrPrevious: 0.6,
     rrMean: 0.8,
+    rrBaseline: 0.8,
+    rrIrregularity: 0,
     ...(second ? { secondLead: { samples: wave(phase + 1, -2), template: wave(phase + 1.2, -2) } } : {}),
   };
 }

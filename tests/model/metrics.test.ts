@@ -34,11 +34,24 @@ describe('rocAuc', () => {
 
 describe('decision rule', () => {
   const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0, 0.1, 0, 0.9, 0, 0]); // beat 0 looks N, beat 1 looks V
+  const rhythm = (recent: number, baseline = recent, irregularity = 0) => ({ recent, baseline, irregularity });
   it('turns a normal-looking premature beat into S, and nothing else', () => {
     const rule = ruleOf({ decisionRule: { prematurityRatio: 0.8 } });
-    expect(decide(p, 0, 0.7, rule)).toBe(1);
-    expect(decide(p, 0, 0.85, rule)).toBe(0);
-    expect(decide(p, 1, 0.5, rule)).toBe(2); // a premature V stays V
-    expect(decide(p, 0, 0.5, ruleOf({}))).toBe(0); // no rule saved: argmax
+    expect(rule).toEqual({ prematurityRatio: 0.8, prematurityReference: 'recent', irregularityLimit: null });
+    expect(decide(p, 0, rhythm(0.7), rule)).toBe(1);
+    expect(decide(p, 0, rhythm(0.85), rule)).toBe(0);
+    expect(decide(p, 1, rhythm(0.5), rule)).toBe(2); // a premature V stays V
+    expect(decide(p, 0, rhythm(0.5), ruleOf({}))).toBe(0); // no rule saved: argmax
+  });
+
+  it('judges prematurity against the reference the rule names, and not while the rhythm is irregular', () => {
+    const rule = ruleOf({
+      decisionRule: { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 },
+    });
+    // in a run of ectopic beats the recent mean has followed the run; the baseline has not
+    expect(decide(p, 0, rhythm(1.0, 0.7), rule)).toBe(1);
+    expect(decide(p, 0, rhythm(0.7, 1.0), rule)).toBe(0);
+    expect(decide(p, 0, rhythm(1.0, 0.7, 0.05), rule)).toBe(1);
+    expect(decide(p, 0, rhythm(1.0, 0.7, 0.2), rule)).toBe(0); // atrial fibrillation: short intervals are the rhythm
   });
 });

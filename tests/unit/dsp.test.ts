@@ -7,6 +7,7 @@ import {
   highpass,
   Resampler,
   RPeakDetector,
+  rhythmIrregularity,
   DEFAULT_RPEAK_DETECTOR,
 } from '../../stream/dsp/index.js';
 import { ConfigError } from '../../stream/errors.js';
@@ -115,7 +116,15 @@ describe('RPeakDetector', () => {
 
 describe('BeatWindowCutter', () => {
   it('cuts 187 samples with the R peak at rIndex and the RR intervals before it', () => {
-    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8, templateBeats: 8 });
+    const cutter = new BeatWindowCutter({
+      fs: 125,
+      length: 187,
+      rIndex: 62,
+      rrHistory: 8,
+      rrBaselineBeats: 200,
+      irregularityBeats: 16,
+      templateBeats: 8,
+    });
     const x = Float32Array.from({ length: 2000 }, (_, i) => i);
     const windows = cutter.push(x, []);
     expect(windows).toHaveLength(0);
@@ -128,7 +137,15 @@ describe('BeatWindowCutter', () => {
   });
 
   it('gives each window the median of the previous windows as the patient template', () => {
-    const cutter = new BeatWindowCutter({ fs: 125, length: 5, rIndex: 2, rrHistory: 8, templateBeats: 3 });
+    const cutter = new BeatWindowCutter({
+      fs: 125,
+      length: 5,
+      rIndex: 2,
+      rrHistory: 8,
+      rrBaselineBeats: 200,
+      irregularityBeats: 16,
+      templateBeats: 3,
+    });
     const x = Float32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a step every 10 samples
     const out = cutter.push(x, [12, 32, 52, 72]);
     expect(Array.from(out[0]!.template)).toEqual(Array.from(out[0]!.samples)); // first beat: itself
@@ -137,8 +154,43 @@ describe('BeatWindowCutter', () => {
     expect(Array.from(out[3]!.template)).toEqual([3, 3, 3, 3, 3]); // median of 1, 3, 5
   });
 
+  it('keeps the mean of the last rrBaselineBeats intervals as the baseline, and the irregularity of the last irregularityBeats', () => {
+    const cutter = new BeatWindowCutter({
+      fs: 100,
+      length: 5,
+      rIndex: 2,
+      rrHistory: 2,
+      rrBaselineBeats: 4,
+      irregularityBeats: 6,
+      templateBeats: 1,
+    });
+    // intervals 1 1 1 1, then 0.5 (a premature beat) and 1.5 (its pause), then 1 1 1
+    const out = cutter.push(new Float32Array(1000), [10, 110, 210, 310, 410, 460, 610, 710, 810, 910]);
+    expect(out.map((w) => w.rrBaseline)).toEqual([undefined, undefined, 1, 1, 1, 1, 0.875, 1, 1, 1]);
+    expect(out.map((w) => w.rrMean)).toEqual([undefined, undefined, 1, 1, 1, 1, 0.75, 1, 1.25, 1]);
+    // 0 until six intervals are known; irregular while the premature beat dominates six, regular once it does not
+    expect(out.map((w) => w.rrIrregularity)).toEqual([0, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 0]);
+  });
+
+  it('measures an irregularly irregular rhythm as irregular, and sinus rhythm, bigeminy or a lone premature beat as regular', () => {
+    expect(rhythmIrregularity([0.6, 1.1, 0.6, 1.1, 0.6, 1.1, 0.6, 1.1])).toBe(0);
+    const lone = [...Array<number>(10).fill(0.8), 0.5, 1.1, 0.8, 0.8, 0.8, 0.8];
+    expect(rhythmIrregularity(lone)).toBe(0);
+    // atrial fibrillation: each interval at least 0.11 s from the three before it
+    const af = [0.5, 0.9, 0.7, 1.1, 0.58, 0.98, 0.78, 0.36, 1.22, 0.64, 1.0, 0.45, 0.85, 0.62, 1.15, 0.74];
+    expect(rhythmIrregularity(af)).toBeGreaterThan(0.1);
+  });
+
   it('waits for the samples after the R peak before emitting', () => {
-    const cutter = new BeatWindowCutter({ fs: 125, length: 187, rIndex: 62, rrHistory: 8, templateBeats: 8 });
+    const cutter = new BeatWindowCutter({
+      fs: 125,
+      length: 187,
+      rIndex: 62,
+      rrHistory: 8,
+      rrBaselineBeats: 200,
+      irregularityBeats: 16,
+      templateBeats: 8,
+    });
     expect(cutter.push(new Float32Array(100), [80])).toHaveLength(0);
     expect(cutter.push(new Float32Array(104), [])).toHaveLength(0);
     expect(cutter.push(new Float32Array(1), [])).toHaveLength(1);
