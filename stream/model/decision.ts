@@ -1,3 +1,4 @@
+import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
 import { AAMI_CLASSES } from './aami.js';
 
 /**
@@ -46,11 +47,11 @@ export function decide(probabilities: Float32Array, k: number, rhythm: BeatRhyth
 /** The rule in words, for reports. */
 export function describeRule(rule: DecisionRule): string {
   if (rule.prematurityRatio === null) return 'argmax';
-  const reference =
-    rule.prematurityReference === 'baseline' ? 'the mean of the previous 200 RR' : 'the mean of the previous 8 RR';
+  const { rrBaselineBeats, rrHistory } = DEFAULT_BEAT_WINDOW;
+  const intervals = rule.prematurityReference === 'baseline' ? rrBaselineBeats : rrHistory;
   const regular =
     rule.irregularityLimit === null ? '' : `, while the rhythm irregularity is at most ${rule.irregularityLimit}`;
-  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x ${reference}${regular}`;
+  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}`;
 }
 
 /**
