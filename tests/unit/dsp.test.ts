@@ -8,6 +8,7 @@ import {
   Resampler,
   RPeakDetector,
   rhythmIrregularity,
+  DEFAULT_BEAT_WINDOW,
   DEFAULT_RPEAK_DETECTOR,
 } from '../../stream/dsp/index.js';
 import { ConfigError } from '../../stream/errors.js';
@@ -116,15 +117,7 @@ describe('RPeakDetector', () => {
 
 describe('BeatWindowCutter', () => {
   it('cuts 187 samples with the R peak at rIndex and the RR intervals before it', () => {
-    const cutter = new BeatWindowCutter({
-      fs: 125,
-      length: 187,
-      rIndex: 62,
-      rrHistory: 8,
-      rrBaselineBeats: 200,
-      irregularityBeats: 16,
-      templateBeats: 8,
-    });
+    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs: 125 });
     const x = Float32Array.from({ length: 2000 }, (_, i) => i);
     const windows = cutter.push(x, []);
     expect(windows).toHaveLength(0);
@@ -137,15 +130,7 @@ describe('BeatWindowCutter', () => {
   });
 
   it('gives each window the median of the previous windows as the patient template', () => {
-    const cutter = new BeatWindowCutter({
-      fs: 125,
-      length: 5,
-      rIndex: 2,
-      rrHistory: 8,
-      rrBaselineBeats: 200,
-      irregularityBeats: 16,
-      templateBeats: 3,
-    });
+    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs: 125, length: 5, rIndex: 2, templateBeats: 3 });
     const x = Float32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a step every 10 samples
     const out = cutter.push(x, [12, 32, 52, 72]);
     expect(Array.from(out[0]!.template)).toEqual(Array.from(out[0]!.samples)); // first beat: itself
@@ -156,13 +141,13 @@ describe('BeatWindowCutter', () => {
 
   it('keeps the mean of the last rrBaselineBeats intervals as the baseline, and the irregularity of the last irregularityBeats', () => {
     const cutter = new BeatWindowCutter({
+      ...DEFAULT_BEAT_WINDOW,
       fs: 100,
       length: 5,
       rIndex: 2,
       rrHistory: 2,
       rrBaselineBeats: 4,
       irregularityBeats: 6,
-      templateBeats: 1,
     });
     // intervals 1 1 1 1, then 0.5 (a premature beat) and 1.5 (its pause), then 1 1 1
     const out = cutter.push(new Float32Array(1000), [10, 110, 210, 310, 410, 460, 610, 710, 810, 910]);
@@ -182,15 +167,7 @@ describe('BeatWindowCutter', () => {
   });
 
   it('waits for the samples after the R peak before emitting', () => {
-    const cutter = new BeatWindowCutter({
-      fs: 125,
-      length: 187,
-      rIndex: 62,
-      rrHistory: 8,
-      rrBaselineBeats: 200,
-      irregularityBeats: 16,
-      templateBeats: 8,
-    });
+    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs: 125 });
     expect(cutter.push(new Float32Array(100), [80])).toHaveLength(0);
     expect(cutter.push(new Float32Array(104), [])).toHaveLength(0);
     expect(cutter.push(new Float32Array(1), [])).toHaveLength(1);
