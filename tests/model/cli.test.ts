@@ -147,6 +147,17 @@ describe('npm run train / eval:model', () => {
       '1',
     ]);
     expect((badDropout as { stderr: string }).stderr).toContain('--second-lead-dropout must lie in [0, 1), got "1"');
+    const badReference = await fail([
+      '--model',
+      'template-rr-resnet',
+      '--split',
+      'inter',
+      '--prematurity-reference',
+      'median',
+    ]);
+    expect((badReference as { stderr: string }).stderr).toContain(
+      '--prematurity-reference must be recent or baseline, got "median"',
+    );
     const badFlag = await fail(['--modle', 'x']);
     expect((badFlag as { stderr: string }).stderr).toMatch(/Unknown option '--modle'.*Valid flags: --model/);
   });
