@@ -211,7 +211,9 @@ export function rhythmIrregularity(intervals: readonly number[]): number {
   const nearest: number[] = [];
   for (let j = 3; j < intervals.length; j++) {
     const x = intervals[j]!;
-    nearest.push(Math.min(...[1, 2, 3].map((lag) => Math.abs(x - intervals[j - lag]!))));
+    nearest.push(
+      Math.min(Math.abs(x - intervals[j - 1]!), Math.abs(x - intervals[j - 2]!), Math.abs(x - intervals[j - 3]!)),
+    );
   }
   const typical = median(intervals);
   return nearest.length === 0 || typical <= 0 ? 0 : median(nearest) / typical;

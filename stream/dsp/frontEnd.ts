@@ -79,10 +79,8 @@ export class EcgFrontEnd {
       outputHz: MODEL_HZ,
     });
     this.detector = new RPeakDetector({ ...DEFAULT_RPEAK_DETECTOR, ...config.detector, fs: MODEL_HZ });
-    this.cutter =
-      config.cutWindows === false
-        ? undefined
-        : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ });
+    const windowConfig: BeatWindowConfig = { ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ };
+    this.cutter = config.cutWindows === false ? undefined : new BeatWindowCutter(windowConfig);
     this.second =
       config.secondLead === undefined
         ? undefined
@@ -91,7 +89,7 @@ export class EcgFrontEnd {
             cutter:
               this.cutter === undefined || config.secondLead === 'peaks'
                 ? undefined
-                : new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...config.window, fs: MODEL_HZ }),
+                : new BeatWindowCutter(windowConfig),
           };
     this.emitSample = (y: number): void => {
       this.samples.push(y);

@@ -12,6 +12,7 @@ import {
   type EcgFrontEndConfig,
 } from '../dsp/index.js';
 import { leadMillivolts, type SampleFrame } from '../kafka/frame.js';
+import { monitoringLeadOf, secondLeadOf } from '../wfdb/index.js';
 
 /** A beat window cut for one bed, waiting for the classifier. */
 export interface PendingBeat {
@@ -244,15 +245,10 @@ export class BedMonitor {
   }
 }
 
-/** MLII where the frame names it, else the first lead (DESIGN.md). */
 export function monitoringLead(frame: SampleFrame): number {
-  const i = frame.leads.findIndex((l) => l.name.toUpperCase() === 'MLII');
-  return i === -1 ? 0 : i;
+  return monitoringLeadOf(frame.leads.map((l) => l.name));
 }
 
-/** The first lead other than the monitoring one, if the frame has two or more. */
 export function secondLead(frame: SampleFrame): number | undefined {
-  const monitoring = monitoringLead(frame);
-  const i = frame.leads.findIndex((_, k) => k !== monitoring);
-  return i === -1 ? undefined : i;
+  return secondLeadOf(frame.leads.map((l) => l.name));
 }

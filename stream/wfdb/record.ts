@@ -51,17 +51,25 @@ export async function readAnnotations(dir: string, record: string, extension = '
 }
 
 /**
- * The monitoring lead: MLII where the header names it (record 114 stores it second),
- * otherwise signal 0.
+ * The monitoring lead among a recording's lead names (DESIGN.md): MLII where it is named
+ * (record 114 stores it second), otherwise the first. Records and live frames both use it.
  */
-export function monitoringLeadIndex(header: WfdbHeader): number {
-  const index = header.signals.findIndex((s) => s.description.trim().toUpperCase() === 'MLII');
+export function monitoringLeadOf(names: readonly string[]): number {
+  const index = names.findIndex((name) => name.trim().toUpperCase() === 'MLII');
   return index === -1 ? 0 : index;
 }
 
-/** The first signal other than the monitoring lead, if the record has two or more. */
-export function secondLeadIndex(header: WfdbHeader): number | undefined {
-  const monitoring = monitoringLeadIndex(header);
-  const index = header.signals.findIndex((_, i) => i !== monitoring);
+/** The first lead other than the monitoring one, if there are two or more. */
+export function secondLeadOf(names: readonly string[]): number | undefined {
+  const monitoring = monitoringLeadOf(names);
+  const index = names.findIndex((_, i) => i !== monitoring);
   return index === -1 ? undefined : index;
+}
+
+export function monitoringLeadIndex(header: WfdbHeader): number {
+  return monitoringLeadOf(header.signals.map((s) => s.description));
+}
+
+export function secondLeadIndex(header: WfdbHeader): number | undefined {
+  return secondLeadOf(header.signals.map((s) => s.description));
 }
