@@ -20,9 +20,20 @@ export interface DecisionRule {
    * null: always.
    */
   readonly irregularityLimit: number | null;
+  /**
+   * While the rhythm is irregular (above `irregularityLimit`), a beat the network itself calls S
+   * is labelled N too. AAMI labels the beats of atrial fibrillation N, and a network that has
+   * seen AF in two training patients calls many of them S on a new one.
+   */
+  readonly irregularOverridesS: boolean;
 }
 
-export const ARGMAX: DecisionRule = { prematurityRatio: null, prematurityReference: 'recent', irregularityLimit: null };
+export const ARGMAX: DecisionRule = {
+  prematurityRatio: null,
+  prematurityReference: 'recent',
+  irregularityLimit: null,
+  irregularOverridesS: false,
+};
 
 /** What the rule needs of a beat's rhythm: its RR as a share of each reference, and the irregularity before it. */
 export interface BeatRhythm {
@@ -41,7 +52,8 @@ export function decide(probabilities: Float32Array, k: number, rhythm: BeatRhyth
   for (let c = 1; c < K; c++) if (probabilities[k * K + c]! > probabilities[k * K + best]!) best = c;
   const premature = rule.prematurityRatio !== null && rhythm[rule.prematurityReference] < rule.prematurityRatio;
   const regular = rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit;
-  return best === N && premature && regular ? S : best;
+  if (best === N && premature && regular) return S;
+  return best === S && !regular && rule.irregularOverridesS ? N : best;
 }
 
 /** The rule in words, for reports. */
@@ -51,12 +63,14 @@ export function describeRule(rule: DecisionRule): string {
   const intervals = rule.prematurityReference === 'baseline' ? rrBaselineBeats : rrHistory;
   const regular =
     rule.irregularityLimit === null ? '' : `, while the rhythm irregularity is at most ${rule.irregularityLimit}`;
-  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}`;
+  const overrides = rule.irregularityLimit !== null && rule.irregularOverridesS ? '; S -> N above it' : '';
+  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}`;
 }
 
 /**
  * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
- * the baseline and the irregularity limit existed measured against `recent`, always.
+ * the baseline and the irregularity limit existed measured against `recent`, always, and
+ * before `irregularOverridesS` kept the network's S calls.
  */
 export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
   const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
@@ -66,5 +80,6 @@ export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
     prematurityRatio: typeof ratio === 'number' && ratio > 0 && ratio < 1 ? ratio : null,
     prematurityReference: saved?.prematurityReference === 'baseline' ? 'baseline' : 'recent',
     irregularityLimit: typeof limit === 'number' && limit > 0 ? limit : null,
+    irregularOverridesS: saved?.irregularOverridesS === true,
   };
 }

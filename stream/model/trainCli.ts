@@ -29,6 +29,8 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
                         the reference: mean of the previous 8 intervals, or of the previous 200 (default recent)
   --irregularity-limit X
                         the rule holds only while the rhythm irregularity is at most X (default: always)
+  --irregular-overrides-s
+                        above --irregularity-limit, a beat the network calls S is labelled N (default: off)
   --checkpoint-every N  steps between checkpoints (default 200)
   --max-steps N         cap steps per epoch (smoke runs)
   --resume              continue from <out>/checkpoint after a kill
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       'prematurity-ratio': { type: 'string' },
       'prematurity-reference': { type: 'string' },
       'irregularity-limit': { type: 'string' },
+      'irregular-overrides-s': { type: 'boolean' },
       'checkpoint-every': { type: 'string' },
       'max-steps': { type: 'string' },
       resume: { type: 'boolean' },
@@ -111,6 +114,10 @@ async function main(): Promise<void> {
     throw new ConfigError(
       `train: --irregularity-limit must be a positive number, got "${values['irregularity-limit']}"`,
     );
+  }
+  const irregularOverridesS = values['irregular-overrides-s'] === true;
+  if (irregularOverridesS && irregularityLimit === null) {
+    throw new ConfigError('train: --irregular-overrides-s needs --irregularity-limit');
   }
   const secondLeadDropout = Number(values['second-lead-dropout'] ?? '0.2');
   if (!(secondLeadDropout >= 0 && secondLeadDropout < 1)) {
@@ -177,7 +184,12 @@ async function main(): Promise<void> {
         validationRecords.length === 0
           ? '10 % of the training beats, stratified'
           : `records ${validationRecords.join(',')}`,
-      decisionRule: { prematurityRatio: prematurity, prematurityReference, irregularityLimit } satisfies DecisionRule,
+      decisionRule: {
+        prematurityRatio: prematurity,
+        prematurityReference,
+        irregularityLimit,
+        irregularOverridesS,
+      } satisfies DecisionRule,
     },
   };
   let lastLine = 0;

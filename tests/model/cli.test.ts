@@ -129,36 +129,31 @@ describe('npm run train / eval:model', () => {
   });
 
   it('rejects wrong flags and values with the valid choices', async () => {
-    const fail = (args: string[]) =>
-      tsx('stream/model/trainCli.ts', args).catch((e: { code: number; stderr: string }) => e);
-    const bad = await fail(['--model', 'resnet9000', '--split', 'intra']);
-    expect(bad).toMatchObject({ code: 2 });
-    expect((bad as { stderr: string }).stderr).toContain(
-      'unknown model "resnet9000"; choose one of: seed-resnet, rr-resnet-small, rr-branch-resnet',
-    );
-    const badSplit = await fail(['--model', 'seed-resnet', '--split', 'both']);
-    expect((badSplit as { stderr: string }).stderr).toContain('--split must be one of intra, inter');
-    const badDropout = await fail([
-      '--model',
-      'two-lead-template-rr-resnet',
-      '--split',
-      'inter',
-      '--second-lead-dropout',
-      '1',
-    ]);
-    expect((badDropout as { stderr: string }).stderr).toContain('--second-lead-dropout must lie in [0, 1), got "1"');
-    const badReference = await fail([
-      '--model',
-      'template-rr-resnet',
-      '--split',
-      'inter',
-      '--prematurity-reference',
-      'median',
-    ]);
-    expect((badReference as { stderr: string }).stderr).toContain(
-      '--prematurity-reference must be recent or baseline, got "median"',
-    );
-    const badFlag = await fail(['--modle', 'x']);
-    expect((badFlag as { stderr: string }).stderr).toMatch(/Unknown option '--modle'.*Valid flags: --model/);
+    const interModel = ['--model', 'template-rr-resnet', '--split', 'inter'];
+    const cases: [string[], string | RegExp][] = [
+      [
+        ['--model', 'resnet9000', '--split', 'intra'],
+        'unknown model "resnet9000"; choose one of: seed-resnet, rr-resnet-small, rr-branch-resnet',
+      ],
+      [['--model', 'seed-resnet', '--split', 'both'], '--split must be one of intra, inter'],
+      [
+        ['--model', 'two-lead-template-rr-resnet', '--split', 'inter', '--second-lead-dropout', '1'],
+        '--second-lead-dropout must lie in [0, 1), got "1"',
+      ],
+      [
+        [...interModel, '--prematurity-reference', 'median'],
+        '--prematurity-reference must be recent or baseline, got "median"',
+      ],
+      [[...interModel, '--irregular-overrides-s'], '--irregular-overrides-s needs --irregularity-limit'],
+      [['--modle', 'x'], /Unknown option '--modle'.*Valid flags: --model/],
+    ];
+    for (const [args, message] of cases) {
+      const error = await tsx('stream/model/trainCli.ts', args).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(error.code, args.join(' ')).toBe(2);
+      expect(error.stderr).toMatch(message);
+    }
   });
 });

@@ -37,7 +37,12 @@ describe('decision rule', () => {
   const rhythm = (recent: number, baseline = recent, irregularity = 0) => ({ recent, baseline, irregularity });
   it('turns a normal-looking premature beat into S, and nothing else', () => {
     const rule = ruleOf({ decisionRule: { prematurityRatio: 0.8 } });
-    expect(rule).toEqual({ prematurityRatio: 0.8, prematurityReference: 'recent', irregularityLimit: null });
+    expect(rule).toEqual({
+      prematurityRatio: 0.8,
+      prematurityReference: 'recent',
+      irregularityLimit: null,
+      irregularOverridesS: false,
+    });
     expect(decide(p, 0, rhythm(0.7), rule)).toBe(1);
     expect(decide(p, 0, rhythm(0.85), rule)).toBe(0);
     expect(decide(p, 1, rhythm(0.5), rule)).toBe(2); // a premature V stays V
@@ -53,5 +58,15 @@ describe('decision rule', () => {
     expect(decide(p, 0, rhythm(0.7, 1.0), rule)).toBe(0);
     expect(decide(p, 0, rhythm(1.0, 0.7, 0.05), rule)).toBe(1);
     expect(decide(p, 0, rhythm(1.0, 0.7, 0.2), rule)).toBe(0); // atrial fibrillation: short intervals are the rhythm
+  });
+
+  it("labels the network's own S calls N while the rhythm is irregular, when the rule says so", () => {
+    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
+    const saved = { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 };
+    const overriding = ruleOf({ decisionRule: { ...saved, irregularOverridesS: true } });
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), overriding)).toBe(0);
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.05), overriding)).toBe(1); // regular: the network's S stands
+    expect(decide(p, 1, rhythm(0.7, 0.7, 0.2), overriding)).toBe(2); // V is never overridden
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), ruleOf({ decisionRule: saved }))).toBe(1); // v3 metadata
   });
 });
