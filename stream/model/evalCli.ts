@@ -1,3 +1,4 @@
+import type { LayersModel } from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
@@ -13,10 +14,46 @@ import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
 import type { EpochRecord } from './train.js';
 
-const USAGE = `npm run eval:model -- [--model DIR] --split <intra|inter> [--json] [--report FILE] [--records LIST] [--faithfulness-beats N] [--one-lead]
+const USAGE = `npm run eval:model -- [--model DIR] --split <intra|inter> [--records LIST] [options]
+npm run eval:model -- --folds DIR,DIR,... [options]
 Evaluates a trained model (default: the shipped one, ${SHIPPED_MODEL_DIR}) on the test beats of a split,
 rebuilt with the seed the model was trained with, and writes an HTML report (default out/reports/<model>-<split>.html).
---one-lead scores it as a bed with one lead uses it: the second lead left out (as a flat one is).`;
+--folds scores the fold models of a cross-validation instead: each on the held-out patients it
+was trained without (train --validation-records), pooled into out-of-fold figures.
+Options: --json, --report FILE, --faithfulness-beats N,
+  --one-lead          score as a bed with one lead: the second lead left out (as a flat one is)
+  --rule-from DIR     apply the decision rule saved with another model (default: the model's own)`;
+
+/** A fold model of a cross-validation and the held-out records it is scored on. */
+interface Fold {
+  readonly dir: string;
+  readonly model: LayersModel;
+  readonly records: readonly string[];
+}
+
+async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; metadata: Record<string, unknown> }> {
+  const folds: Fold[] = [];
+  let first: Record<string, unknown> = {};
+  for (const dir of dirs) {
+    const { model, metadata } = await loadModel(dir);
+    const records = metadata.validationRecords;
+    if (!Array.isArray(records) || records.length === 0 || !records.every((r) => typeof r === 'string')) {
+      throw new ConfigError(
+        `eval:model: ${dir} names no held-out validation records; train fold models with --validation-records`,
+      );
+    }
+    const taken = records.filter((r) => folds.some((f) => f.records.includes(r)));
+    if (taken.length > 0) throw new ConfigError(`eval:model: record(s) ${taken.join(', ')} are held out by two folds`);
+    if (folds.length === 0) first = metadata;
+    else if (JSON.stringify(ruleOf(metadata)) !== JSON.stringify(ruleOf(first))) {
+      throw new ConfigError(
+        `eval:model: ${dir} saves another decision rule than ${dirs[0]}; choose one with --rule-from`,
+      );
+    }
+    folds.push({ dir, model, records: records as string[] });
+  }
+  return { folds, metadata: first };
+}
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine(
@@ -30,22 +67,36 @@ async function main(): Promise<void> {
       records: { type: 'string' },
       'faithfulness-beats': { type: 'string' },
       'one-lead': { type: 'boolean' },
+      folds: { type: 'string' },
+      'rule-from': { type: 'string' },
       'data-dir': { type: 'string' },
       'cache-dir': { type: 'string' },
     },
     USAGE,
   );
+  const foldDirs = values.folds?.split(',').filter((d) => d.length > 0);
+  if (foldDirs !== undefined && (values.model ?? values.split ?? values.records) !== undefined)
+    throw new ConfigError(`eval:model: --folds takes the models, split and records from the fold models\n${USAGE}`);
   const split = values.split as SplitName;
-  if (split !== 'intra' && split !== 'inter')
+  if (foldDirs === undefined && split !== 'intra' && split !== 'inter')
     throw new ConfigError(`eval:model: --split must be intra or inter\n${USAGE}`);
   const faithfulnessBeats = Number(values['faithfulness-beats'] ?? '1000');
   if (!Number.isInteger(faithfulnessBeats) || faithfulnessBeats < 1)
     throw new ConfigError('eval:model: --faithfulness-beats must be a positive integer');
   const backend = await initBackend();
   const modelDir = values.model ?? SHIPPED_MODEL_DIR;
-  const { model, metadata } = await loadModel(modelDir);
+  const { folds, metadata } =
+    foldDirs === undefined
+      ? await loadModel(modelDir).then(({ model, metadata }) => ({
+          folds: [{ dir: modelDir, model, records: [] }],
+          metadata,
+        }))
+      : await loadFolds(foldDirs);
   const dir = values['data-dir'] ?? mitdbDir();
-  const records = await selectRecords(dir, values.records, 'eval:model');
+  const records =
+    foldDirs === undefined
+      ? await selectRecords(dir, values.records, 'eval:model')
+      : await selectRecords(dir, folds.flatMap((f) => f.records).join(','), 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const built = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
   const leads = values['one-lead'] === true ? 1 : 2;
@@ -58,32 +109,46 @@ async function main(): Promise<void> {
         }
       : built;
   const seed = typeof metadata.seed === 'number' ? metadata.seed : 42;
-  const test = splitBeats(set, split, seed).test;
-  if (test.length === 0)
+  const inRecords = (names: readonly string[]): Int32Array => {
+    const wanted = new Set(names.map((r) => set.recordNames.indexOf(r)));
+    return Int32Array.from({ length: set.count }, (_, i) => i).filter((i) => wanted.has(set.recordIndex[i]!));
+  };
+  const parts = folds.map((f) => ({
+    model: f.model,
+    test: foldDirs === undefined ? splitBeats(set, split, seed).test : inRecords(f.records),
+  }));
+  const testCount = parts.reduce((n, p) => n + p.test.length, 0);
+  const scope = foldDirs === undefined ? split : 'folds';
+  if (testCount === 0)
     throw new ConfigError(`eval:model: split ${split} of records ${records.join(',')} has no test beats`);
-  if (metadata.split !== undefined && metadata.split !== split) {
+  if (foldDirs === undefined && metadata.split !== undefined && metadata.split !== split) {
     log(
       `note: this model was trained on the ${String(metadata.split)} split; its ${split} test beats may include training beats`,
     );
   }
   const started = performance.now();
-  const rule = ruleOf(metadata);
-  const evaluation = await evaluateModel(model, set, test, { faithfulnessBeats, rule });
-  const history = await readFile(join(modelDir, 'training.json'), 'utf8')
-    .then((t) => (JSON.parse(t) as { history: EpochRecord[] }).history)
-    .catch(() => [] as EpochRecord[]);
+  const rule = ruleOf(values['rule-from'] === undefined ? metadata : (await loadModel(values['rule-from'])).metadata);
+  const evaluation = await evaluateModel(parts, set, { faithfulnessBeats, rule });
+  const history =
+    foldDirs === undefined
+      ? await readFile(join(modelDir, 'training.json'), 'utf8')
+          .then((t) => (JSON.parse(t) as { history: EpochRecord[] }).history)
+          .catch(() => [] as EpochRecord[])
+      : [];
   const m = evaluation.metrics;
-  const reportPath = values.report ?? join('out', 'reports', `${String(metadata.modelId ?? 'model')}-${split}.html`);
+  const reportPath = values.report ?? join('out', 'reports', `${String(metadata.modelId ?? 'model')}-${scope}.html`);
   await mkdir(dirname(reportPath), { recursive: true });
   await writeFile(
     reportPath,
     renderReport(
-      `Beat classifier ${String(metadata.modelId ?? modelDir)}: ${split}-patient test split`,
+      foldDirs === undefined
+        ? `Beat classifier ${String(metadata.modelId ?? modelDir)}: ${split}-patient test split`
+        : `Beat classifier: ${folds.length} fold models, each on the patients it was trained without`,
       {
-        model: modelDir,
+        model: folds.map((f) => (foldDirs === undefined ? f.dir : `${f.dir} (${f.records.join(',')})`)).join('; '),
         'trained on': `${String(metadata.split ?? '?')} split, seed ${seed}`,
         'decision rule': describeRule(rule),
-        'test beats': `${test.length} from ${records.length} records`,
+        'test beats': `${testCount} from ${records.length} records`,
         leads: leads === 1 ? 'monitoring lead only (--one-lead)' : 'as recorded',
         backend,
         'evaluated at': new Date().toISOString(),
@@ -93,8 +158,8 @@ async function main(): Promise<void> {
     ),
   );
   const result = {
-    model: modelDir,
-    split,
+    model: foldDirs ?? modelDir,
+    split: scope,
     backend,
     count: m.count,
     decisionRule: rule,
@@ -114,7 +179,7 @@ async function main(): Promise<void> {
     return;
   }
   const lines = [
-    `${m.count} test beats (${split}): accuracy ${(100 * m.accuracy).toFixed(2)} %, weighted F1 ${m.weightedF1.toFixed(4)}, macro F1 ${m.macroF1.toFixed(4)}`,
+    `${m.count} test beats (${scope}): accuracy ${(100 * m.accuracy).toFixed(2)} %, weighted F1 ${m.weightedF1.toFixed(4)}, macro F1 ${m.macroF1.toFixed(4)}`,
     'class  beats  precision  recall     F1   specificity    AUC',
     ...AAMI_CLASSES.map((c) => {
       const p = m.perClass[c];

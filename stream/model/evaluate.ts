@@ -53,6 +53,8 @@ function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly numb
   }
 }
 
+const DELETED_FRACTION = 0.2;
+
 /**
  * Deleting the 20 % of samples Grad-CAM ranks highest must lower the predicted class's
  * probability more than deleting 20 % at random, or the explanation explains nothing.
@@ -60,7 +62,7 @@ function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly numb
 export async function gradCamFaithfulness(
   model: tf.LayersModel,
   inputs: BatchInputs,
-  fraction = 0.2,
+  fraction = DELETED_FRACTION,
   seed = 7,
   batchSize = 128,
 ): Promise<FaithfulnessResult> {
@@ -109,15 +111,32 @@ export async function gradCamFaithfulness(
   return { beats: inputs.count, fraction, topDrop: topDrop / inputs.count, randomDrop: randomDrop / inputs.count };
 }
 
-/** Everything the evaluation CLI reports for a model on the test beats of a split. */
+/**
+ * A model and the beats it is scored on: the test beats of a split, or in a cross-validation
+ * one fold model and the held-out patients' beats it never trained on.
+ */
+export interface ScoredPart {
+  readonly model: tf.LayersModel;
+  readonly test: Int32Array;
+}
+
+/**
+ * Everything the evaluation CLI reports, pooled over the parts: each beat is labelled by its
+ * own part's model, so fold models give out-of-fold figures for every held-out patient.
+ */
 export async function evaluateModel(
-  model: tf.LayersModel,
+  parts: readonly ScoredPart[],
   set: BeatSet,
-  test: Int32Array,
   options: { faithfulnessBeats?: number; seed?: number; rule?: DecisionRule } = {},
 ): Promise<ModelEvaluation> {
-  const inputs = beatSetInputs(set, test);
-  const probabilities = await predictProbabilities(model, inputs);
+  const test = Int32Array.from(parts.flatMap((part) => Array.from(part.test)));
+  const partOf = parts.flatMap((part) => Array.from(part.test, () => part));
+  const probabilities = new Float32Array(test.length * K);
+  let offset = 0;
+  for (const part of parts) {
+    probabilities.set(await predictProbabilities(part.model, beatSetInputs(set, part.test)), offset * K);
+    offset += part.test.length;
+  }
   const labels = Array.from(test, (i) => set.labels[i]!);
   const rule = options.rule ?? ARGMAX;
   const predicted = Array.from(test, (i, k) => decide(probabilities, k, setRhythm(set, i), rule));
@@ -140,30 +159,40 @@ export async function evaluateModel(
     ]),
   ) as Record<AamiClass, [number, number][]>;
 
-  // faithfulness on a fixed random sample of test beats, every class included
+  // faithfulness on a fixed random sample of test beats, every class included, each beat
+  // explained by its own part's model; the mean drops are weighted by the beats of each part
   const random = seededRandom(options.seed ?? 11);
   const sample = shuffle(
     Array.from({ length: test.length }, (_, i) => i),
     random,
   ).slice(0, options.faithfulnessBeats ?? 1000);
-  const sampleInputs = beatSetInputs(
-    set,
-    sample.map((i) => test[i]!),
-  );
-  const faithfulness = await gradCamFaithfulness(model, sampleInputs);
+  let topDrop = 0;
+  let randomDrop = 0;
+  for (const part of parts) {
+    const mine = sample.filter((j) => partOf[j] === part).map((j) => test[j]!);
+    if (mine.length === 0) continue;
+    const f = await gradCamFaithfulness(part.model, beatSetInputs(set, mine));
+    topDrop += f.topDrop * mine.length;
+    randomDrop += f.randomDrop * mine.length;
+  }
+  const faithfulness = {
+    beats: sample.length,
+    fraction: DELETED_FRACTION,
+    topDrop: topDrop / sample.length,
+    randomDrop: randomDrop / sample.length,
+  };
 
   // one example of each abnormal class for the report, with its Grad-CAM curve
-  const cam = new GradCam(model);
   const examples: ModelEvaluation['examples'] = [];
   for (const k of [1, 2, 3]) {
-    const i = labels.findIndex((l, j) => l === k && probabilities[j * K + k]! > 0.5);
-    if (i < 0) continue;
-    const one = beatSetInputs(set, [test[i]!]);
+    const j = labels.findIndex((l, j) => l === k && probabilities[j * K + k]! > 0.5);
+    if (j < 0) continue;
+    const one = beatSetInputs(set, [test[j]!]);
     examples.push({
       label: AAMI_CLASSES[k]!,
       predicted: AAMI_CLASSES[k]!,
       window: Array.from(one.window),
-      cam: Array.from(cam.explain(one, [k])),
+      cam: Array.from(new GradCam(partOf[j]!.model).explain(one, [k])),
     });
   }
   return { metrics, ec57, roc, faithfulness, examples };

@@ -184,6 +184,7 @@ async function main(): Promise<void> {
         validationRecords.length === 0
           ? '10 % of the training beats, stratified'
           : `records ${validationRecords.join(',')}`,
+      ...(validationRecords.length === 0 ? {} : { validationRecords }),
       decisionRule: {
         prematurityRatio: prematurity,
         prematurityReference,

@@ -128,6 +128,41 @@ describe('npm run train / eval:model', () => {
     expect(one.perClass.N!.auc).not.toBe(both.perClass.N!.auc);
   });
 
+  it('scores fold models on the patients each was trained without, pooled (--folds), under a chosen rule', async () => {
+    const heldOut: Record<string, number> = {};
+    for (const record of ['119', '208']) {
+      const out = join(work, `fold-${record}`);
+      const { stderr } = await tsx(
+        'stream/model/trainCli.ts',
+        trainArgs(out, ['--epochs', '1', '--max-steps', '4', '--validation-records', record]).map((a) =>
+          a === 'intra' ? 'inter' : a,
+        ),
+      );
+      heldOut[out] = Number(/split inter: train \d+, validation (\d+),/.exec(stderr)?.[1]);
+    }
+    const folds = Object.keys(heldOut);
+    const { stdout } = await tsx('stream/model/evalCli.ts', [
+      ...['--folds', folds.join(','), '--rule-from', 'models/beat-classifier', '--json'],
+      ...['--faithfulness-beats', '10', '--cache-dir', join(work, 'cache'), '--report', join(work, 'folds.html')],
+    ]);
+    const result = JSON.parse(stdout) as { split: string; count: number; decisionRule: Record<string, unknown> };
+    expect(result.split).toBe('folds');
+    expect(result.count).toBe(heldOut[folds[0]!]! + heldOut[folds[1]!]!);
+    expect(result.decisionRule).toMatchObject({ prematurityReference: 'baseline', irregularOverridesS: true });
+
+    const fail = (args: string[]) =>
+      tsx('stream/model/evalCli.ts', args).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const twice = await fail(['--folds', `${folds[0]},${folds[0]}`]);
+    expect(twice.stderr).toContain('are held out by two folds');
+    const notFold = await fail(['--folds', join(work, 'killed')]);
+    expect(notFold.stderr).toContain(
+      'names no held-out validation records; train fold models with --validation-records',
+    );
+  });
+
   it('rejects wrong flags and values with the valid choices', async () => {
     const interModel = ['--model', 'template-rr-resnet', '--split', 'inter'];
     const cases: [string[], string | RegExp][] = [

@@ -24,7 +24,10 @@ describe('the shipped model', () => {
     expect(metadata).toMatchObject({ split: 'inter', windowLength: 187 });
     const set = await buildBeatSet(mitdbDir(), RECORDS);
     const all = Int32Array.from({ length: set.count }, (_, i) => i);
-    const { metrics } = await evaluateModel(model, set, all, { faithfulnessBeats: 50, rule: ruleOf(metadata) });
+    const { metrics } = await evaluateModel([{ model, test: all }], set, {
+      faithfulnessBeats: 50,
+      rule: ruleOf(metadata),
+    });
     expect(metrics.count).toBeGreaterThan(7000);
     expect(metrics.accuracy).toBeGreaterThanOrEqual(FLOOR.accuracy);
     expect(metrics.perClass.V.recall).toBeGreaterThanOrEqual(FLOOR.vRecall);
