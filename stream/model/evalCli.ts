@@ -119,8 +119,7 @@ async function main(): Promise<void> {
   }));
   const testCount = parts.reduce((n, p) => n + p.test.length, 0);
   const scope = foldDirs === undefined ? split : 'folds';
-  if (testCount === 0)
-    throw new ConfigError(`eval:model: ${scope} of records ${records.join(',')} has no test beats`);
+  if (testCount === 0) throw new ConfigError(`eval:model: ${scope} of records ${records.join(',')} has no test beats`);
   if (foldDirs === undefined && metadata.split !== undefined && metadata.split !== split) {
     log(
       `note: this model was trained on the ${String(metadata.split)} split; its ${split} test beats may include training beats`,
