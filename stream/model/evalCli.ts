@@ -113,10 +113,10 @@ async function main(): Promise<void> {
     const wanted = new Set(names.map((r) => set.recordNames.indexOf(r)));
     return Int32Array.from({ length: set.count }, (_, i) => i).filter((i) => wanted.has(set.recordIndex[i]!));
   };
-  const parts = folds.map((f) => ({
-    model: f.model,
-    test: foldDirs === undefined ? splitBeats(set, split, seed).test : inRecords(f.records),
-  }));
+  const parts =
+    foldDirs === undefined
+      ? [{ model: folds[0]!.model, test: splitBeats(set, split, seed).test }]
+      : folds.map((f) => ({ model: f.model, test: inRecords(f.records) }));
   const testCount = parts.reduce((n, p) => n + p.test.length, 0);
   const scope = foldDirs === undefined ? split : 'folds';
   if (testCount === 0) throw new ConfigError(`eval:model: ${scope} of records ${records.join(',')} has no test beats`);

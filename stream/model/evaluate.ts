@@ -183,6 +183,8 @@ export async function evaluateModel(
   };
 
   // one example of each abnormal class for the report, with its Grad-CAM curve
+  const cams = new Map<ScoredPart, GradCam>();
+  const camOf = (part: ScoredPart): GradCam => cams.get(part) ?? cams.set(part, new GradCam(part.model)).get(part)!;
   const examples: ModelEvaluation['examples'] = [];
   for (const k of [1, 2, 3]) {
     const j = labels.findIndex((l, j) => l === k && probabilities[j * K + k]! > 0.5);
@@ -192,7 +194,7 @@ export async function evaluateModel(
       label: AAMI_CLASSES[k]!,
       predicted: AAMI_CLASSES[k]!,
       window: Array.from(one.window),
-      cam: Array.from(new GradCam(partOf[j]!.model).explain(one, [k])),
+      cam: Array.from(camOf(partOf[j]!).explain(one, [k])),
     });
   }
   return { metrics, ec57, roc, faithfulness, examples };
