@@ -8,10 +8,9 @@ import { ENSEMBLE_FILE, loadModel, type EnsembleJson } from './io.js';
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME]
 Makes one model of several trained ones (same inputs, same decision rule): its class
 probabilities are the members' average, its Grad-CAM their mean curve. Members are copied
-into DIR/member-K; every command that takes --model (or models/beat-classifier) loads it.`;
-
-/** Metadata that differs between members: listed per member, not for the ensemble. */
-const PER_MEMBER: readonly string[] = ['modelId', 'epoch', 'validationMacroF1', 'seed'];
+into DIR/member-K; every command that takes --model (or models/beat-classifier) loads it.
+Metadata the members do not all share (seeds, epochs, held-out records) is not the ensemble's:
+an ensemble of fold models keeps its fold's held-out records only if every member held them out.`;
 
 /** Files of a saved model that go with it into the ensemble (training.json when there is one). */
 const MODEL_FILES = ['model.json', 'weights.bin'] as const;
@@ -41,8 +40,12 @@ async function main(): Promise<void> {
     for (const file of MODEL_FILES) await copyFile(join(dir, file), join(target, file));
     await copyFile(join(dir, 'training.json'), join(target, 'training.json')).catch(() => undefined);
   }
-  // what the members share (data, window, rule); what differs is listed per member
-  const shared = Object.fromEntries(Object.entries(loaded[0]!.metadata).filter(([key]) => !PER_MEMBER.includes(key)));
+  // Only what every member shares (data, window, rule) describes the ensemble: a value of one
+  // member would mislead, e.g. held-out records that another member trained on would let
+  // eval:model --folds score the ensemble on beats it has seen.
+  const same = (key: string, value: unknown) =>
+    loaded.every((m) => JSON.stringify(m.metadata[key]) === JSON.stringify(value));
+  const shared = Object.fromEntries(Object.entries(loaded[0]!.metadata).filter(([key, value]) => same(key, value)));
   const json: EnsembleJson = {
     members: names,
     metadata: {

@@ -22,8 +22,22 @@ beforeAll(async () => {
   await initBackend('wasm', () => undefined);
   work = await mkdtemp(join(tmpdir(), 'ensemble-'));
   const rule = { decisionRule: { prematurityRatio: 0.8 } };
-  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 1), join(work, 'a'), { modelId: 'a', ...rule });
-  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 2), join(work, 'b'), { modelId: 'b', ...rule });
+  const heldOut = { validationRecords: ['101', '106'] };
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 1), join(work, 'a'), {
+    modelId: 'a',
+    ...rule,
+    ...heldOut,
+  });
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 2), join(work, 'b'), {
+    modelId: 'b',
+    ...rule,
+    ...heldOut,
+  });
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 5), join(work, 'e'), {
+    modelId: 'e',
+    ...rule,
+    validationRecords: ['108'],
+  });
   await saveModel(ARCHITECTURES['two-lead-template-rr-resnet'].build(L, 3), join(work, 'c'), { modelId: 'c', ...rule });
   await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 4), join(work, 'd'), {
     modelId: 'd',
@@ -114,7 +128,7 @@ describe('ensembles of beat classifiers', () => {
     ).rejects.toThrow(/is an ensemble; fine-tune its members one by one/);
   });
 
-  it('is made by npm run ensemble, which refuses members with different decision rules', async () => {
+  it("is made by npm run ensemble, which refuses members with different decision rules and keeps only the members' shared metadata", async () => {
     const tsx = (args: string[]) =>
       run(process.execPath, ['--import', 'tsx', 'stream/model/ensembleCli.ts', ...args], {
         encoding: 'utf8',
@@ -125,6 +139,11 @@ describe('ensembles of beat classifiers', () => {
     const { metadata } = await loadModel(out);
     expect(metadata).toMatchObject({ modelId: 'made-ab', decisionRule: { prematurityRatio: 0.8 } });
     expect((metadata.members as { modelId: string }[]).map((m) => m.modelId)).toEqual(['a', 'b']);
+    expect(metadata.validationRecords).toEqual(['101', '106']);
+    // a member trained on the other's held-out records: the ensemble holds none out
+    const mixed = join(work, 'mixed');
+    await tsx(['--members', `${join(work, 'a')},${join(work, 'e')}`, '--out', mixed]);
+    expect((await loadModel(mixed)).metadata).not.toHaveProperty('validationRecords');
     const refused = await tsx(['--members', `${join(work, 'a')},${join(work, 'd')}`, '--out', join(work, 'no')]).catch(
       (e: { code: number; stderr: string }) => e,
     );
