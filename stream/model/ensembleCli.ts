@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
+import { ruleOf } from './decision.js';
 import { ENSEMBLE_FILE, loadModel, type EnsembleJson } from './io.js';
 
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME]
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
   if (values.out === undefined) throw new ConfigError(`ensemble: --out is required\n${USAGE}`);
   await initBackend(undefined, () => undefined);
   const loaded = await Promise.all(members.map((dir) => loadModel(dir)));
-  const rules = loaded.map((m) => JSON.stringify(m.metadata.decisionRule ?? null));
+  // compared as read, so that a rule saved before a field existed equals one saving its default
+  const rules = loaded.map((m) => JSON.stringify(ruleOf(m.metadata)));
   if (rules.some((rule) => rule !== rules[0]))
     throw new ConfigError(`ensemble: members have different decision rules (${rules.join(' vs ')})`);
   const out = values.out;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     members: names,
     metadata: {
       ...shared,
+      decisionRule: ruleOf(loaded[0]!.metadata),
       modelId: values.id ?? `ensemble-of-${members.length}`,
       members: loaded.map((m, k) => ({
         from: members[k],

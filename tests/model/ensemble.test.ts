@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
+import { ruleOf } from '../../stream/model/decision.js';
 import { GradCam } from '../../stream/model/gradcam.js';
 import { beatWindowInputs, predictProbabilities } from '../../stream/model/inference.js';
 import { ENSEMBLE_FILE, loadModel, saveModel } from '../../stream/model/io.js';
@@ -33,9 +34,10 @@ beforeAll(async () => {
     ...rule,
     ...heldOut,
   });
+  // the same rule as a and b, saved with a field that older models lack (at its default)
   await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 5), join(work, 'e'), {
     modelId: 'e',
-    ...rule,
+    decisionRule: { prematurityRatio: 0.8, irregularOverridesS: false },
     validationRecords: ['108'],
   });
   await saveModel(ARCHITECTURES['two-lead-template-rr-resnet'].build(L, 3), join(work, 'c'), { modelId: 'c', ...rule });
@@ -138,6 +140,7 @@ describe('ensembles of beat classifiers', () => {
     await tsx(['--members', `${join(work, 'a')},${join(work, 'b')}`, '--out', out, '--id', 'made-ab']);
     const { metadata } = await loadModel(out);
     expect(metadata).toMatchObject({ modelId: 'made-ab', decisionRule: { prematurityRatio: 0.8 } });
+    expect(ruleOf(metadata)).toEqual(ruleOf({ decisionRule: { prematurityRatio: 0.8 } }));
     expect((metadata.members as { modelId: string }[]).map((m) => m.modelId)).toEqual(['a', 'b']);
     expect(metadata.validationRecords).toEqual(['101', '106']);
     // a member trained on the other's held-out records: the ensemble holds none out
