@@ -76,11 +76,7 @@ export class BeatWindowCutter {
   private n = 0;
   private waiting: number[] = [];
   private lastPeak: number | undefined;
-  private rrRecent: number[] = [];
-  private readonly rrBaselineRing: Float64Array;
-  private rrBaselineCount = 0;
-  private rrBaselineSum = 0;
-  private rrIrregularWindow: number[] = [];
+  private readonly rr: RrHistory;
   private pendingRr = new Map<number, Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline' | 'rrIrregularity'>>();
   private recentWindows: Float32Array[] = [];
   /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
@@ -104,7 +100,7 @@ export class BeatWindowCutter {
       throw new ConfigError(`BeatWindowCutter: templateBeats must be an integer >= 1, got ${templateBeats}`);
     }
     this.config = config;
-    this.rrBaselineRing = new Float64Array(rrBaselineBeats);
+    this.rr = new RrHistory(rrBaselineBeats, Math.max(rrHistory, irregularityBeats));
     let size = 1;
     // room for one window plus 16 s of detector delay (search-back after a long pause)
     while (size < length + 16 * fs) size <<= 1;
@@ -121,28 +117,15 @@ export class BeatWindowCutter {
 
   /** Registers an R peak (index in this stream's samples); peaks must come in index order. */
   addPeak(rPeak: number, out: BeatWindow[]): void {
-    const { fs, rIndex, length, rrHistory } = this.config;
-    let rrPrevious: number | undefined;
-    if (this.lastPeak !== undefined) {
-      rrPrevious = (rPeak - this.lastPeak) / fs;
-    }
-    const rrMean =
-      this.rrRecent.length === 0 ? undefined : this.rrRecent.reduce((a, b) => a + b, 0) / this.rrRecent.length;
-    const baselineBeats = Math.min(this.rrBaselineCount, this.rrBaselineRing.length);
-    const rrBaseline = baselineBeats === 0 ? undefined : this.rrBaselineSum / baselineBeats;
-    const rrIrregularity =
-      this.rrIrregularWindow.length < this.config.irregularityBeats ? 0 : rhythmIrregularity(this.rrIrregularWindow);
-    if (rrPrevious !== undefined) {
-      this.rrIrregularWindow.push(rrPrevious);
-      if (this.rrIrregularWindow.length > this.config.irregularityBeats) this.rrIrregularWindow.shift();
-      this.rrRecent.push(rrPrevious);
-      if (this.rrRecent.length > rrHistory) this.rrRecent.shift();
-      const slot = this.rrBaselineCount % this.rrBaselineRing.length;
-      if (this.rrBaselineCount >= this.rrBaselineRing.length) this.rrBaselineSum -= this.rrBaselineRing[slot]!;
-      this.rrBaselineRing[slot] = rrPrevious;
-      this.rrBaselineSum += rrPrevious;
-      this.rrBaselineCount++;
-    }
+    const { fs, rIndex, length, rrHistory, irregularityBeats } = this.config;
+    const rrPrevious = this.lastPeak === undefined ? undefined : (rPeak - this.lastPeak) / fs;
+    // the features describe the intervals before this one: read them, then add it
+    const recent = this.rr.last(rrHistory);
+    const rrMean = recent.length === 0 ? undefined : recent.reduce((a, b) => a + b, 0) / recent.length;
+    const rrBaseline = this.rr.baseline();
+    const window = this.rr.last(irregularityBeats);
+    const rrIrregularity = window.length < irregularityBeats ? 0 : rhythmIrregularity(window);
+    if (rrPrevious !== undefined) this.rr.add(rrPrevious);
     this.lastPeak = rPeak;
     const start = rPeak - rIndex;
     if (start < 0 || start < this.n - this.ring.length || start + length > this.n + this.ring.length) {
@@ -165,10 +148,7 @@ export class BeatWindowCutter {
     this.n = 0;
     this.waiting = [];
     this.lastPeak = undefined;
-    this.rrRecent = [];
-    this.rrBaselineCount = 0;
-    this.rrBaselineSum = 0;
-    this.rrIrregularWindow = [];
+    this.rr.clear();
     this.pendingRr.clear();
     this.recentWindows = [];
     this.ring.fill(0);
@@ -198,6 +178,51 @@ export class BeatWindowCutter {
         template,
       });
     }
+  }
+}
+
+/**
+ * A stream's previous RR intervals (s) in one ring, long enough for the longest window a
+ * feature reads. The baseline mean keeps a running sum: it covers minutes of rhythm and is read
+ * at every beat.
+ */
+class RrHistory {
+  private readonly ring: Float64Array;
+  private count = 0;
+  private baselineSum = 0;
+
+  constructor(
+    private readonly baselineBeats: number,
+    otherWindows: number,
+  ) {
+    this.ring = new Float64Array(Math.max(baselineBeats, otherWindows));
+  }
+
+  /** Up to `k` of the latest intervals, oldest first. */
+  last(k: number): number[] {
+    const n = Math.min(k, this.count);
+    return Array.from({ length: n }, (_, i) => this.ring[(this.count - n + i) % this.ring.length]!);
+  }
+
+  /** Mean of up to `baselineBeats` latest intervals; undefined before the first. */
+  baseline(): number | undefined {
+    const n = Math.min(this.count, this.baselineBeats);
+    return n === 0 ? undefined : this.baselineSum / n;
+  }
+
+  add(rr: number): void {
+    // the interval leaving the baseline is read before its slot can be overwritten
+    if (this.count >= this.baselineBeats) {
+      this.baselineSum -= this.ring[(this.count - this.baselineBeats) % this.ring.length]!;
+    }
+    this.ring[this.count % this.ring.length] = rr;
+    this.baselineSum += rr;
+    this.count++;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.baselineSum = 0;
   }
 }
 

@@ -155,6 +155,14 @@ describe('BeatWindowCutter', () => {
     expect(out.map((w) => w.rrMean)).toEqual([undefined, undefined, 1, 1, 1, 1, 0.75, 1, 1.25, 1]);
     // 0 until six intervals are known; irregular while the premature beat dominates six, regular once it does not
     expect(out.map((w) => w.rrIrregularity)).toEqual([0, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 0]);
+    // a reset (a gap, a restarted bed) forgets the intervals: nothing carries over the gap
+    cutter.reset();
+    const again = cutter.push(new Float32Array(1000), [10, 60, 160]);
+    expect(again.map((w) => [w.rrPrevious, w.rrMean, w.rrBaseline])).toEqual([
+      [undefined, undefined, undefined],
+      [0.5, undefined, undefined],
+      [1, 0.5, 0.5],
+    ]);
   });
 
   it('measures an irregularly irregular rhythm as irregular, and sinus rhythm, bigeminy or a lone premature beat as regular', () => {
