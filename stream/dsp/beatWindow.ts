@@ -123,8 +123,8 @@ export class BeatWindowCutter {
     const recent = this.rr.last(rrHistory);
     const rrMean = recent.length === 0 ? undefined : recent.reduce((a, b) => a + b, 0) / recent.length;
     const rrBaseline = this.rr.baseline();
-    const window = this.rr.last(irregularityBeats);
-    const rrIrregularity = window.length < irregularityBeats ? 0 : rhythmIrregularity(window);
+    const rhythm = this.rr.last(irregularityBeats);
+    const rrIrregularity = rhythm.length < irregularityBeats ? 0 : rhythmIrregularity(rhythm);
     if (rrPrevious !== undefined) this.rr.add(rrPrevious);
     this.lastPeak = rPeak;
     const start = rPeak - rIndex;

@@ -34,7 +34,7 @@ beforeAll(async () => {
     ...rule,
     ...heldOut,
   });
-  // the same rule as a and b, saved with a field that older models lack (at its default)
+  // a and b's rule as a newer model saves it (a field older models lack, at its default), other held-out records
   await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 5), join(work, 'e'), {
     modelId: 'e',
     decisionRule: { prematurityRatio: 0.8, irregularOverridesS: false },
