@@ -56,6 +56,11 @@ export function decide(probabilities: Float32Array, k: number, rhythm: BeatRhyth
   return best === S && !regular && rule.irregularOverridesS ? N : best;
 }
 
+/** Whether two rules decide alike (compare rules as `ruleOf` reads them, not as saved). */
+export function sameRule(a: DecisionRule, b: DecisionRule): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** The rule in words, for reports. */
 export function describeRule(rule: DecisionRule): string {
   if (rule.prematurityRatio === null) return 'argmax';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
-import { ruleOf } from './decision.js';
+import { ruleOf, sameRule } from './decision.js';
 import { ENSEMBLE_FILE, loadModel, type EnsembleJson } from './io.js';
 
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME]
@@ -29,9 +29,11 @@ async function main(): Promise<void> {
   await initBackend(undefined, () => undefined);
   const loaded = await Promise.all(members.map((dir) => loadModel(dir)));
   // compared as read, so that a rule saved before a field existed equals one saving its default
-  const rules = loaded.map((m) => JSON.stringify(ruleOf(m.metadata)));
-  if (rules.some((rule) => rule !== rules[0]))
-    throw new ConfigError(`ensemble: members have different decision rules (${rules.join(' vs ')})`);
+  const rules = loaded.map((m) => ruleOf(m.metadata));
+  if (rules.some((rule) => !sameRule(rule, rules[0]!))) {
+    const saved = rules.map((rule) => JSON.stringify(rule)).join(' vs ');
+    throw new ConfigError(`ensemble: members have different decision rules (${saved})`);
+  }
   const out = values.out;
   const staging = `${out}.tmp`;
   await rm(staging, { recursive: true, force: true });
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     members: names,
     metadata: {
       ...shared,
-      decisionRule: ruleOf(loaded[0]!.metadata),
+      decisionRule: rules[0],
       modelId: values.id ?? `ensemble-of-${members.length}`,
       members: loaded.map((m, k) => ({
         from: members[k],

@@ -7,7 +7,7 @@ import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
-import { describeRule, ruleOf } from './decision.js';
+import { describeRule, ruleOf, sameRule } from './decision.js';
 import { evaluateModel } from './evaluate.js';
 import { loadModel } from './io.js';
 import { renderReport } from './report.js';
@@ -45,7 +45,7 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
     const taken = records.filter((r) => folds.some((f) => f.records.includes(r)));
     if (taken.length > 0) throw new ConfigError(`eval:model: record(s) ${taken.join(', ')} are held out by two folds`);
     if (folds.length === 0) first = metadata;
-    else if (JSON.stringify(ruleOf(metadata)) !== JSON.stringify(ruleOf(first))) {
+    else if (!sameRule(ruleOf(metadata), ruleOf(first))) {
       throw new ConfigError(
         `eval:model: ${dir} saves another decision rule than ${dirs[0]}; choose one with --rule-from`,
       );
@@ -93,10 +93,8 @@ async function main(): Promise<void> {
         }))
       : await loadFolds(foldDirs);
   const dir = values['data-dir'] ?? mitdbDir();
-  const records =
-    foldDirs === undefined
-      ? await selectRecords(dir, values.records, 'eval:model')
-      : await selectRecords(dir, folds.flatMap((f) => f.records).join(','), 'eval:model');
+  const wanted = foldDirs === undefined ? values.records : folds.flatMap((f) => f.records).join(',');
+  const records = await selectRecords(dir, wanted, 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const built = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
   const leads = values['one-lead'] === true ? 1 : 2;

@@ -187,7 +187,7 @@ export async function evaluateModel(
   const camOf = (part: ScoredPart): GradCam => cams.get(part) ?? cams.set(part, new GradCam(part.model)).get(part)!;
   const examples: ModelEvaluation['examples'] = [];
   for (const k of [1, 2, 3]) {
-    const j = labels.findIndex((l, j) => l === k && probabilities[j * K + k]! > 0.5);
+    const j = labels.findIndex((label, b) => label === k && probabilities[b * K + k]! > 0.5);
     if (j < 0) continue;
     const one = beatSetInputs(set, [test[j]!]);
     examples.push({

@@ -245,10 +245,12 @@ export class BedMonitor {
   }
 }
 
+/** `monitoringLeadOf` a frame's leads. */
 export function monitoringLead(frame: SampleFrame): number {
   return monitoringLeadOf(frame.leads.map((l) => l.name));
 }
 
+/** `secondLeadOf` a frame's leads. */
 export function secondLead(frame: SampleFrame): number | undefined {
   return secondLeadOf(frame.leads.map((l) => l.name));
 }

@@ -66,10 +66,12 @@ export function secondLeadOf(names: readonly string[]): number | undefined {
   return index === -1 ? undefined : index;
 }
 
+/** `monitoringLeadOf` a record's signals. */
 export function monitoringLeadIndex(header: WfdbHeader): number {
   return monitoringLeadOf(header.signals.map((s) => s.description));
 }
 
+/** `secondLeadOf` a record's signals. */
 export function secondLeadIndex(header: WfdbHeader): number | undefined {
   return secondLeadOf(header.signals.map((s) => s.description));
 }

@@ -11,6 +11,12 @@ const tsx = (script: string, args: string[]) =>
     encoding: 'utf8',
     env: { ...process.env, TFJS_BACKEND: 'wasm' },
   });
+/** A command that should fail: its exit code and stderr (code 0 if it did not fail). */
+const failing = (script: string, args: string[]) =>
+  tsx(script, args).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'model-cli-'));
@@ -150,14 +156,9 @@ describe('npm run train / eval:model', () => {
     expect(result.count).toBe(heldOut[folds[0]!]! + heldOut[folds[1]!]!);
     expect(result.decisionRule).toMatchObject({ prematurityReference: 'baseline', irregularOverridesS: true });
 
-    const fail = (args: string[]) =>
-      tsx('stream/model/evalCli.ts', args).then(
-        () => ({ code: 0, stderr: '' }),
-        (e: { code: number; stderr: string }) => e,
-      );
-    const twice = await fail(['--folds', `${folds[0]},${folds[0]}`]);
+    const twice = await failing('stream/model/evalCli.ts', ['--folds', `${folds[0]},${folds[0]}`]);
     expect(twice.stderr).toContain('are held out by two folds');
-    const notFold = await fail(['--folds', join(work, 'killed')]);
+    const notFold = await failing('stream/model/evalCli.ts', ['--folds', join(work, 'killed')]);
     expect(notFold.stderr).toContain(
       'names no held-out validation records; train fold models with --validation-records',
     );
@@ -183,10 +184,7 @@ describe('npm run train / eval:model', () => {
       [['--modle', 'x'], /Unknown option '--modle'.*Valid flags: --model/],
     ];
     for (const [args, message] of cases) {
-      const error = await tsx('stream/model/trainCli.ts', args).then(
-        () => ({ code: 0, stderr: '' }),
-        (e: { code: number; stderr: string }) => e,
-      );
+      const error = await failing('stream/model/trainCli.ts', args);
       expect(error.code, args.join(' ')).toBe(2);
       expect(error.stderr).toMatch(message);
     }
