@@ -6,9 +6,9 @@ import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { initBackend } from './backend.js';
-import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
+import { buildBeatSet, setRhythm, splitBeats, type BeatSet, type SplitName } from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
-import { evaluateModel } from './evaluate.js';
+import { evaluateModel, type ModelEvaluation } from './evaluate.js';
 import { loadModel } from './io.js';
 import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
@@ -21,6 +21,8 @@ rebuilt with the seed the model was trained with, and writes an HTML report (def
 --folds scores the fold models of a cross-validation instead: each on the held-out patients it
 was trained without (train --validation-records), pooled into out-of-fold figures.
 Options: --json, --report FILE, --faithfulness-beats N,
+  --predictions FILE  also write every scored beat as CSV: record, R-peak sample, reference and
+                      predicted class, the class probabilities and the rhythm the rule reads
   --one-lead          score as a bed with one lead: the second lead left out (as a flat one is)
   --rule-from DIR     apply the decision rule saved with another model (default: the model's own)`;
 
@@ -55,6 +57,40 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
   return { folds, metadata: first };
 }
 
+/**
+ * One row per scored beat, in scoring order (fold by fold with --folds). The rhythm columns are
+ * what the decision rule reads: RR as a share of the recent and of the baseline mean, and the
+ * irregularity before the beat. Numbers are written in full so that the rule, applied again to
+ * the file, gives the same labels.
+ */
+function predictionsCsv(set: BeatSet, { beats, probabilities, predicted }: ModelEvaluation['predictions']): string {
+  const K = AAMI_CLASSES.length;
+  const header = [
+    'record',
+    'sample',
+    'reference',
+    'predicted',
+    ...AAMI_CLASSES.map((c) => `p_${c}`),
+    'rr_recent',
+    'rr_baseline',
+    'irregularity',
+  ];
+  const rows = Array.from(beats, (i, k) => {
+    const rhythm = setRhythm(set, i);
+    return [
+      set.recordNames[set.recordIndex[i]!]!,
+      String(set.sourceSample[i]!),
+      AAMI_CLASSES[set.labels[i]!]!,
+      AAMI_CLASSES[predicted[k]!]!,
+      ...Array.from(probabilities.subarray(k * K, (k + 1) * K), String),
+      String(rhythm.recent),
+      String(rhythm.baseline),
+      String(rhythm.irregularity),
+    ].join(',');
+  });
+  return `${[header.join(','), ...rows].join('\n')}\n`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseCommandLine(
     'eval:model',
@@ -69,6 +105,7 @@ async function main(): Promise<void> {
       'one-lead': { type: 'boolean' },
       folds: { type: 'string' },
       'rule-from': { type: 'string' },
+      predictions: { type: 'string' },
       'data-dir': { type: 'string' },
       'cache-dir': { type: 'string' },
     },
@@ -154,6 +191,10 @@ async function main(): Promise<void> {
       history,
     ),
   );
+  if (values.predictions !== undefined) {
+    await mkdir(dirname(values.predictions), { recursive: true });
+    await writeFile(values.predictions, predictionsCsv(set, evaluation.predictions));
+  }
   const result = {
     model: foldDirs ?? modelDir,
     split: scope,
@@ -169,6 +210,7 @@ async function main(): Promise<void> {
     ec57: evaluation.ec57,
     faithfulness: evaluation.faithfulness,
     report: reportPath,
+    predictions: values.predictions ?? null,
     seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
   };
   if (values.json === true) {
@@ -186,6 +228,7 @@ async function main(): Promise<void> {
     `confusion (rows true, columns predicted ${AAMI_CLASSES.join(' ')}): ${JSON.stringify(m.confusion)}`,
     `Grad-CAM faithfulness (${evaluation.faithfulness.beats} beats): top-20 % deletion drop ${evaluation.faithfulness.topDrop.toFixed(4)} vs random ${evaluation.faithfulness.randomDrop.toFixed(4)}`,
     `report: ${reportPath}`,
+    ...(values.predictions === undefined ? [] : [`predictions: ${values.predictions}`]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -30,6 +30,16 @@ export interface ModelEvaluation {
   readonly roc: Record<AamiClass, [number, number][]>;
   readonly faithfulness: FaithfulnessResult;
   readonly examples: { label: AamiClass; predicted: AamiClass; window: number[]; cam: number[] }[];
+  /**
+   * Every scored beat: its index in the beat set, its class probabilities (row-major, one row
+   * per beat) and the rule's label, so that a validation engineer can study the errors or a
+   * new rule beat by beat without running the networks again.
+   */
+  readonly predictions: {
+    readonly beats: Int32Array;
+    readonly probabilities: Float32Array;
+    readonly predicted: Uint8Array;
+  };
 }
 
 /**
@@ -139,7 +149,7 @@ export async function evaluateModel(
   }
   const labels = Array.from(test, (i) => set.labels[i]!);
   const rule = options.rule ?? ARGMAX;
-  const predicted = Array.from(test, (i, k) => decide(probabilities, k, setRhythm(set, i), rule));
+  const predicted = Uint8Array.from(test, (i, k) => decide(probabilities, k, setRhythm(set, i), rule));
   const metrics = classificationMetrics(labels, probabilities, predicted);
   const pairs: LabelPairs = {};
   labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));
@@ -197,5 +207,5 @@ export async function evaluateModel(
       cam: Array.from(camOf(partOf[j]!).explain(one, [k])),
     });
   }
-  return { metrics, ec57, roc, faithfulness, examples };
+  return { metrics, ec57, roc, faithfulness, examples, predictions: { beats: test, probabilities, predicted } };
 }

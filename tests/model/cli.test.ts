@@ -150,11 +150,32 @@ describe('npm run train / eval:model', () => {
     const { stdout } = await tsx('stream/model/evalCli.ts', [
       ...['--folds', folds.join(','), '--rule-from', 'models/beat-classifier', '--json'],
       ...['--faithfulness-beats', '10', '--cache-dir', join(work, 'cache'), '--report', join(work, 'folds.html')],
+      ...['--predictions', join(work, 'folds.csv')],
     ]);
-    const result = JSON.parse(stdout) as { split: string; count: number; decisionRule: Record<string, unknown> };
+    const result = JSON.parse(stdout) as {
+      split: string;
+      count: number;
+      decisionRule: Record<string, unknown>;
+      confusion: number[][];
+    };
     expect(result.split).toBe('folds');
     expect(result.count).toBe(heldOut[folds[0]!]! + heldOut[folds[1]!]!);
     expect(result.decisionRule).toMatchObject({ prematurityReference: 'baseline', irregularOverridesS: true });
+
+    // the per-beat file holds every scored beat, and its labels add up to the reported confusion
+    const [header, ...rows] = (await readFile(join(work, 'folds.csv'), 'utf8')).trimEnd().split('\n');
+    expect(header).toBe('record,sample,reference,predicted,p_N,p_S,p_V,p_F,p_Q,rr_recent,rr_baseline,irregularity');
+    expect(rows).toHaveLength(result.count);
+    const classes = ['N', 'S', 'V', 'F', 'Q'];
+    const confusion = classes.map(() => classes.map(() => 0));
+    for (const row of rows) {
+      const [record, , reference, predicted, ...numbers] = row.split(',');
+      expect(['119', '208']).toContain(record);
+      const p = numbers.slice(0, 5).map(Number);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      confusion[classes.indexOf(reference!)]![classes.indexOf(predicted!)]! += 1;
+    }
+    expect(confusion).toEqual(result.confusion);
 
     const twice = await failing('stream/model/evalCli.ts', ['--folds', `${folds[0]},${folds[0]}`]);
     expect(twice.stderr).toContain('are held out by two folds');
