@@ -1,3 +1,5 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, MonitorError } from './errors.js';
 
@@ -23,6 +25,20 @@ export function parseCommandLine<T extends Options>(command: string, argv: reado
       .join(', ');
     throw new ConfigError(`${command}: ${(error as Error).message}. Valid flags: ${valid}`, { cause: error });
   }
+}
+
+/**
+ * Makes an output file's folder before the work that fills it, so that a path that cannot be
+ * written fails at once with one clear line, not with a stack trace after a whole replay.
+ */
+export async function prepareOutputFile(command: string, flag: string, path: string): Promise<string> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    if ((await stat(path).catch(() => undefined))?.isDirectory() === true) throw new Error('it is a folder');
+  } catch (error) {
+    throw new ConfigError(`${command}: cannot write ${flag} ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return path;
 }
 
 /** Runs a CLI entry point: known errors print one clear line and exit 2, others exit 1 with a stack. */

@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { injectFaults, parseFaultKinds, type InjectedFault } from '../../simulators/faults.js';
 import { publishReplay, ReplayPacer } from '../../simulators/publish.js';
-import { parseCommandLine, runMain } from '../cli.js';
+import { parseCommandLine, prepareOutputFile, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { embeddedKafka } from '../kafka/client.js';
 import { followTopic } from '../kafka/follow.js';
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
   const faultEvery = Number(values['fault-every'] ?? '300');
   if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
+  const reportPath = await prepareOutputFile('validate', '--report', values.report ?? 'out/reports/validate.html');
   const noise = faultKinds.includes('noise') ? await muscleNoise(log) : undefined;
   const injected: InjectedFault[] = [];
 
@@ -286,8 +287,6 @@ async function main(): Promise<void> {
     },
     perRecord,
   };
-  const reportPath = values.report ?? 'out/reports/validate.html';
-  await mkdir(dirname(reportPath), { recursive: true });
   await writeFile(reportPath, renderValidation(result));
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({ ...result, report: reportPath })}\n`);

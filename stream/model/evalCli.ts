@@ -1,7 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { parseCommandLine, runMain } from '../cli.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCommandLine, prepareOutputFile, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
@@ -129,6 +129,16 @@ async function main(): Promise<void> {
           metadata,
         }))
       : await loadFolds(foldDirs);
+  const scope = foldDirs === undefined ? split : 'folds';
+  const reportPath = await prepareOutputFile(
+    'eval:model',
+    '--report',
+    values.report ?? join('out', 'reports', `${String(metadata.modelId ?? 'model')}-${scope}.html`),
+  );
+  const predictionsPath =
+    values.predictions === undefined
+      ? undefined
+      : await prepareOutputFile('eval:model', '--predictions', values.predictions);
   const dir = values['data-dir'] ?? mitdbDir();
   const wanted = foldDirs === undefined ? values.records : folds.flatMap((f) => f.records).join(',');
   const records = await selectRecords(dir, wanted, 'eval:model');
@@ -153,7 +163,6 @@ async function main(): Promise<void> {
       ? [{ model: folds[0]!.model, test: splitBeats(set, split, seed).test }]
       : folds.map((f) => ({ model: f.model, test: inRecords(f.records) }));
   const testCount = parts.reduce((n, p) => n + p.test.length, 0);
-  const scope = foldDirs === undefined ? split : 'folds';
   if (testCount === 0) throw new ConfigError(`eval:model: ${scope} of records ${records.join(',')} has no test beats`);
   if (foldDirs === undefined && metadata.split !== undefined && metadata.split !== split) {
     log(
@@ -170,8 +179,6 @@ async function main(): Promise<void> {
           .catch(() => [] as EpochRecord[])
       : [];
   const m = evaluation.metrics;
-  const reportPath = values.report ?? join('out', 'reports', `${String(metadata.modelId ?? 'model')}-${scope}.html`);
-  await mkdir(dirname(reportPath), { recursive: true });
   await writeFile(
     reportPath,
     renderReport(
@@ -191,10 +198,7 @@ async function main(): Promise<void> {
       history,
     ),
   );
-  if (values.predictions !== undefined) {
-    await mkdir(dirname(values.predictions), { recursive: true });
-    await writeFile(values.predictions, predictionsCsv(set, evaluation.predictions));
-  }
+  if (predictionsPath !== undefined) await writeFile(predictionsPath, predictionsCsv(set, evaluation.predictions));
   const result = {
     model: foldDirs ?? modelDir,
     split: scope,
@@ -210,7 +214,7 @@ async function main(): Promise<void> {
     ec57: evaluation.ec57,
     faithfulness: evaluation.faithfulness,
     report: reportPath,
-    predictions: values.predictions ?? null,
+    predictions: predictionsPath ?? null,
     seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
   };
   if (values.json === true) {
@@ -228,7 +232,7 @@ async function main(): Promise<void> {
     `confusion (rows true, columns predicted ${AAMI_CLASSES.join(' ')}): ${JSON.stringify(m.confusion)}`,
     `Grad-CAM faithfulness (${evaluation.faithfulness.beats} beats): top-20 % deletion drop ${evaluation.faithfulness.topDrop.toFixed(4)} vs random ${evaluation.faithfulness.randomDrop.toFixed(4)}`,
     `report: ${reportPath}`,
-    ...(values.predictions === undefined ? [] : [`predictions: ${values.predictions}`]),
+    ...(predictionsPath === undefined ? [] : [`predictions: ${predictionsPath}`]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

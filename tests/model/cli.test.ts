@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -208,6 +208,37 @@ describe('npm run train / eval:model', () => {
       const error = await failing('stream/model/trainCli.ts', args);
       expect(error.code, args.join(' ')).toBe(2);
       expect(error.stderr).toMatch(message);
+    }
+
+    // an output that cannot be written fails before the evaluation or the replay, not after it
+    const aFile = join(work, 'a-file');
+    await writeFile(aFile, '');
+    const outputs: [string, string[], string, string][] = [
+      // [command, arguments, its message, a line the work would have printed first]
+      [
+        'stream/model/evalCli.ts',
+        ['--split', 'inter', '--predictions', join(aFile, 'p.csv')],
+        'eval:model: cannot write --predictions',
+        'beat set:',
+      ],
+      [
+        'stream/model/evalCli.ts',
+        ['--split', 'inter', '--report', work],
+        'eval:model: cannot write --report',
+        'beat set:',
+      ],
+      [
+        'stream/eval/validateCli.ts',
+        ['--records', '100', '--report', join(aFile, 'r.html')],
+        'validate: cannot write --report',
+        'tfjs backend',
+      ],
+    ];
+    for (const [script, args, message, later] of outputs) {
+      const error = await failing(script, args);
+      expect(error.code, args.join(' ')).toBe(2);
+      expect(error.stderr).toContain(message);
+      expect(error.stderr).not.toContain(later);
     }
   });
 });
