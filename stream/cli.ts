@@ -28,13 +28,20 @@ export function parseCommandLine<T extends Options>(command: string, argv: reado
 }
 
 /**
- * Makes an output file's folder before the work that fills it, so that a path that cannot be
- * written fails at once with one clear line, not with a stack trace after a whole replay.
+ * Makes an output's folder (a file's parent, or the folder itself) before the work that fills
+ * it, so that a path that cannot be written fails at once with one clear line, not with a stack
+ * trace after a whole replay or the first epoch of a training run.
  */
-export async function prepareOutputFile(command: string, flag: string, path: string): Promise<string> {
+export async function prepareOutput(
+  command: string,
+  flag: string,
+  path: string,
+  kind: 'file' | 'folder' = 'file',
+): Promise<string> {
   try {
-    await mkdir(dirname(path), { recursive: true });
-    if ((await stat(path).catch(() => undefined))?.isDirectory() === true) throw new Error('it is a folder');
+    await mkdir(kind === 'file' ? dirname(path) : path, { recursive: true });
+    if (kind === 'file' && (await stat(path).catch(() => undefined))?.isDirectory() === true)
+      throw new Error('it is a folder');
   } catch (error) {
     throw new ConfigError(`${command}: cannot write ${flag} ${path}: ${(error as Error).message}`, { cause: error });
   }

@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandLine, runMain } from '../cli.js';
+import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { codeForSymbol, encodeAnnotations, mitdbDir, selectRecords } from '../wfdb/index.js';
 import { evaluateQrsRecord, type QrsRecordResult } from './qrsEval.js';
 import { formatQrsReport, summariseQrs } from './qrsReport.js';
@@ -30,8 +30,10 @@ async function main(): Promise<void> {
   );
   const dir = values['data-dir'] ?? mitdbDir();
   const records = await selectRecords(dir, values.records, 'eval:qrs');
-  const outDir = values['write-annotations'];
-  if (outDir !== undefined) await mkdir(outDir, { recursive: true });
+  const outDir =
+    values['write-annotations'] === undefined
+      ? undefined
+      : await prepareOutput('eval:qrs', '--write-annotations', values['write-annotations'], 'folder');
   const scoreVf = values['score-vf'] === true;
   const results: QrsRecordResult[] = [];
   for (const record of records) {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { injectFaults, parseFaultKinds, type InjectedFault } from '../../simulators/faults.js';
 import { publishReplay, ReplayPacer } from '../../simulators/publish.js';
-import { parseCommandLine, prepareOutputFile, runMain } from '../cli.js';
+import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { embeddedKafka } from '../kafka/client.js';
 import { followTopic } from '../kafka/follow.js';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
   const faultEvery = Number(values['fault-every'] ?? '300');
   if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
-  const reportPath = await prepareOutputFile('validate', '--report', values.report ?? 'out/reports/validate.html');
+  const reportPath = await prepareOutput('validate', '--report', values.report ?? 'out/reports/validate.html');
   const noise = faultKinds.includes('noise') ? await muscleNoise(log) : undefined;
   const injected: InjectedFault[] = [];
 

@@ -1,7 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandLine, prepareOutputFile, runMain } from '../cli.js';
+import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
         }))
       : await loadFolds(foldDirs);
   const scope = foldDirs === undefined ? split : 'folds';
-  const reportPath = await prepareOutputFile(
+  const reportPath = await prepareOutput(
     'eval:model',
     '--report',
     values.report ?? join('out', 'reports', `${String(metadata.modelId ?? 'model')}-${scope}.html`),
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   const predictionsPath =
     values.predictions === undefined
       ? undefined
-      : await prepareOutputFile('eval:model', '--predictions', values.predictions);
+      : await prepareOutput('eval:model', '--predictions', values.predictions);
   const dir = values['data-dir'] ?? mitdbDir();
   const wanted = foldDirs === undefined ? values.records : folds.flatMap((f) => f.records).join(',');
   const records = await selectRecords(dir, wanted, 'eval:model');

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandLine, runMain } from '../cli.js';
+import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
@@ -150,7 +150,12 @@ async function main(): Promise<void> {
       `train: split "${split}" of records ${records.join(',')} leaves no training or validation beats`,
     );
   }
-  const outDir = values.out ?? join('out', 'models', `${modelName}-${split}`);
+  const outDir = await prepareOutput(
+    'train',
+    '--out',
+    values.out ?? join('out', 'models', `${modelName}-${split}`),
+    'folder',
+  );
   const options = {
     architecture: modelName,
     outDir,

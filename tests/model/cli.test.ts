@@ -227,6 +227,13 @@ describe('npm run train / eval:model', () => {
         'eval:model: cannot write --report',
         'beat set:',
       ],
+      ['stream/model/trainCli.ts', trainArgs(join(aFile, 'model')), 'train: cannot write --out', 'epoch 1/'],
+      [
+        'stream/eval/qrsCli.ts',
+        ['--records', '100', '--write-annotations', join(aFile, 'qrs')],
+        'eval:qrs: cannot write --write-annotations',
+        'gross',
+      ],
       [
         'stream/eval/validateCli.ts',
         ['--records', '100', '--report', join(aFile, 'r.html')],
