@@ -127,6 +127,13 @@ async function main(): Promise<void> {
   if (keep !== 'best' && keep !== 'last') throw new ConfigError(`train: --keep must be best or last, got "${keep}"`);
   const seed = Number(values.seed ?? '42');
   if (!Number.isInteger(seed)) throw new ConfigError(`train: --seed must be an integer`);
+  // before the beat set, which takes minutes to build when it is not cached
+  const outDir = await prepareOutput(
+    'train',
+    '--out',
+    values.out ?? join('out', 'models', `${modelName}-${split}`),
+    'folder',
+  );
 
   const backend = await initBackend();
   const dir = values['data-dir'] ?? mitdbDir();
@@ -150,12 +157,6 @@ async function main(): Promise<void> {
       `train: split "${split}" of records ${records.join(',')} leaves no training or validation beats`,
     );
   }
-  const outDir = await prepareOutput(
-    'train',
-    '--out',
-    values.out ?? join('out', 'models', `${modelName}-${split}`),
-    'folder',
-  );
   const options = {
     architecture: modelName,
     outDir,
