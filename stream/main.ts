@@ -4,7 +4,7 @@ import type { ReplayBed } from '../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
 import { parseCommandLine, runMain } from './cli.js';
 import { ConfigError } from './errors.js';
-import { connectKafka, type KafkaConnection } from './kafka/client.js';
+import { asKafkaFailure, connectKafka, type KafkaConnection } from './kafka/client.js';
 import { MalformedMessages } from './kafka/messages.js';
 import { TOPICS } from './kafka/topics.js';
 import { initBackend } from './model/backend.js';
@@ -89,16 +89,21 @@ async function simulate(
   }
 }
 
+/** The backend and the classifier, loaded before anything starts: a bad --model ends the run at once. */
+async function loadClassifier(modelDir: string): Promise<BeatClassifier> {
+  const backend = await initBackend();
+  const classifier = await BeatClassifier.load(modelDir);
+  log(`pipeline: model ${classifier.modelId} on ${backend}`);
+  return classifier;
+}
+
 async function pipeline(
   connection: KafkaConnection,
-  modelDir: string,
+  classifier: BeatClassifier,
   stop: AbortSignal,
   summaryEvery: number,
 ): Promise<void> {
-  const backend = await initBackend();
-  const classifier = await BeatClassifier.load(modelDir);
   const modelId = classifier.modelId;
-  log(`pipeline: model ${modelId} on ${backend}`);
   const malformed = new MalformedMessages(log);
   const beds = new Map<string, BedSummary>();
   const pending: WardEvent[] = [];
@@ -185,6 +190,7 @@ async function main(): Promise<void> {
     if (!(seconds > 0)) throw new ConfigError('--duration must be positive');
     timer(seconds * 1000).subscribe(() => stop.abort());
   }
+  const classifier = command === 'simulate' ? undefined : await loadClassifier(values.model ?? SHIPPED_MODEL_DIR);
   const connection = connectKafka(`ecg-${command}`, log);
   if (command !== 'start' && !connection.shared) {
     connection.close();
@@ -194,15 +200,22 @@ async function main(): Promise<void> {
     );
   }
   try {
-    const modelDir = values.model ?? SHIPPED_MODEL_DIR;
-    if (command === 'simulate') await simulate(connection, beds, speed, values.loop === true, stop.signal);
-    else if (command === 'pipeline') await pipeline(connection, modelDir, stop.signal, summaryEvery);
+    if (classifier === undefined) await simulate(connection, beds, speed, values.loop === true, stop.signal);
+    else if (command === 'pipeline') await pipeline(connection, classifier, stop.signal, summaryEvery);
     else {
       log(
         `start: ${beds.map((b) => `${b.bedId} = ${'record' in b ? `mitdb/${b.record}` : `synth/${b.synth.seed}`}`).join(', ')} at ${speed}x`,
       );
-      const worker = pipeline(connection, modelDir, stop.signal, summaryEvery);
-      await simulate(connection, beds, speed, values.loop === true, stop.signal);
+      const worker = pipeline(connection, classifier, stop.signal, summaryEvery);
+      // a worker that fails (a lost broker) ends the replay too; its error is reported below
+      worker.catch(() => stop.abort());
+      try {
+        await simulate(connection, beds, speed, values.loop === true, stop.signal);
+      } catch (error) {
+        stop.abort();
+        await worker.catch(() => undefined);
+        throw error;
+      }
       if (values.duration === undefined && values.loop !== true) {
         // replay finished: give the pipeline time to drain, then stop
         await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -210,6 +223,8 @@ async function main(): Promise<void> {
       }
       await worker;
     }
+  } catch (error) {
+    throw asKafkaFailure(error, connection.description);
   } finally {
     connection.close();
   }

@@ -1,4 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import { MonitorError } from '../errors.js';
 import { EmbeddedBrokerError, startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';
 import { InProcessKafka } from './inProcess.js';
 
@@ -138,9 +139,33 @@ export function kafkajsClient(kafka: Kafka): KafkaClient {
   };
 }
 
-/** A kafkajs client of the brokers at `bootstrap` (quiet: the monitor logs what matters itself). */
+/**
+ * kafkajs's errors (a broker that cannot be reached, retried) as one line each: its default
+ * logger prints a JSON object with a stack for every retry.
+ */
+const compactLog: logCreator = () => (entry) =>
+  void process.stderr.write(`kafka: ${entry.namespace}: ${entry.log.message}\n`);
+
+/** A kafkajs client of the brokers at `bootstrap` (errors only: the monitor logs what matters itself). */
 export function kafkaAt(clientId: string, brokers: string[]): KafkaClient {
-  return kafkajsClient(new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, retry: { retries: 8 } }));
+  return kafkajsClient(
+    new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, logCreator: compactLog, retry: { retries: 8 } }),
+  );
+}
+
+/** The cluster failed a command after kafkajs's retries: unreachable, or it refused a request. */
+export class KafkaUnavailableError extends MonitorError {}
+
+/**
+ * A kafkajs error that ends a command, as a MonitorError naming the cluster (one line from the
+ * CLI, not kafkajs's stack); other errors unchanged.
+ */
+export function asKafkaFailure(error: unknown, description: string): unknown {
+  if (!(error instanceof Error) || !error.name.startsWith('KafkaJS')) return error;
+  return new KafkaUnavailableError(`kafka: ${description}: ${error.message}`, {
+    cause: error,
+    retriable: (error as { retriable?: boolean }).retriable === true,
+  });
 }
 
 export interface KafkaConnection {

@@ -39,7 +39,7 @@ export async function saveModel(
 
 interface ModelJson {
   modelTopology: object;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   userDefinedMetadata?: Record<string, unknown>;
 }
 
@@ -122,21 +122,37 @@ async function loadSingle(
   }
   // an ensemble's members share their architecture's name; the ensemble needs them distinct
   const topology = name === undefined ? json.modelTopology : renamed(json.modelTopology, name);
-  const manifest = json.weightsManifest[0];
+  const manifest = json.weightsManifest?.[0];
   if (manifest === undefined) throw new ModelFileError(`${dir}/model.json: no weights manifest`);
-  const buffers = await Promise.all(manifest.paths.map((p) => readFile(join(dir, p))));
-  const weightData = Buffer.concat(buffers);
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: topology,
-      weightSpecs: manifest.weights,
-      weightData: weightData.buffer.slice(
-        weightData.byteOffset,
-        weightData.byteOffset + weightData.byteLength,
-      ) as ArrayBuffer,
-    }),
-  );
-  return { model, metadata: json.userDefinedMetadata ?? {} };
+  // a damaged model must fail here, with its path, not deep inside tfjs or at the first beat
+  try {
+    const weightData = Buffer.concat(await Promise.all(manifest.paths.map((p) => readFile(join(dir, p)))));
+    const expected = manifest.weights.reduce((bytes, w) => bytes + weightBytes(w), 0);
+    if (weightData.byteLength !== expected)
+      throw new Error(
+        `${manifest.paths.join(', ')} holds ${weightData.byteLength} bytes, the manifest needs ${expected}`,
+      );
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: topology,
+        weightSpecs: manifest.weights,
+        weightData: weightData.buffer.slice(
+          weightData.byteOffset,
+          weightData.byteOffset + weightData.byteLength,
+        ) as ArrayBuffer,
+      }),
+    );
+    return { model, metadata: json.userDefinedMetadata ?? {} };
+  } catch (error) {
+    throw new ModelFileError(`${dir}: cannot load the model (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** Bytes a weight takes in weights.bin: its element count times its (quantised or plain) size. */
+function weightBytes(spec: tf.io.WeightsManifestEntry): number {
+  const count = spec.shape.reduce((n, d) => n * d, 1);
+  if (spec.quantization !== undefined) return count * (spec.quantization.dtype === 'uint8' ? 1 : 2);
+  return count * (spec.dtype === 'bool' ? 1 : 4);
 }
 
 function renamed(topology: object, name: string): object {

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** `npm start` (or another command) as a child process on a machine without librdkafka. */
@@ -42,5 +45,22 @@ describe('without librdkafka', () => {
     const run = await withoutLibrdkafka(['pipeline']);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/set KAFKA_BROKERS, or install librdkafka1/);
+  }, 30_000);
+});
+
+describe('npm start with a model it cannot load', () => {
+  it('stops before the replay with one line naming the file, exit 2', async () => {
+    const model = await mkdtemp(join(tmpdir(), 'bad-model-'));
+    try {
+      await writeFile(join(model, 'model.json'), '{"modelTopology": {"class_name": "Model"}');
+      const run = await withoutLibrdkafka(['start', '--synth', '1', '--model', model, '--duration', '20']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`error: ${join(model, 'model.json')}: cannot read a model`);
+      // nothing started: no broker, no beds, no stack trace
+      expect(run.stderr).not.toMatch(/kafka:|start: |\n\s+at /);
+      expect(run.stdout).toBe('');
+    } finally {
+      await rm(model, { recursive: true, force: true });
+    }
   }, 30_000);
 });

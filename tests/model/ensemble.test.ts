@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,7 @@ import { initBackend } from '../../stream/model/backend.js';
 import { ruleOf } from '../../stream/model/decision.js';
 import { GradCam } from '../../stream/model/gradcam.js';
 import { beatWindowInputs, predictProbabilities } from '../../stream/model/inference.js';
-import { ENSEMBLE_FILE, loadModel, saveModel } from '../../stream/model/io.js';
+import { ENSEMBLE_FILE, loadModel, ModelFileError, saveModel } from '../../stream/model/io.js';
 import type { BeatSet } from '../../stream/model/dataset.js';
 import { train } from '../../stream/model/train.js';
 
@@ -152,5 +152,43 @@ describe('ensembles of beat classifiers', () => {
     );
     expect(refused).toMatchObject({ code: 2 });
     expect((refused as { stderr: string }).stderr).toContain('members have different decision rules');
+  });
+});
+
+describe('a damaged model', () => {
+  /** A copy of member a with one file replaced (or removed, for undefined). */
+  async function damaged(name: string, file: string, content: string | Buffer | undefined): Promise<string> {
+    const dir = join(work, name);
+    await rm(dir, { recursive: true, force: true });
+    await cp(join(work, 'a'), dir, { recursive: true });
+    await rm(join(dir, file));
+    if (content !== undefined) await writeFile(join(dir, file), content);
+    return dir;
+  }
+
+  it('is refused with its path and what is wrong, as a ModelFileError (one line from a CLI, exit 2)', async () => {
+    const weights = await readFile(join(work, 'a', 'weights.bin'));
+    const cases: [string, string, string | Buffer | undefined, RegExp][] = [
+      ['json', 'model.json', '{bad', /json\/model.json: cannot read a model \(.*JSON/],
+      ['manifest', 'model.json', '{}', /manifest\/model.json: no weights manifest/],
+      [
+        'short',
+        'weights.bin',
+        weights.subarray(0, 1000),
+        new RegExp(
+          `short: cannot load the model \\(weights.bin holds 1000 bytes, the manifest needs ${weights.length}\\)`,
+        ),
+      ],
+      ['missing', 'weights.bin', undefined, /missing: cannot load the model \(ENOENT/],
+    ];
+    for (const [name, file, content, message] of cases) {
+      const error: unknown = await loadModel(await damaged(name, file, content)).catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(ModelFileError);
+      expect((error as Error).message, name).toMatch(message);
+    }
+    // a damaged member names itself, not the ensemble
+    await expect(loadModel(await writeEnsemble('damaged-member', ['b', 'short']))).rejects.toThrow(
+      /short: cannot load the model \(weights.bin holds 1000 bytes/,
+    );
   });
 });
