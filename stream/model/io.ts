@@ -172,10 +172,20 @@ export async function saveOptimizer(optimizer: tf.Optimizer, path: string): Prom
 }
 
 export async function loadOptimizer(optimizer: tf.Optimizer, path: string): Promise<void> {
-  const bytes = await readFile(path);
-  const headerLength = bytes.readUInt32LE(0);
-  const specs = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as tf.io.WeightsManifestEntry[];
-  const data = bytes.buffer.slice(bytes.byteOffset + 4 + headerLength, bytes.byteOffset + bytes.length) as ArrayBuffer;
-  const named = tf.io.decodeWeights(data, specs);
-  await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: named[s.name]! })));
+  try {
+    const bytes = await readFile(path);
+    const headerLength = bytes.readUInt32LE(0);
+    const specs = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as tf.io.WeightsManifestEntry[];
+    const data = bytes.buffer.slice(
+      bytes.byteOffset + 4 + headerLength,
+      bytes.byteOffset + bytes.length,
+    ) as ArrayBuffer;
+    const expected = specs.reduce((n, spec) => n + weightBytes(spec), 0);
+    if (data.byteLength !== expected)
+      throw new Error(`holds ${data.byteLength} bytes of state, its header needs ${expected}`);
+    const named = tf.io.decodeWeights(data, specs);
+    await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: named[s.name]! })));
+  } catch (error) {
+    throw new ModelFileError(`${path}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -13,7 +13,7 @@ import {
   writeLead,
   type BatchInputs,
 } from './inference.js';
-import { ENSEMBLE_NAME, loadModel, loadOptimizer, saveModel, saveOptimizer } from './io.js';
+import { ENSEMBLE_NAME, loadModel, loadOptimizer, ModelFileError, saveModel, saveOptimizer } from './io.js';
 import { ConfigError } from '../errors.js';
 import { classificationMetrics } from './metrics.js';
 import { gaussian, seededRandom, shuffle } from './random.js';
@@ -215,6 +215,18 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
+function parseTrainState(text: string): TrainState {
+  let state: TrainState;
+  try {
+    state = JSON.parse(text) as TrainState;
+  } catch (error) {
+    throw new Error(`state.json: ${(error as Error).message}`, { cause: error });
+  }
+  if (!Number.isInteger(state.epoch) || !Number.isInteger(state.step) || !Array.isArray(state.history))
+    throw new Error('state.json lacks its epoch, step or history');
+  return state;
+}
+
 /**
  * Trains one architecture on a split. Deterministic from the seed (initialisers, data order,
  * jitter), except tfjs's dropout masks, which it draws unseeded. Kill it at any point and run
@@ -235,9 +247,18 @@ export async function train(
     ? await readFile(join(checkpointDir, 'state.json'), 'utf8').catch(() => undefined)
     : undefined;
   if (saved !== undefined) {
-    state = JSON.parse(saved) as TrainState;
-    model = (await loadModel(checkpointDir)).model;
-    await loadOptimizer(optimizer, join(checkpointDir, 'optimizer.bin'));
+    // a damaged checkpoint is named with what to do, before any step runs
+    try {
+      state = parseTrainState(saved);
+      model = (await loadModel(checkpointDir)).model;
+      await loadOptimizer(optimizer, join(checkpointDir, 'optimizer.bin'));
+    } catch (error) {
+      throw new ModelFileError(
+        `train: cannot resume from ${checkpointDir} (${(error as Error).message}); ` +
+          'delete that folder, or train without --resume, to start afresh',
+        { cause: error },
+      );
+    }
     report.log(`resuming from epoch ${state.epoch + 1}, step ${state.step} (${checkpointDir})`);
   } else {
     if (options.resume) report.log(`no checkpoint in ${checkpointDir}: starting afresh`);

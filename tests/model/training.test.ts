@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../stream/model/backend.js';
 import { buildBeatSet, splitBeats, type BeatSet } from '../../stream/model/dataset.js';
-import { loadModel } from '../../stream/model/io.js';
+import { loadModel, ModelFileError } from '../../stream/model/io.js';
 import { RR_FEATURES } from '../../stream/model/features.js';
 import { beatSetInputs } from '../../stream/model/inference.js';
 import { seededRandom } from '../../stream/model/random.js';
@@ -125,6 +125,41 @@ describe('training path (a tiny run on the wasm backend)', () => {
     const { model, metadata } = await loadModel(outDir);
     expect(metadata).toMatchObject({ modelId: 'tiny', architecture: 'rr-resnet-small' });
     expect(model.inputs).toHaveLength(2);
+  });
+
+  it('refuses to resume from a damaged checkpoint, naming the file and what to do, before any step', async () => {
+    const split = splitBeats(set, 'intra', 3);
+    const dir = await mkdtemp(join(tmpdir(), 'train-damaged-'));
+    await train(set, split, options(1, false, 'best', dir), quiet);
+    const checkpoint = join(dir, 'checkpoint');
+    const intact = join(dir, 'intact');
+    await cp(checkpoint, intact, { recursive: true });
+    const cases: [string, (bytes: Buffer) => Buffer | string, RegExp][] = [
+      ['state.json', () => '{"epoch": 1, "st', /\(state\.json: .*JSON/],
+      ['state.json', () => '{"epoch": 1}', /\(state\.json lacks its epoch, step or history\)/],
+      [
+        'optimizer.bin',
+        (b) => b.subarray(0, b.length - 8),
+        /optimizer\.bin: holds \d+ bytes of state, its header needs \d+\)/,
+      ],
+      ['weights.bin', (b) => b.subarray(0, 100), /cannot load the model \(weights\.bin holds 100 bytes/],
+    ];
+    for (const [file, damage, reason] of cases) {
+      await rm(checkpoint, { recursive: true });
+      await cp(intact, checkpoint, { recursive: true });
+      await writeFile(join(checkpoint, file), damage(await readFile(join(checkpoint, file))));
+      const steps: number[] = [];
+      const error: unknown = await train(set, split, options(2, true, 'best', dir), {
+        log: () => undefined,
+        progress: (p) => steps.push(p.step),
+      }).catch((e: unknown) => e);
+      expect(error, file).toBeInstanceOf(ModelFileError);
+      expect((error as Error).message, file).toMatch(/^train: cannot resume from .*checkpoint \(/);
+      expect((error as Error).message, file).toMatch(reason);
+      expect((error as Error).message, file).toMatch(/delete that folder, or train without --resume/);
+      expect(steps, file).toEqual([]);
+    }
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps the last epoch when asked, without early stopping (a refit for a chosen epoch count)', async () => {
