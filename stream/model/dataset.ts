@@ -163,7 +163,7 @@ export async function buildBeatSet(
   const cachePath =
     options.cacheDir === undefined ? undefined : join(options.cacheDir, `beats-${cacheKey(records, config)}.bin`);
   if (cachePath !== undefined) {
-    const cached = await readCache(cachePath, records, windowLength, rIndex);
+    const cached = await readCache(cachePath, records, windowLength, rIndex, options.log);
     if (cached !== undefined) {
       options.log?.(`beat set: ${cached.count} beats from cache ${cachePath}`);
       return cached;
@@ -258,6 +258,7 @@ async function readCache(
   records: readonly string[],
   windowLength: number,
   rIndex: number,
+  log?: (line: string) => void,
 ): Promise<BeatSet | undefined> {
   let bytes: Buffer;
   try {
@@ -265,13 +266,17 @@ async function readCache(
   } catch {
     return undefined; // no cache yet: build it
   }
-  const headerLength = bytes.readUInt32LE(0);
-  const header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as {
-    count: number;
-    windowLength: number;
-    rIndex: number;
-    recordNames: string[];
-  };
+  let headerLength: number;
+  let header: { count: number; windowLength: number; rIndex: number; recordNames: string[] };
+  try {
+    headerLength = bytes.readUInt32LE(0);
+    header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as typeof header;
+    if (!Number.isInteger(header.count) || !Array.isArray(header.recordNames)) throw new Error('header incomplete');
+  } catch (error) {
+    // a cache is only ever a copy of what the records give: a damaged one is rebuilt, and said so
+    log?.(`beat set: cache ${path} is damaged (${(error as Error).message}); rebuilding it`);
+    return undefined;
+  }
   if (
     header.windowLength !== windowLength ||
     header.rIndex !== rIndex ||
@@ -283,7 +288,10 @@ async function readCache(
   let offset = 4 + headerLength;
   // windows and templates of both leads, RR features, baseline and irregularity, two sample indices, record, label
   const expected = offset + n * (4 * windowLength * 4 + RR_FEATURES * 4 + 4 + 4 + 8 + 8 + 2 + 1);
-  if (bytes.length !== expected) return undefined; // truncated or from another layout: rebuild
+  if (bytes.length !== expected) {
+    log?.(`beat set: cache ${path} holds ${bytes.length} bytes, not ${expected}; rebuilding it`);
+    return undefined;
+  }
   const take = (byteLength: number): ArrayBuffer => {
     const slice = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + byteLength) as ArrayBuffer;
     offset += byteLength;

@@ -37,7 +37,7 @@ describe('beat datasets', () => {
     expect(Array.from(cached.referenceSample)).toEqual(Array.from(built.referenceSample));
   });
 
-  it('rebuilds, rather than misreads, a cache file of another length', async () => {
+  it('rebuilds, rather than misreads, a cache file of another length or a damaged one, and says so', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
     cacheDirs.push(cacheDir);
     const built = await buildBeatSet(mitdbDir(), ['100'], { cacheDir });
@@ -49,7 +49,16 @@ describe('beat datasets', () => {
     const logs: string[] = [];
     const rebuilt = await buildBeatSet(mitdbDir(), ['100'], { cacheDir, log: (l) => logs.push(l) });
     expect(logs.some((l) => l.includes('from cache'))).toBe(false);
+    expect(logs[0]).toMatch(/^beat set: cache .* holds \d+ bytes, not \d+; rebuilding it$/);
     expect(Array.from(rebuilt.rrBaseline)).toEqual(Array.from(built.rrBaseline));
+    // a header that cannot be read (a file cut to 2 bytes, then one with another header) is rebuilt too
+    for (const damaged of [bytes.subarray(0, 2), Buffer.concat([Buffer.from([3, 0, 0, 0]), Buffer.from('{x}')])]) {
+      await writeFile(path, damaged);
+      logs.length = 0;
+      const again = await buildBeatSet(mitdbDir(), ['100'], { cacheDir, log: (l) => logs.push(l) });
+      expect(logs[0]).toMatch(/^beat set: cache .* is damaged \(.+\); rebuilding it$/);
+      expect(Array.from(again.labels)).toEqual(Array.from(built.labels));
+    }
   });
 
   it('splits reproducibly: intra stratified 80/20, inter by DS1/DS2 records', async () => {
