@@ -12,6 +12,7 @@ import { BeatClassifier } from './model/inference.js';
 import { SHIPPED_MODEL_DIR } from './model/shipped.js';
 import { modelClassifier } from './pipeline/classifier.js';
 import type { WardEvent } from './pipeline/ward.js';
+import { WardSummary } from './pipeline/wardSummary.js';
 import { runPipelineWorker } from './pipeline/worker.js';
 import { mitdbDir, selectRecords } from './wfdb/index.js';
 
@@ -31,44 +32,10 @@ npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ec
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-interface BedSummary {
-  beats: number;
-  counts: Record<string, number>;
-  lastRr: number | null;
-  active: Map<string, string>;
-}
-
-function summarise(events: WardEvent[], beds: Map<string, BedSummary>): void {
-  for (const e of events) {
-    const bedId = e.kind === 'beat' ? e.beat.bedId : e.kind === 'alarm' ? e.alarm.bedId : e.bedId;
-    let s = beds.get(bedId);
-    if (s === undefined) {
-      s = { beats: 0, counts: {}, lastRr: null, active: new Map() };
-      beds.set(bedId, s);
-    }
-    if (e.kind === 'beat') {
-      s.beats++;
-      s.counts[e.beat.label] = (s.counts[e.beat.label] ?? 0) + 1;
-      s.lastRr = e.beat.rrS;
-    } else if (e.kind === 'alarm') {
-      if (e.alarm.state === 'active') s.active.set(e.alarm.id, `${e.alarm.type} (${e.alarm.priority})`);
-      else s.active.delete(e.alarm.id);
-    }
-  }
-}
-
-function printSummary(beds: Map<string, BedSummary>, malformed: MalformedMessages): void {
-  const lines = [...beds].sort().map(([bed, s]) => {
-    const hr = s.lastRr === null ? '  -' : String(Math.round(60 / s.lastRr)).padStart(3);
-    const classes = Object.entries(s.counts)
-      .map(([c, n]) => `${c} ${n}`)
-      .join(', ');
-    const alarms = [...s.active.values()].join('; ') || 'no active alarm';
-    return `  ${bed.padEnd(10)} HR ${hr}  beats ${String(s.beats).padStart(6)} (${classes})  ${alarms}`;
-  });
+function printSummary(ward: WardSummary, malformed: MalformedMessages): void {
   const bad = Object.entries(malformed.snapshot());
   process.stdout.write(
-    `ward @ ${new Date().toISOString()}\n${lines.join('\n')}\n${bad.length > 0 ? `  malformed: ${JSON.stringify(Object.fromEntries(bad))}\n` : ''}`,
+    `ward @ ${new Date().toISOString()}\n${ward.lines().join('\n')}\n${bad.length > 0 ? `  malformed: ${JSON.stringify(Object.fromEntries(bad))}\n` : ''}`,
   );
 }
 
@@ -105,11 +72,11 @@ async function pipeline(
 ): Promise<void> {
   const modelId = classifier.modelId;
   const malformed = new MalformedMessages(log);
-  const beds = new Map<string, BedSummary>();
+  const ward = new WardSummary();
   const pending: WardEvent[] = [];
   const summaryTimer = setInterval(() => {
-    summarise(pending.splice(0), beds);
-    printSummary(beds, malformed);
+    ward.add(pending.splice(0));
+    printSummary(ward, malformed);
   }, summaryEvery * 1000);
   try {
     await runPipelineWorker({
@@ -128,8 +95,8 @@ async function pipeline(
     });
   } finally {
     clearInterval(summaryTimer);
-    summarise(pending.splice(0), beds);
-    printSummary(beds, malformed);
+    ward.add(pending.splice(0));
+    printSummary(ward, malformed);
   }
 }
 
