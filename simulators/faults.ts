@@ -1,9 +1,22 @@
+import type { AlarmType } from '../stream/alarms/types.js';
 import { ConfigError } from '../stream/errors.js';
 import type { SampleFrame } from '../stream/kafka/frame.js';
 import { seededRandom } from '../stream/model/random.js';
 
 export const FAULT_KINDS = ['drop', 'duplicate', 'reorder', 'flat', 'noise'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * The technical alarm each fault must raise; duplicated and reordered frames are absorbed by
+ * the pipeline's ordering (nothing to alarm, nothing lost).
+ */
+export const FAULT_TECHNICAL_ALARM: Readonly<Record<FaultKind, AlarmType | null>> = {
+  drop: 'signal-gap',
+  duplicate: null,
+  reorder: null,
+  flat: 'lead-off',
+  noise: 'poor-signal',
+};
 
 export interface FaultPlan {
   readonly kinds: readonly FaultKind[];
@@ -12,7 +25,16 @@ export interface FaultPlan {
   readonly seed: number;
   /** Muscle-artefact noise (nstdb `ma`, digital units, one lead) for `noise` bursts. */
   readonly noise?: Int16Array;
+  /** Signal-to-noise ratio of the bursts, dB, as nst(1) defines it (default DEFAULT_NOISE_SNR_DB). */
+  readonly noiseSnrDb?: number;
 }
+
+/**
+ * Noise bursts at -6 dB, noise of four times the signal's power: the heaviest level of the Noise
+ * Stress Test Database (24 to -6 dB), a stretch no analysis can trust and the monitor must call
+ * poor signal. Milder bursts (0 or 6 dB) it mostly analyses through.
+ */
+export const DEFAULT_NOISE_SNR_DB = -6;
 
 /** What was injected where, for the validation report. */
 export interface InjectedFault {
@@ -52,7 +74,10 @@ export function* injectFaults(
   let active: { kind: FaultKind; left: number } | undefined;
   let held: SampleFrame | undefined;
   let noiseAt = Math.floor(random() * 100_000);
+  const noisePower = plan.noise === undefined ? 0 : variance(plan.noise);
+  const amplitude = new LeadAmplitude();
   for (const frame of frames) {
+    amplitude.push(frame);
     const startS = frame.firstSample / frame.sampleRate;
     if (active === undefined && startS >= nextFaultS) {
       const kind = plan.kinds[turn++ % plan.kinds.length]!;
@@ -95,10 +120,16 @@ export function* injectFaults(
       }
       case 'noise': {
         const noise = plan.noise!;
+        // nst(1)'s SNR: signal power (QRS peak to peak)^2 / 8, a sine's of that range; noise power its variance
+        const snr = 10 ** ((plan.noiseSnrDb ?? DEFAULT_NOISE_SNR_DB) / 10);
+        const gains = frame.leads.map((_, l) => {
+          const pp = amplitude.peakToPeak(l);
+          return pp === undefined || noisePower === 0 ? 1 : Math.sqrt((pp * pp) / 8 / (noisePower * snr));
+        });
         const noisy = Int16Array.from(frame.samples);
         for (let i = 0; i < noisy.length; i++) {
-          // nstdb noise is 12-bit at the same 200 adu/mV scale as mitdb: added at 1:1 (SNR near 0 dB)
-          noisy[i] = noisy[i]! + noise[noiseAt++ % noise.length]!;
+          const value = noisy[i]! + gains[i % frame.leads.length]! * noise[noiseAt++ % noise.length]!;
+          noisy[i] = Math.max(-32768, Math.min(32767, Math.round(value)));
         }
         yield { ...frame, samples: noisy };
         break;
@@ -106,4 +137,49 @@ export function* injectFaults(
     }
   }
   if (held !== undefined) yield held;
+}
+
+function variance(x: Int16Array): number {
+  let sum = 0;
+  let squares = 0;
+  for (const v of x) {
+    sum += v;
+    squares += v * v;
+  }
+  const mean = sum / x.length;
+  return squares / x.length - mean * mean;
+}
+
+/**
+ * Each lead's QRS peak-to-peak amplitude as the stream shows it before a burst: the median of
+ * the ranges of its 2 s stretches over the last 30 s (every stretch holds a QRS above 30 bpm).
+ */
+class LeadAmplitude {
+  private ranges: number[][] = [];
+  private low: number[] = [];
+  private high: number[] = [];
+  private samples = 0;
+
+  push(frame: SampleFrame): void {
+    const leads = frame.leads.length;
+    const stretch = 2 * frame.sampleRate;
+    for (let i = 0; i < frame.samples.length; i++) {
+      const l = i % leads;
+      const v = frame.samples[i]!;
+      this.low[l] = Math.min(this.low[l] ?? v, v);
+      this.high[l] = Math.max(this.high[l] ?? v, v);
+      if (l === leads - 1 && ++this.samples >= stretch) {
+        for (let k = 0; k < leads; k++)
+          this.ranges[k] = [...(this.ranges[k] ?? []).slice(-14), this.high[k]! - this.low[k]!];
+        this.low = [];
+        this.high = [];
+        this.samples = 0;
+      }
+    }
+  }
+
+  peakToPeak(lead: number): number | undefined {
+    const ranges = [...(this.ranges[lead] ?? [])].sort((a, b) => a - b);
+    return ranges.length === 0 ? undefined : ranges[Math.floor(ranges.length / 2)];
+  }
 }

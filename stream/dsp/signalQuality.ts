@@ -5,6 +5,8 @@ export interface SignalQualityConfig {
   readonly fs: number;
   /** Length of the windows judged, s. */
   readonly windowS: number;
+  /** Time from one window's start to the next's, s (windows overlap when below windowS). */
+  readonly hopS: number;
   /** Half-width of the QRS excluded around each detected peak, s. */
   readonly guardS: number;
   /** How long after a window ends its peaks are surely known (the detector's decision delay), s. */
@@ -19,11 +21,14 @@ export interface SignalQualityConfig {
 
 export const DEFAULT_SIGNAL_QUALITY: Omit<SignalQualityConfig, 'fs'> = {
   windowS: 5,
+  // a window every second, poor after three noisy ones (7 s): a 10 s burst of noise is called
+  // poor while it lasts, where back-to-back windows needed 10 s aligned with them and said so after
+  hopS: 1,
   guardS: 0.064,
   settleS: 1,
   noisyRatio: 0.35,
   cleanRatio: 0.25,
-  noisyWindows: 2,
+  noisyWindows: 3,
 };
 
 /** The judgement of one window. */
@@ -50,6 +55,7 @@ export interface QualityWindow {
 export class SignalQuality {
   readonly config: SignalQualityConfig;
   private readonly window: number;
+  private readonly hop: number;
   private readonly guard: number;
   private readonly settle: number;
   /** |x[n] - x[n-1]| from sample `base` on. */
@@ -68,6 +74,9 @@ export class SignalQuality {
       throw new ConfigError('SignalQuality: cleanRatio must be below noisyRatio');
     this.config = config;
     this.window = Math.round(config.windowS * config.fs);
+    this.hop = Math.round(config.hopS * config.fs);
+    if (!(this.hop > 0 && this.hop <= this.window))
+      throw new ConfigError('SignalQuality: hopS must be positive and at most windowS');
     this.guard = Math.round(config.guardS * config.fs);
     this.settle = Math.round(config.settleS * config.fs);
   }
@@ -130,8 +139,8 @@ export class SignalQuality {
     if (this.noisyRun >= c.noisyWindows) this.poor = true;
     else if (noiseRatio < c.cleanRatio) this.poor = false;
     // forget what no later window (nor ratioOver, which looks back one window) needs
-    this.windowStart = end;
-    const keepFrom = Math.max(this.base, start - this.guard);
+    this.windowStart = start + this.hop;
+    const keepFrom = Math.max(this.base, this.windowStart - this.window - this.guard);
     this.diffs = this.diffs.slice(keepFrom - this.base);
     this.base = keepFrom;
     this.peaks = this.peaks.filter((p) => p >= keepFrom - this.guard);

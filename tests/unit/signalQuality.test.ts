@@ -18,14 +18,36 @@ function ecgLike(seconds: number, noisyFrom: number, noise: number): { x: Float3
 }
 
 describe('SignalQuality', () => {
-  it('calls clean windows clean and, after two noisy windows, the signal poor', () => {
+  it('judges a 5 s window every second: clean ones clean, and the signal poor from the third noisy one in a row', () => {
     const { x, peaks } = ecgLike(40, 20, 0.2);
     const windows = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: FS }).push(x, peaks);
+    expect(windows.map((w) => w.start / FS)).toEqual(Array.from({ length: 35 }, (_, k) => k)); // the last needs 1 s to settle
     const clean = windows.filter((w) => w.start + 5 * FS <= 20 * FS);
-    const noisy = windows.filter((w) => w.start >= 20 * FS);
+    expect(clean).toHaveLength(16);
     expect(clean.every((w) => w.noiseRatio < 0.05 && !w.poor && w.quality === 1)).toBe(true);
-    expect(noisy.every((w) => w.noiseRatio > DEFAULT_SIGNAL_QUALITY.noisyRatio)).toBe(true);
-    expect(noisy.map((w) => w.poor)).toEqual([false, true, true]);
+    expect(
+      windows.filter((w) => w.start >= 20 * FS).every((w) => w.noiseRatio > DEFAULT_SIGNAL_QUALITY.noisyRatio),
+    ).toBe(true);
+    const firstNoisy = windows.findIndex((w) => w.noiseRatio > DEFAULT_SIGNAL_QUALITY.noisyRatio);
+    expect(windows[firstNoisy]!.start).toBeLessThan(20 * FS); // a window partly over the noise is noisy already
+    expect(windows.slice(firstNoisy).map((w) => w.poor)).toEqual(
+      windows.slice(firstNoisy).map((_, k) => k >= DEFAULT_SIGNAL_QUALITY.noisyWindows - 1),
+    );
+  });
+
+  it('calls a 10 s burst of noise poor while it lasts, wherever it falls against the windows', () => {
+    for (const offsetS of [0, 0.3, 0.5, 0.8]) {
+      const { x, peaks } = ecgLike(40, 0, 0);
+      const random = seededRandom(3);
+      const from = Math.round((15 + offsetS) * FS);
+      for (let i = from; i < from + 10 * FS; i++) x[i]! += 0.2 * (2 * random() - 1);
+      const windows = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: FS }).push(x, peaks);
+      // a window is judged 1 s (settleS) after it ends: the first poor one, when it is known
+      const firstPoor = windows.find((w) => w.poor)!;
+      const knownAtS = (firstPoor.start + 5 * FS) / FS + DEFAULT_SIGNAL_QUALITY.settleS;
+      expect(knownAtS, `offset ${offsetS}`).toBeLessThan(15 + offsetS + 10);
+      expect(windows.filter((w) => w.start + 5 * FS <= from).some((w) => w.poor)).toBe(false);
+    }
   });
 
   it('judges a stretch now (ratioOver), before its window ends, against the last QRS slope', () => {
