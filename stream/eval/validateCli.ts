@@ -21,7 +21,7 @@ import { modelClassifier } from '../pipeline/classifier.js';
 import { runPipelineWorker } from '../pipeline/worker.js';
 import { loadBed, type ReplayBed } from '../../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
-import { mitdbDir, readRecord, selectRecords } from '../wfdb/index.js';
+import { mitdbDir, nstdbDir, readRecord, selectRecords } from '../wfdb/index.js';
 import { COMPARED_LABELS, ectopicFigures, pairMatrix, positivePredictivity, sensitivity } from './ec57.js';
 import {
   alarmEpisodes,
@@ -411,7 +411,7 @@ ${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</t
 
 /** Muscle-artefact noise from the MIT-BIH Noise Stress Test Database (`ma`), beside mitdb. */
 async function muscleNoise(log: (l: string) => void): Promise<Int16Array | undefined> {
-  const dir = process.env.NSTDB_DIR ?? join(mitdbDir(), '..', 'nstdb');
+  const dir = nstdbDir();
   try {
     return (await readRecord(dir, 'ma')).signals[0]!.digital;
   } catch (error) {

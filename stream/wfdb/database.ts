@@ -11,6 +11,11 @@ export function mitdbDir(): string {
   return process.env.MITDB_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data', 'mitdb');
 }
 
+/** Where the Noise Stress Test Database's noise records are read from: `NSTDB_DIR`, else beside mitdb's. */
+export function nstdbDir(): string {
+  return process.env.NSTDB_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data', 'nstdb');
+}
+
 /** Record names (headers) in a directory, sorted. */
 export async function listRecords(dir: string): Promise<string[]> {
   let names: string[];
