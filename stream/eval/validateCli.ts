@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   DEFAULT_NOISE_SNR_DB,
   FAULT_TECHNICAL_ALARM,

@@ -8,11 +8,15 @@ import { mitdbDir, nstdbDir, readAnnotations, readRecord } from '../../stream/wf
 
 const record = await readRecord(mitdbDir(), '100');
 const clean = [...recordFrames(record, 'bed', 'mitdb/100')].slice(0, 4 * 300); // 5 min
-const noise = (await readRecord(nstdbDir(), 'ma')).signals[0]!.digital;
+// the noise records are optional data (../shared/data/nstdb): without them the muscle-noise test is skipped
+const noise = await readRecord(nstdbDir(), 'ma').then(
+  (r) => r.signals[0]!.digital,
+  () => undefined,
+);
 
-function inject(kind: FaultKind, noiseSnrDb?: number): { frames: SampleFrame[]; injected: InjectedFault[] } {
+function inject(kind: FaultKind): { frames: SampleFrame[]; injected: InjectedFault[] } {
   const injected: InjectedFault[] = [];
-  const plan = { kinds: [kind], everyS: 60, seed: 1, noise, ...(noiseSnrDb === undefined ? {} : { noiseSnrDb }) };
+  const plan = { kinds: [kind], everyS: 60, seed: 1, ...(noise === undefined ? {} : { noise }) };
   return { frames: [...injectFaults(clean, plan, injected)], injected };
 }
 
@@ -73,14 +77,17 @@ describe('injectFaults', () => {
     }
   });
 
-  it('gives muscle-noise bursts at the default SNR that the monitor calls poor signal (by 5 s after each)', () => {
-    const { frames, injected } = inject('noise');
-    const monitor = new BedMonitor('bed');
-    const poorFrom: number[] = [];
-    for (const frame of frames)
-      for (const a of monitor.onFrame(frame).alarms)
-        if (a.type === 'poor-signal' && a.state === 'active') poorFrom.push(a.raisedS);
-    expect(injected.length).toBeGreaterThanOrEqual(3);
-    for (const burst of injected) expect(poorFrom.some((t) => t >= burst.startS && t <= burst.endS + 5)).toBe(true);
-  });
+  it.skipIf(noise === undefined)(
+    'gives muscle-noise bursts at the default SNR that the monitor calls poor signal (by 5 s after each)',
+    () => {
+      const { frames, injected } = inject('noise');
+      const monitor = new BedMonitor('bed');
+      const poorFrom: number[] = [];
+      for (const frame of frames)
+        for (const a of monitor.onFrame(frame).alarms)
+          if (a.type === 'poor-signal' && a.state === 'active') poorFrom.push(a.raisedS);
+      expect(injected.length).toBeGreaterThanOrEqual(3);
+      for (const burst of injected) expect(poorFrom.some((t) => t >= burst.startS && t <= burst.endS + 5)).toBe(true);
+    },
+  );
 });
