@@ -15,20 +15,24 @@ export interface SignalQualityConfig {
   readonly noisyRatio: number;
   /** ...and below which it is clean again (hysteresis). */
   readonly cleanRatio: number;
-  /** Consecutive noisy windows before the signal is called poor. */
+  /** Consecutive noisy windows before the signal is called poor... */
   readonly noisyWindows: number;
+  /** ...and clean ones before it is good again. */
+  readonly cleanWindows: number;
 }
 
 export const DEFAULT_SIGNAL_QUALITY: Omit<SignalQualityConfig, 'fs'> = {
   windowS: 5,
   // a window every second, poor after three noisy ones (7 s): a 10 s burst of noise is called
-  // poor while it lasts, where back-to-back windows needed 10 s aligned with them and said so after
+  // poor while it lasts, where back-to-back windows needed 10 s aligned with them and said so
+  // after; good again after three clean ones, so that a noisy record does not flap
   hopS: 1,
   guardS: 0.064,
   settleS: 1,
   noisyRatio: 0.35,
   cleanRatio: 0.25,
   noisyWindows: 3,
+  cleanWindows: 3,
 };
 
 /** The judgement of one window. */
@@ -66,6 +70,7 @@ export class SignalQuality {
   private peaks: number[] = [];
   private windowStart = 0;
   private noisyRun = 0;
+  private cleanRun = 0;
   private poor = false;
   private qrsSlope: number | undefined;
 
@@ -136,8 +141,9 @@ export class SignalQuality {
     const noiseRatio = this.qrsSlope === undefined || this.qrsSlope === 0 ? 0 : activity / this.qrsSlope;
     const c = this.config;
     this.noisyRun = noiseRatio > c.noisyRatio ? this.noisyRun + 1 : 0;
+    this.cleanRun = noiseRatio < c.cleanRatio ? this.cleanRun + 1 : 0;
     if (this.noisyRun >= c.noisyWindows) this.poor = true;
-    else if (noiseRatio < c.cleanRatio) this.poor = false;
+    else if (this.cleanRun >= c.cleanWindows) this.poor = false;
     // forget what no later window (nor ratioOver, which looks back one window) needs
     this.windowStart = start + this.hop;
     const keepFrom = Math.max(this.base, this.windowStart - this.window - this.guard);

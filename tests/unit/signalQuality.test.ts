@@ -35,6 +35,19 @@ describe('SignalQuality', () => {
     );
   });
 
+  it('calls the signal good again only after three clean windows in a row, so that it does not flap', () => {
+    const { x, peaks } = ecgLike(45, 0, 0);
+    const random = seededRandom(4);
+    for (let i = 10 * FS; i < 25 * FS; i++) x[i]! += 0.2 * (2 * random() - 1);
+    const windows = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: FS }).push(x, peaks);
+    const lastPoor = windows.findLastIndex((w) => w.poor);
+    const clean = windows.map((w) => w.noiseRatio < DEFAULT_SIGNAL_QUALITY.cleanRatio);
+    expect(windows[lastPoor]!.start).toBeGreaterThanOrEqual(25 * FS); // over clean signal, still poor
+    // the window that ends it is the third clean one in a row
+    expect(clean.slice(lastPoor - 2, lastPoor + 2)).toEqual([false, true, true, true]);
+    expect(windows.slice(lastPoor + 1).every((w) => !w.poor)).toBe(true);
+  });
+
   it('calls a 10 s burst of noise poor while it lasts, wherever it falls against the windows', () => {
     for (const offsetS of [0, 0.3, 0.5, 0.8]) {
       const { x, peaks } = ecgLike(40, 0, 0);
