@@ -77,7 +77,6 @@ export function* injectFaults(
   const noisePower = plan.noise === undefined ? 0 : variance(plan.noise);
   const amplitude = new LeadAmplitude();
   for (const frame of frames) {
-    amplitude.push(frame);
     const startS = frame.firstSample / frame.sampleRate;
     if (active === undefined && startS >= nextFaultS) {
       const kind = plan.kinds[turn++ % plan.kinds.length]!;
@@ -89,6 +88,7 @@ export function* injectFaults(
       nextFaultS = startS + plan.everyS * (0.5 + random());
     }
     if (active === undefined) {
+      amplitude.push(frame); // the signal as it is, never a damaged stretch
       yield frame;
       continue;
     }
