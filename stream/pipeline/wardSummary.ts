@@ -44,8 +44,9 @@ export class WardSummary {
     return rr.length === 0 ? undefined : (60 * rr.length) / rr.reduce((a, b) => a + b, 0);
   }
 
-  /** One line per bed, sorted by bed id. */
+  /** One line per bed, sorted by bed id (one saying so before any bed has been heard from). */
   lines(): string[] {
+    if (this.beds.size === 0) return ['  no bed heard from yet'];
     return [...this.beds.keys()].sort().map((bedId) => {
       const bed = this.beds.get(bedId)!;
       const rate = this.heartRate(bedId);

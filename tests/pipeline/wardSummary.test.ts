@@ -32,6 +32,7 @@ describe('WardSummary', () => {
 
   it('lists active alarms until they end, beds in order', () => {
     const ward = new WardSummary();
+    expect(ward.lines()).toEqual(['  no bed heard from yet']);
     ward.add([beat('bed-02', 'N', 0.8), alarm('bed-01', 'a1', 'active'), beat('bed-01', 'V', 0.5)]);
     expect(ward.lines()).toEqual([
       '  bed-01     HR 120  beats      1 (V 1)  bigeminy (low)',
