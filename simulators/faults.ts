@@ -1,4 +1,5 @@
 import type { AlarmType } from '../stream/alarms/types.js';
+import { median } from '../stream/dsp/index.js';
 import { ConfigError } from '../stream/errors.js';
 import type { SampleFrame } from '../stream/kafka/frame.js';
 import { seededRandom } from '../stream/model/random.js';
@@ -75,7 +76,10 @@ export function* injectFaults(
   let held: SampleFrame | undefined;
   let noiseAt = Math.floor(random() * 100_000);
   const noisePower = plan.noise === undefined ? 0 : variance(plan.noise);
+  const snr = 10 ** ((plan.noiseSnrDb ?? DEFAULT_NOISE_SNR_DB) / 10);
   const amplitude = new LeadAmplitude();
+  // each lead's noise gain for the burst under way, from the signal before it
+  let gains: number[] = [];
   for (const frame of frames) {
     const startS = frame.firstSample / frame.sampleRate;
     if (active === undefined && startS >= nextFaultS) {
@@ -84,6 +88,11 @@ export function* injectFaults(
         active = { kind, left: EPISODE_FRAMES[kind] };
         const frameS = frame.samples.length / frame.leads.length / frame.sampleRate;
         injected.push({ bedId: frame.bedId, kind, startS, endS: startS + active.left * frameS });
+        // nst(1)'s SNR: signal power (QRS peak to peak)^2 / 8, a sine's of that range; noise power its variance
+        gains = frame.leads.map((_, l) => {
+          const pp = amplitude.peakToPeak(l);
+          return pp === undefined || noisePower === 0 ? 1 : Math.sqrt((pp * pp) / 8 / (noisePower * snr));
+        });
       }
       nextFaultS = startS + plan.everyS * (0.5 + random());
     }
@@ -120,12 +129,6 @@ export function* injectFaults(
       }
       case 'noise': {
         const noise = plan.noise!;
-        // nst(1)'s SNR: signal power (QRS peak to peak)^2 / 8, a sine's of that range; noise power its variance
-        const snr = 10 ** ((plan.noiseSnrDb ?? DEFAULT_NOISE_SNR_DB) / 10);
-        const gains = frame.leads.map((_, l) => {
-          const pp = amplitude.peakToPeak(l);
-          return pp === undefined || noisePower === 0 ? 1 : Math.sqrt((pp * pp) / 8 / (noisePower * snr));
-        });
         const noisy = Int16Array.from(frame.samples);
         for (let i = 0; i < noisy.length; i++) {
           const value = noisy[i]! + gains[i % frame.leads.length]! * noise[noiseAt++ % noise.length]!;
@@ -179,7 +182,7 @@ class LeadAmplitude {
   }
 
   peakToPeak(lead: number): number | undefined {
-    const ranges = [...(this.ranges[lead] ?? [])].sort((a, b) => a - b);
-    return ranges.length === 0 ? undefined : ranges[Math.floor(ranges.length / 2)];
+    const ranges = this.ranges[lead] ?? [];
+    return ranges.length === 0 ? undefined : median(ranges);
   }
 }

@@ -244,7 +244,8 @@ export function rhythmIrregularity(intervals: readonly number[]): number {
   return nearest.length === 0 || typical <= 0 ? 0 : median(nearest) / typical;
 }
 
-function median(values: readonly number[]): number {
+/** Median of a sample (the mean of the middle two for an even count); the input is left as it is. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;

@@ -1,3 +1,4 @@
+import { median } from '../dsp/index.js';
 import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
 import { buildBeatSet, setRhythm } from '../model/dataset.js';
 import { decide, ruleOf } from '../model/decision.js';
@@ -210,12 +211,6 @@ function qrsSegment(signal: ArrayLike<number>, at: number, before: number, after
   for (let i = at - before; i < at + after; i++) out.push(signal[i]!);
   const baseline = (out[0]! + out[out.length - 1]!) / 2;
   return out.map((v) => v - baseline);
-}
-
-function median(values: number[]): number {
-  const sorted = values.sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function pearson(a: readonly number[], b: readonly number[]): number | null {
