@@ -251,6 +251,28 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** Pearson correlation of two equally long series; null when either is flat (no shape to compare). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number | null {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i]! - ma) * (b[i]! - mb);
+    aa += (a[i]! - ma) ** 2;
+    bb += (b[i]! - mb) ** 2;
+  }
+  return aa === 0 || bb === 0 ? null : ab / Math.sqrt(aa * bb);
+}
+
 /** Per-sample median of equally long windows. */
 function sampleMedian(windows: readonly Float32Array[], length: number): Float32Array {
   const out = new Float32Array(length);

@@ -1,7 +1,8 @@
-import { median } from '../dsp/index.js';
+import { median, pearson } from '../dsp/index.js';
 import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
 import { buildBeatSet, setRhythm } from '../model/dataset.js';
-import { decide, ruleOf } from '../model/decision.js';
+import { BeatDecider } from '../model/beatFamilies.js';
+import { ruleOf } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
 import { loadModel } from '../model/io.js';
@@ -67,6 +68,8 @@ export interface InspectedBeat {
   /** The model's label after its decision rule; null when the beat was not classified. */
   readonly predicted: AamiClass | null;
   readonly probabilities: Readonly<Record<AamiClass, number>> | null;
+  /** p(V) after the family vote of the model's rule (its own p(V) without one); null when not classified. */
+  readonly votedV: number | null;
   /**
    * RR before the beat, the recent mean (8 intervals) and the baseline (200), s, the RR as a
    * share of each, and the rhythm irregularity before it (the decision rule's inputs).
@@ -106,11 +109,23 @@ export async function inspectBeats(
   const fs = wfdb.header.samplingFrequency;
   const reference = annotations.filter((a) => isQrsCode(a.code));
   const inRange = (sample: number): boolean => sample / fs >= from && sample / fs <= to;
+  // every beat from the record's start is decided, in order, so that a family vote hears what
+  // it heard live; only those in range are reported
   const cut: number[] = [];
-  for (let i = 0; i < set.count; i++) if (inRange(set.referenceSample[i]!)) cut.push(i);
+  for (let i = 0; i < set.count; i++) if (set.referenceSample[i]! / fs <= to) cut.push(i);
   const probabilities =
     cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut)) : new Float32Array();
-  const rule = ruleOf(metadata);
+  const decider = new BeatDecider(ruleOf(metadata), set.rIndex);
+  const L = set.windowLength;
+  const decisions = cut.map((i, k) =>
+    decider.decide(
+      record,
+      [set.windows.subarray(i * L, (i + 1) * L), set.secondWindows.subarray(i * L, (i + 1) * L)],
+      probabilities,
+      k,
+      setRhythm(set, i),
+    ),
+  );
   const K = AAMI_CLASSES.length;
   // the beat set holds only classed beats (aamiClass), each with the reference beat it matched
   const inspected = reference.filter((a) => inRange(a.sample) && aamiClass(a.symbol) !== undefined);
@@ -125,7 +140,8 @@ export async function inspectBeats(
       reference: a.symbol,
       referenceClass: aamiClass(a.symbol)!,
       classified: i !== undefined,
-      predicted: rhythm === undefined ? null : AAMI_CLASSES[decide(probabilities, k, rhythm, rule)]!,
+      predicted: i === undefined ? null : AAMI_CLASSES[decisions[k]!.label]!,
+      votedV: i === undefined ? null : decisions[k]!.votedV,
       probabilities:
         rr === undefined
           ? null
@@ -211,26 +227,4 @@ function qrsSegment(signal: ArrayLike<number>, at: number, before: number, after
   for (let i = at - before; i < at + after; i++) out.push(signal[i]!);
   const baseline = (out[0]! + out[out.length - 1]!) / 2;
   return out.map((v) => v - baseline);
-}
-
-function pearson(a: readonly number[], b: readonly number[]): number | null {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i]! - ma) * (b[i]! - mb);
-    aa += (a[i]! - ma) ** 2;
-    bb += (b[i]! - mb) ** 2;
-  }
-  // a flat stretch (lead off) has no shape to compare
-  return aa === 0 || bb === 0 ? null : ab / Math.sqrt(aa * bb);
 }

@@ -8,7 +8,8 @@ import { inspectBeats, leadShapeSummary, type LeadShapeSummary } from './beatIns
 
 const USAGE = `npm run inspect:beats -- --record REC --from S --to S [--model DIR] [--json]
 Every reference beat of a stretch of one record, as the classifier saw it: the cardiologists'
-label, the label the model gives it (with its decision rule), the class probabilities, the RR
+label, the label the model gives it (with its decision rule), the class probabilities and p(V)
+after its rule's family vote (the earlier beats of the same QRS shape in the record), the RR
 features, and how much its QRS correlates with the patient's normal beats of the previous minute
 in each recorded lead. Reference beats the monitor did not classify (missed by the R-peak
 detector, or too near the record's start or end for a whole window) are listed as unclassified.
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     'ref',
     'model',
     ...AAMI_CLASSES.map((c) => `p(${c})`),
+    'voted p(V)',
     'RR s',
     'RR/mean',
     'RR/base',
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     b.referenceClass === b.reference ? b.reference : `${b.reference}(${b.referenceClass})`,
     b.classified ? (b.predicted ?? '-') : 'unclassified',
     ...AAMI_CLASSES.map((c) => cell(b.probabilities?.[c])),
+    cell(b.votedV),
     cell(b.rr?.previousS),
     cell(b.rr?.ratio),
     cell(b.rr?.baselineRatio),

@@ -1,5 +1,7 @@
 import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
+import { ConfigError } from '../errors.js';
 import { AAMI_CLASSES } from './aami.js';
+import type { FamilyVote } from './beatFamilies.js';
 
 /**
  * How class probabilities become a label. `prematurityRatio`: a beat the network calls N whose
@@ -26,6 +28,12 @@ export interface DecisionRule {
    * seen AF in two training patients calls many of them S on a new one.
    */
   readonly irregularOverridesS: boolean;
+  /**
+   * Before the rest of the rule, a beat's p(V) is averaged with what the network said of the
+   * earlier beats of its morphology family in the same patient (`BeatFamilies`). null: each
+   * beat alone.
+   */
+  readonly familyVote: FamilyVote | null;
 }
 
 export const ARGMAX: DecisionRule = {
@@ -33,6 +41,7 @@ export const ARGMAX: DecisionRule = {
   prematurityReference: 'recent',
   irregularityLimit: null,
   irregularOverridesS: false,
+  familyVote: null,
 };
 
 /** What the rule needs of a beat's rhythm: its RR as a share of each reference, and the irregularity before it. */
@@ -63,6 +72,14 @@ export function sameRule(a: DecisionRule, b: DecisionRule): boolean {
 
 /** The rule in words, for reports. */
 export function describeRule(rule: DecisionRule): string {
+  const vote =
+    rule.familyVote === null
+      ? ''
+      : `p(V) voted by the beat's QRS family (r >= ${rule.familyVote.minCorrelation}, weight ${rule.familyVote.weight}), then `;
+  return vote + describePrematurity(rule);
+}
+
+function describePrematurity(rule: DecisionRule): string {
   if (rule.prematurityRatio === null) return 'argmax';
   const { rrBaselineBeats, rrHistory } = DEFAULT_BEAT_WINDOW;
   const intervals = rule.prematurityReference === 'baseline' ? rrBaselineBeats : rrHistory;
@@ -75,7 +92,8 @@ export function describeRule(rule: DecisionRule): string {
 /**
  * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
  * the baseline and the irregularity limit existed measured against `recent`, always, and
- * before `irregularOverridesS` kept the network's S calls.
+ * before `irregularOverridesS` kept the network's S calls, and before `familyVote` judged each
+ * beat alone.
  */
 export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
   const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
@@ -86,5 +104,33 @@ export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
     prematurityReference: saved?.prematurityReference === 'baseline' ? 'baseline' : 'recent',
     irregularityLimit: typeof limit === 'number' && limit > 0 ? limit : null,
     irregularOverridesS: saved?.irregularOverridesS === true,
+    familyVote: familyVoteOf(saved?.familyVote),
   };
+}
+
+function familyVoteOf(saved: unknown): FamilyVote | null {
+  if (typeof saved !== 'object' || saved === null) return null;
+  const { minCorrelation, weight } = saved as Partial<Record<keyof FamilyVote, unknown>>;
+  return typeof minCorrelation === 'number' &&
+    minCorrelation > 0 &&
+    minCorrelation <= 1 &&
+    typeof weight === 'number' &&
+    weight > 0 &&
+    weight < 1
+    ? { minCorrelation, weight }
+    : null;
+}
+
+/**
+ * `--family-vote R,W` of the commands that write a rule: families of QRS correlation at least R,
+ * the family's mean p(V) weighted W.
+ */
+export function parseFamilyVote(command: string, value: string): FamilyVote {
+  const [r, w, extra] = value.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (r === undefined || w === undefined || extra !== undefined || !(r > 0 && r <= 1) || !(w > 0 && w < 1)) {
+    throw new ConfigError(
+      `${command}: --family-vote takes MIN_CORRELATION,WEIGHT (0 < r <= 1, 0 < w < 1), e.g. 0.9,0.8; got "${value}"`,
+    );
+  }
+  return { minCorrelation: r, weight: w };
 }

@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
-import { ruleOf, sameRule } from './decision.js';
+import { parseFamilyVote, ruleOf, sameRule } from './decision.js';
 import { ENSEMBLE_FILE, loadModel, type EnsembleJson } from './io.js';
 
-const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME]
+const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME] [--family-vote R,W]
 Makes one model of several trained ones (same inputs, same decision rule): its class
 probabilities are the members' average, its Grad-CAM their mean curve. Members are copied
 into DIR/member-K; every command that takes --model (or models/beat-classifier) loads it.
+--family-vote R,W adds to the members' rule a vote of each beat's QRS family on its p(V)
+(families of correlation at least R, the family's mean weighted W; see the model card).
 Metadata the members do not all share (seeds, epochs, held-out records) is not the ensemble's:
 an ensemble of fold models keeps its fold's held-out records only if every member held them out.`;
 
@@ -20,12 +22,13 @@ async function main(): Promise<void> {
   const { values } = parseCommandLine(
     'ensemble',
     process.argv.slice(2),
-    { members: { type: 'string' }, out: { type: 'string' }, id: { type: 'string' } },
+    { members: { type: 'string' }, out: { type: 'string' }, id: { type: 'string' }, 'family-vote': { type: 'string' } },
     USAGE,
   );
   const members = values.members?.split(',').filter((m) => m.length > 0) ?? [];
   if (members.length < 2) throw new ConfigError(`ensemble: --members needs two or more model directories\n${USAGE}`);
   if (values.out === undefined) throw new ConfigError(`ensemble: --out is required\n${USAGE}`);
+  const vote = values['family-vote'] === undefined ? undefined : parseFamilyVote('ensemble', values['family-vote']);
   await initBackend(undefined, () => undefined);
   const loaded = await Promise.all(members.map((dir) => loadModel(dir)));
   // compared as read, so that a rule saved before a field existed equals one saving its default
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
     members: names,
     metadata: {
       ...shared,
-      decisionRule: rules[0],
+      decisionRule: vote === undefined ? rules[0] : { ...rules[0]!, familyVote: vote },
       modelId: values.id ?? `ensemble-of-${members.length}`,
       members: loaded.map((m, k) => ({
         from: members[k],

@@ -22,7 +22,8 @@ rebuilt with the seed the model was trained with, and writes an HTML report (def
 was trained without (train --validation-records), pooled into out-of-fold figures.
 Options: --json, --report FILE, --faithfulness-beats N,
   --predictions FILE  also write every scored beat as CSV: record, R-peak sample, reference and
-                      predicted class, the class probabilities and the rhythm the rule reads
+                      predicted class, the class probabilities, the p(V) after the family vote
+                      and the rhythm the rule reads
   --one-lead          score as a bed with one lead: the second lead left out (as a flat one is)
   --rule-from DIR     apply the decision rule saved with another model (default: the model's own)`;
 
@@ -58,12 +59,15 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
 }
 
 /**
- * One row per scored beat, in scoring order (fold by fold with --folds). The rhythm columns are
- * what the decision rule reads: RR as a share of the recent and of the baseline mean, and the
- * irregularity before the beat. Numbers are written in full so that the rule, applied again to
- * the file, gives the same labels.
+ * One row per scored beat, in scoring order (fold by fold with --folds). The last four columns
+ * are what the decision rule reads: p(V) after the family vote (p_V without one), RR as a share
+ * of the recent and of the baseline mean, and the irregularity before the beat. Numbers are
+ * written in full so that the rule, applied again to the file, gives the same labels.
  */
-function predictionsCsv(set: BeatSet, { beats, probabilities, predicted }: ModelEvaluation['predictions']): string {
+function predictionsCsv(
+  set: BeatSet,
+  { beats, probabilities, votedV, predicted }: ModelEvaluation['predictions'],
+): string {
   const K = AAMI_CLASSES.length;
   const header = [
     'record',
@@ -71,6 +75,7 @@ function predictionsCsv(set: BeatSet, { beats, probabilities, predicted }: Model
     'reference',
     'predicted',
     ...AAMI_CLASSES.map((c) => `p_${c}`),
+    'voted_p_V',
     'rr_recent',
     'rr_baseline',
     'irregularity',
@@ -83,6 +88,7 @@ function predictionsCsv(set: BeatSet, { beats, probabilities, predicted }: Model
       AAMI_CLASSES[set.labels[i]!]!,
       AAMI_CLASSES[predicted[k]!]!,
       ...Array.from(probabilities.subarray(k * K, (k + 1) * K), String),
+      String(votedV[k]!),
       String(rhythm.recent),
       String(rhythm.baseline),
       String(rhythm.irregularity),

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, type AamiClass } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
-import { ARGMAX, decide, type DecisionRule } from './decision.js';
+import { BeatDecider } from './beatFamilies.js';
+import { ARGMAX, type DecisionRule } from './decision.js';
 import { setRhythm, type BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
@@ -32,12 +33,14 @@ export interface ModelEvaluation {
   readonly examples: { label: AamiClass; predicted: AamiClass; window: number[]; cam: number[] }[];
   /**
    * Every scored beat: its index in the beat set, its class probabilities (row-major, one row
-   * per beat) and the rule's label, so that a validation engineer can study the errors or a
-   * new rule beat by beat without running the networks again.
+   * per beat), the p(V) the rule decided with (its family's vote, or the network's own) and the
+   * rule's label, so that a validation engineer can study the errors or a new rule beat by beat
+   * without running the networks again.
    */
   readonly predictions: {
     readonly beats: Int32Array;
     readonly probabilities: Float32Array;
+    readonly votedV: Float32Array;
     readonly predicted: Uint8Array;
   };
 }
@@ -148,8 +151,22 @@ export async function evaluateModel(
     offset += part.test.length;
   }
   const labels = Array.from(test, (i) => set.labels[i]!);
-  const rule = options.rule ?? ARGMAX;
-  const predicted = Uint8Array.from(test, (i, k) => decide(probabilities, k, setRhythm(set, i), rule));
+  // Each record's beats are decided in time order (test indices are sorted within a part), so
+  // a family vote hears what it would have heard live. On the intra-patient split the test beats
+  // are a random fifth of each record, and a family hears only those.
+  const decider = new BeatDecider(options.rule ?? ARGMAX, set.rIndex);
+  const L = set.windowLength;
+  const decisions = Array.from(test, (i, k) =>
+    decider.decide(
+      set.recordNames[set.recordIndex[i]!]!,
+      [set.windows.subarray(i * L, (i + 1) * L), set.secondWindows.subarray(i * L, (i + 1) * L)],
+      probabilities,
+      k,
+      setRhythm(set, i),
+    ),
+  );
+  const predicted = Uint8Array.from(decisions, (d) => d.label);
+  const votedV = Float32Array.from(decisions, (d) => d.votedV);
   const metrics = classificationMetrics(labels, probabilities, predicted);
   const pairs: LabelPairs = {};
   labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));
@@ -207,5 +224,5 @@ export async function evaluateModel(
       cam: Array.from(camOf(partOf[j]!).explain(one, [k])),
     });
   }
-  return { metrics, ec57, roc, faithfulness, examples, predictions: { beats: test, probabilities, predicted } };
+  return { metrics, ec57, roc, faithfulness, examples, predictions: { beats: test, probabilities, votedV, predicted } };
 }

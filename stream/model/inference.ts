@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BeatWindow } from '../dsp/index.js';
+import { DEFAULT_BEAT_WINDOW, type BeatWindow } from '../dsp/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import type { BeatSet } from './dataset.js';
 import {
@@ -10,7 +10,8 @@ import {
   rrFeatures,
   templateDifference,
 } from './features.js';
-import { ARGMAX, decide, ruleOf, type DecisionRule } from './decision.js';
+import { BeatDecider } from './beatFamilies.js';
+import { ARGMAX, ruleOf, type DecisionRule } from './decision.js';
 import { loadModel } from './io.js';
 import { ConfigError } from '../errors.js';
 
@@ -169,27 +170,51 @@ export async function predictProbabilities(
   return out;
 }
 
-/** The classifier the pipeline holds: a loaded model plus its identity. */
+/**
+ * The classifier the pipeline holds: a loaded model, its identity and its decision rule, with
+ * the rule's per-bed state (beat families) carried from batch to batch.
+ */
 export class BeatClassifier {
   readonly model: tf.LayersModel;
   readonly modelId: string;
   readonly rule: DecisionRule;
+  private readonly decider: BeatDecider;
 
-  constructor(model: tf.LayersModel, modelId: string, rule: DecisionRule = ARGMAX) {
+  constructor(
+    model: tf.LayersModel,
+    modelId: string,
+    rule: DecisionRule = ARGMAX,
+    rIndex = DEFAULT_BEAT_WINDOW.rIndex,
+  ) {
     this.model = model;
     this.modelId = modelId;
     this.rule = rule;
+    this.decider = new BeatDecider(rule, rIndex);
   }
 
   static async load(dir: string): Promise<BeatClassifier> {
     const { model, metadata } = await loadModel(dir);
-    return new BeatClassifier(model, typeof metadata.modelId === 'string' ? metadata.modelId : dir, ruleOf(metadata));
+    const modelId = typeof metadata.modelId === 'string' ? metadata.modelId : dir;
+    const rIndex = typeof metadata.rIndex === 'number' ? metadata.rIndex : undefined;
+    return new BeatClassifier(model, modelId, ruleOf(metadata), rIndex);
   }
 
-  /** Class index per beat of a batch, by this classifier's decision rule. */
-  labels(inputs: BatchInputs, probabilities: Float32Array): number[] {
-    return Array.from({ length: inputs.count }, (_, k) =>
-      decide(probabilities, k, beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!), this.rule),
+  /**
+   * Class index per beat of a batch, by this classifier's decision rule; `beds[k]` is beat k's
+   * bed, whose beats must come in time order from one call to the next.
+   */
+  labels(inputs: BatchInputs, probabilities: Float32Array, beds: readonly string[]): number[] {
+    const L = inputs.length;
+    return Array.from(
+      { length: inputs.count },
+      (_, k) =>
+        this.decider.decide(
+          beds[k]!,
+          [inputs.window.subarray(k * L, (k + 1) * L), inputs.secondWindow.subarray(k * L, (k + 1) * L)],
+          probabilities,
+          k,
+          beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!),
+        ).label,
     );
   }
 }

@@ -7,7 +7,7 @@ import { AAMI_CLASSES } from './aami.js';
 import { ARCHITECTURES, architecture, type ArchitectureName } from './architectures.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, splitBeats, type SplitName } from './dataset.js';
-import type { DecisionRule } from './decision.js';
+import { parseFamilyVote, type DecisionRule } from './decision.js';
 import { train, type Balance, type TrainOptions, type TrainProgress } from './train.js';
 
 const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}> --split <intra|inter> [options]
@@ -31,6 +31,8 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
                         the rule holds only while the rhythm irregularity is at most X (default: always)
   --irregular-overrides-s
                         above --irregularity-limit, a beat the network calls S is labelled N (default: off)
+  --family-vote R,W     before that, a beat's p(V) is averaged with its QRS family's (correlation >= R,
+                        the family's mean weighted W; default: each beat alone)
   --checkpoint-every N  steps between checkpoints (default 200)
   --max-steps N         cap steps per epoch (smoke runs)
   --resume              continue from <out>/checkpoint after a kill
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       'prematurity-reference': { type: 'string' },
       'irregularity-limit': { type: 'string' },
       'irregular-overrides-s': { type: 'boolean' },
+      'family-vote': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'max-steps': { type: 'string' },
       resume: { type: 'boolean' },
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
   if (irregularOverridesS && irregularityLimit === null) {
     throw new ConfigError('train: --irregular-overrides-s needs --irregularity-limit');
   }
+  const familyVote = values['family-vote'] === undefined ? null : parseFamilyVote('train', values['family-vote']);
   const secondLeadDropout = Number(values['second-lead-dropout'] ?? '0.2');
   if (!(secondLeadDropout >= 0 && secondLeadDropout < 1)) {
     throw new ConfigError(`train: --second-lead-dropout must lie in [0, 1), got "${values['second-lead-dropout']}"`);
@@ -196,6 +200,7 @@ async function main(): Promise<void> {
         prematurityReference,
         irregularityLimit,
         irregularOverridesS,
+        familyVote,
       } satisfies DecisionRule,
     },
   };

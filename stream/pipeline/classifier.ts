@@ -27,7 +27,11 @@ export function modelClassifier(
     const p = await predictProbabilities(model, inputs);
     const labels =
       options.labels === undefined
-        ? classifier.labels(inputs, p)
+        ? classifier.labels(
+            inputs,
+            p,
+            beats.map((b) => b.bedId),
+          )
         : (await options.labels(beats)).map((c) => AAMI_CLASSES.indexOf(c));
     const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
     const curves = new Map<number, Float32Array>();
@@ -47,5 +51,8 @@ export function modelClassifier(
       gradCam: curves.get(i),
     }));
   };
-  return Object.assign(classify, { usesSecondLead: inputShapeOf(model).channels === 4 });
+  // the rule's beat families compare both leads even when the network reads one
+  return Object.assign(classify, {
+    usesSecondLead: inputShapeOf(model).channels === 4 || classifier.rule.familyVote !== null,
+  });
 }

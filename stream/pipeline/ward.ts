@@ -36,7 +36,8 @@ export interface ClassifiedBeat extends PendingBeat {
 
 /**
  * Classifies a micro-batch of beats from any beds (the model, or a fake in tests).
- * `usesSecondLead`: the beats must carry their second lead's window where the bed has one.
+ * `usesSecondLead`: the beats must carry their second lead's window where the bed has one (for
+ * the network, or for its decision rule's beat families).
  */
 export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>) & {
   readonly usesSecondLead?: boolean;

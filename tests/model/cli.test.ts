@@ -160,11 +160,17 @@ describe('npm run train / eval:model', () => {
     };
     expect(result.split).toBe('folds');
     expect(result.count).toBe(heldOut[folds[0]!]! + heldOut[folds[1]!]!);
-    expect(result.decisionRule).toMatchObject({ prematurityReference: 'baseline', irregularOverridesS: true });
+    expect(result.decisionRule).toMatchObject({
+      prematurityReference: 'baseline',
+      irregularOverridesS: true,
+      familyVote: { minCorrelation: 0.9, weight: 0.8 },
+    });
 
     // the per-beat file holds every scored beat, and its labels add up to the reported confusion
     const [header, ...rows] = (await readFile(join(work, 'folds.csv'), 'utf8')).trimEnd().split('\n');
-    expect(header).toBe('record,sample,reference,predicted,p_N,p_S,p_V,p_F,p_Q,rr_recent,rr_baseline,irregularity');
+    expect(header).toBe(
+      'record,sample,reference,predicted,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity',
+    );
     expect(rows).toHaveLength(result.count);
     const classes = ['N', 'S', 'V', 'F', 'Q'];
     const confusion = classes.map(() => classes.map(() => 0));
@@ -173,6 +179,9 @@ describe('npm run train / eval:model', () => {
       expect(['119', '208']).toContain(record);
       const p = numbers.slice(0, 5).map(Number);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      const voted = Number(numbers[5]);
+      expect(voted).toBeGreaterThanOrEqual(0);
+      expect(voted).toBeLessThanOrEqual(1);
       confusion[classes.indexOf(reference!)]![classes.indexOf(predicted!)]! += 1;
     }
     expect(confusion).toEqual(result.confusion);

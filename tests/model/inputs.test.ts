@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
+import { ruleOf } from '../../stream/model/decision.js';
 import { modelClassifier } from '../../stream/pipeline/classifier.js';
 import {
   BeatClassifier,
@@ -70,9 +71,28 @@ describe('model inputs with a second lead', () => {
     const input = tf.input({ shape: [L, 3] });
     const three = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(input) as tf.SymbolicTensor });
     expect(() => inputShapeOf(three)).toThrow(/3 window channels; the monitor provides 1, 2 or 4/);
-    // the pipeline cuts second-lead windows only for a model that takes them
+    // the pipeline cuts second-lead windows only for a model, or a rule's beat families, that take them
     expect(modelClassifier(new BeatClassifier(model, 'two-lead')).usesSecondLead).toBe(true);
     const oneLead = ARCHITECTURES['template-rr-resnet'].build(L, 5);
     expect(modelClassifier(new BeatClassifier(oneLead, 'one-lead')).usesSecondLead).toBe(false);
+    const voting = ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 0.8 } } });
+    expect(modelClassifier(new BeatClassifier(oneLead, 'one-lead', voting)).usesSecondLead).toBe(true);
+  });
+});
+
+describe("the pipeline classifier's decision rule", () => {
+  it('carries each bed’s beat families from one micro-batch to the next, and keeps beds apart', () => {
+    const model = ARCHITECTURES['template-rr-resnet'].build(L, 5);
+    const voting = ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 0.8 } } });
+    const classifier = new BeatClassifier(model, 'voting', voting);
+    const pV = (v: number) => Float32Array.from([1 - v, 0, v, 0, 0]);
+    // three beats of one shape that the network calls N, then one it calls V, in separate batches
+    for (let i = 0; i < 3; i++)
+      expect(classifier.labels(beatWindowInputs([beat(true)]), pV(0.01), ['bed-1'])).toEqual([0]);
+    expect(classifier.labels(beatWindowInputs([beat(true)]), pV(0.9), ['bed-1'])).toEqual([0]);
+    expect(classifier.labels(beatWindowInputs([beat(true)]), pV(0.9), ['bed-2'])).toEqual([2]);
+    // without the vote the same call is V
+    const alone = new BeatClassifier(model, 'alone');
+    expect(alone.labels(beatWindowInputs([beat(true)]), pV(0.9), ['bed-1'])).toEqual([2]);
   });
 });

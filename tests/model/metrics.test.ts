@@ -42,6 +42,7 @@ describe('decision rule', () => {
       prematurityReference: 'recent',
       irregularityLimit: null,
       irregularOverridesS: false,
+      familyVote: null,
     });
     expect(decide(p, 0, rhythm(0.7), rule)).toBe(1);
     expect(decide(p, 0, rhythm(0.85), rule)).toBe(0);
