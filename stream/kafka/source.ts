@@ -84,7 +84,9 @@ export async function commitSamples(consumer: KafkaConsumer, commits: readonly P
  * message; a malformed frame is counted and skipped (it never stops a bed). kafkajs never
  * commits on its own: the caller commits what is published (BedCheckpoints), and at every
  * (re)join this source commits the previous assignment's final watermarks before any frame of
- * the new generation goes downstream.
+ * the new generation goes downstream. `onJoining` receives the consumer's start (its group join):
+ * a disconnect must wait for it, or kafkajs finishes the join afterwards, fails against a closed
+ * broker and restarts the consumer (a run stopped seconds after it began).
  */
 export function frameSource(
   consumer: KafkaConsumer,
@@ -93,6 +95,7 @@ export function frameSource(
   malformed: MalformedMessages,
   policy: CommitPolicy,
   commit: (commits: readonly PartitionCommit[]) => Promise<void>,
+  onJoining: (started: Promise<void>) => void = () => undefined,
 ): Observable<SourcedFrame> {
   return new Observable<SourcedFrame>((subscriber) => {
     let stopped = false;
@@ -113,8 +116,9 @@ export function frameSource(
       })();
       joined.catch(fail);
     });
-    void (async () => {
+    const started = (async () => {
       await consumer.subscribe({ topic: TOPICS.samples, fromBeginning: true });
+      if (stopped) return; // stopped while subscribing: nothing to join
       await consumer.run({
         autoResolve: false,
         partitionsConsumedConcurrently: 8,
@@ -139,7 +143,9 @@ export function frameSource(
           await heartbeat();
         },
       });
-    })().catch(fail);
+    })();
+    started.catch(fail);
+    onJoining(started);
     return () => {
       stopped = true;
       removeJoinListener();

@@ -1,17 +1,6 @@
 import { pearson } from '../dsp/index.js';
 import { AAMI_CLASSES } from './aami.js';
-import { decide, type BeatRhythm, type DecisionRule } from './decision.js';
-
-/**
- * How a beat's family votes on its ventricular probability: a beat joins the family whose QRS
- * it correlates with best when the correlation is at least `minCorrelation` in each lead, and
- * once the family has `MIN_MEMBERS` earlier members its p(V) becomes (1 - weight) x its own
- * plus weight x the family's mean.
- */
-export interface FamilyVote {
-  readonly minCorrelation: number;
-  readonly weight: number;
-}
+import { decide, type BeatRhythm, type DecisionRule, type FamilyVote } from './decision.js';
 
 const K = AAMI_CLASSES.length;
 const V = AAMI_CLASSES.indexOf('V');

@@ -1,7 +1,6 @@
 import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
 import { ConfigError } from '../errors.js';
 import { AAMI_CLASSES } from './aami.js';
-import type { FamilyVote } from './beatFamilies.js';
 
 /**
  * How class probabilities become a label. `prematurityRatio`: a beat the network calls N whose
@@ -34,6 +33,17 @@ export interface DecisionRule {
    * beat alone.
    */
   readonly familyVote: FamilyVote | null;
+}
+
+/**
+ * How a beat's family votes on its ventricular probability (`BeatFamilies`): a beat joins the
+ * family whose QRS it correlates with best when the correlation is at least `minCorrelation` in
+ * each lead, and once the family has three earlier members its p(V) becomes (1 - weight) x its
+ * own plus weight x the family's mean.
+ */
+export interface FamilyVote {
+  readonly minCorrelation: number;
+  readonly weight: number;
 }
 
 export const ARGMAX: DecisionRule = {

@@ -166,9 +166,16 @@ export async function runPipelineWorker(options: {
     },
   };
   const sampleRates = new Map<string, number>();
+  let joining: Promise<void> = Promise.resolve();
   try {
-    const frames = frameSource(consumer, admin, groupId, malformed, policy, (commits) =>
-      committer.commit(commits),
+    const frames = frameSource(
+      consumer,
+      admin,
+      groupId,
+      malformed,
+      policy,
+      (commits) => committer.commit(commits),
+      (started) => (joining = started),
     ).pipe(
       takeUntil(stopped),
       tap((s) => {
@@ -226,6 +233,7 @@ export async function runPipelineWorker(options: {
     }
   } finally {
     options.stop.removeEventListener('abort', onAbort);
+    await joining.catch(() => undefined); // its failure, if any, was reported through the frames
     await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect(), publishedBeats.stop()]);
   }
 }
