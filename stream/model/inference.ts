@@ -177,7 +177,6 @@ export async function predictProbabilities(
 export class BeatClassifier {
   readonly model: tf.LayersModel;
   readonly modelId: string;
-  readonly rule: DecisionRule;
   private readonly decider: BeatDecider;
 
   constructor(
@@ -188,8 +187,11 @@ export class BeatClassifier {
   ) {
     this.model = model;
     this.modelId = modelId;
-    this.rule = rule;
     this.decider = new BeatDecider(rule, rIndex);
+  }
+
+  get rule(): DecisionRule {
+    return this.decider.rule;
   }
 
   static async load(dir: string): Promise<BeatClassifier> {

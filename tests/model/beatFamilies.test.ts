@@ -23,6 +23,17 @@ function run(decider: BeatDecider, beats: readonly [Float32Array, number][], str
   return beats.map(([w, pV]) => decider.decide(stream, [w, flat], V5(pV), 0, regular).label);
 }
 
+/** A decider whose bed has a family of three normal beats the network called N (p(V) 0.01). */
+function withNormalFamily(stream = 'bed-1'): BeatDecider {
+  const decider = new BeatDecider(voting, R);
+  run(
+    decider,
+    Array.from({ length: 3 }, (): [Float32Array, number] => [normal, 0.01]),
+    stream,
+  );
+  return decider;
+}
+
 describe('BeatDecider with a family vote', () => {
   it("turns a V call in the patient's usual shape back to N, and keeps a V call in a V family", () => {
     const decider = new BeatDecider(voting, R);
@@ -59,27 +70,13 @@ describe('BeatDecider with a family vote', () => {
   });
 
   it('keeps beds apart', () => {
-    const decider = new BeatDecider(voting, R);
-    run(
-      decider,
-      [
-        [normal, 0.01],
-        [normal, 0.01],
-        [normal, 0.01],
-      ],
-      'bed-1',
-    );
+    const decider = withNormalFamily('bed-1');
     expect(run(decider, [[normal, 0.9]], 'bed-2')).toEqual([2]);
     expect(run(decider, [[normal, 0.9]], 'bed-1')).toEqual([0]);
   });
 
   it('does not let a beat of another shape join (correlation below the threshold)', () => {
-    const decider = new BeatDecider(voting, R);
-    run(decider, [
-      [normal, 0.01],
-      [normal, 0.01],
-      [normal, 0.01],
-    ]);
+    const decider = withNormalFamily();
     expect(run(decider, [[bump(3), 0.9]])).toEqual([2]); // shifted 3 samples: r about 0.14
     // amplitude and offset do not make another shape
     const scaled = Float32Array.from(normal, (x) => 3 * x + 7);
@@ -99,12 +96,7 @@ describe('BeatDecider with a family vote', () => {
   });
 
   it('forgets the longest unseen family once a patient has shown sixteen others', () => {
-    const decider = new BeatDecider(voting, R);
-    run(decider, [
-      [normal, 0.01],
-      [normal, 0.01],
-      [normal, 0.01],
-    ]);
+    const decider = withNormalFamily();
     // sixteen other shapes (bumps 2 samples apart, up and down: r <= 0.37 with each other)
     const others = [-12, -10, -8, -6, -4, -2, 2, 4, 6, 8, 10, 12, 14].flatMap((at) => [bump(at), bump(at, -1)]);
     run(
