@@ -2,7 +2,7 @@ import { median, pearson } from '../dsp/index.js';
 import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
 import { buildBeatSet, setRhythm } from '../model/dataset.js';
 import { BeatDecider } from '../model/beatFamilies.js';
-import { ruleOf } from '../model/decision.js';
+import { ruleOf, type DecisionReason } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
 import { loadModel } from '../model/io.js';
@@ -67,6 +67,8 @@ export interface InspectedBeat {
   readonly classified: boolean;
   /** The model's label after its decision rule; null when the beat was not classified. */
   readonly predicted: AamiClass | null;
+  /** Which step of the rule set the label (DecisionReason); null when the beat was not classified. */
+  readonly reason: DecisionReason | null;
   readonly probabilities: Readonly<Record<AamiClass, number>> | null;
   /** p(V) after the family vote of the model's rule (its own p(V) without one); null when not classified. */
   readonly votedV: number | null;
@@ -141,6 +143,7 @@ export async function inspectBeats(
       referenceClass: aamiClass(a.symbol)!,
       classified: i !== undefined,
       predicted: i === undefined ? null : AAMI_CLASSES[decisions[k]!.label]!,
+      reason: i === undefined ? null : decisions[k]!.reason,
       votedV: i === undefined ? null : decisions[k]!.votedV,
       probabilities:
         rr === undefined

@@ -2,6 +2,7 @@ import { AlarmEngine } from '../alarms/engine.js';
 import { ALARM_PRIORITY, type AlarmType } from '../alarms/types.js';
 import type { AlertMessage, BeatMessage } from '../kafka/messages.js';
 import { aamiClass } from '../model/aami.js';
+import type { DecisionReason } from '../model/decision.js';
 import { isQrsCode, type Annotation } from '../wfdb/index.js';
 import { addPair, Ec57Matcher, type ComparedLabel, type LabelPairs } from './ec57.js';
 import { vfEpisodes } from './qrsEval.js';
@@ -268,6 +269,18 @@ export interface BeatScore {
   /** Beats per (reference class, live class), with `O` for a missed beat or an extra detection. */
   readonly classPairs: LabelPairs;
   readonly duplicateBeats: number;
+  /** Matched beats by the step of the decision rule that set their label, and how many of them the reference agrees with. */
+  readonly decisions: DecisionCounts;
+}
+
+export type DecisionCounts = Partial<Record<DecisionReason, { beats: number; agreeing: number }>>;
+
+export function addDecisionCounts(into: DecisionCounts, from: DecisionCounts): void {
+  for (const [reason, n] of Object.entries(from) as [DecisionReason, { beats: number; agreeing: number }][]) {
+    const sum = (into[reason] ??= { beats: 0, agreeing: 0 });
+    sum.beats += n.beats;
+    sum.agreeing += n.agreeing;
+  }
 }
 
 /** Live beats of one bed against the reference beats of its record (EC57, VF episodes excluded). */
@@ -288,10 +301,25 @@ export function scoreBeats(
   );
   const truth = (i: number): ComparedLabel => aamiClass(reference[i]!.symbol) ?? 'Q';
   const classPairs: LabelPairs = {};
-  for (const m of score.matches) addPair(classPairs, truth(m.reference), unique[m.detection]!.label);
+  const decisions: DecisionCounts = {};
+  for (const m of score.matches) {
+    const beat = unique[m.detection]!;
+    addPair(classPairs, truth(m.reference), beat.label);
+    if (beat.decision !== null)
+      addDecisionCounts(decisions, {
+        [beat.decision.reason]: { beats: 1, agreeing: truth(m.reference) === beat.label ? 1 : 0 },
+      });
+  }
   for (const i of score.missed) addPair(classPairs, truth(i), 'O');
   for (const i of score.extra) addPair(classPairs, 'O', unique[i]!.label);
-  return { tp: score.tp, fn: score.fn, fp: score.fp, classPairs, duplicateBeats: beats.length - unique.length };
+  return {
+    tp: score.tp,
+    fn: score.fn,
+    fp: score.fp,
+    classPairs,
+    duplicateBeats: beats.length - unique.length,
+    decisions,
+  };
 }
 
 /** Every alarm type the validation scores: rhythm-annotated ones first, then beat-derived ones. */

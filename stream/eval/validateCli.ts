@@ -25,6 +25,7 @@ import { COMPARED_LABELS, ectopicFigures, pairMatrix, positivePredictivity, sens
 import {
   alarmEpisodes,
   falseAlarms,
+  addDecisionCounts,
   HIGH_PRIORITY_TYPES,
   highPriorityEpisodeDuring,
   missedEpisodes,
@@ -33,6 +34,7 @@ import {
   scoreAlarms,
   scoreBeats,
   type AlarmTypeScore,
+  type DecisionCounts,
   type ReferenceEpisode,
 } from './validate.js';
 
@@ -170,6 +172,7 @@ async function main(): Promise<void> {
   let fp = 0;
   let duplicateBeats = 0;
   const pairs: Record<string, number> = {};
+  const decisions: DecisionCounts = {};
   const reference: ReferenceEpisode[] = [];
   const perRecord: RecordFigures[] = [];
   const replayEndS = new Map<string, number>();
@@ -190,6 +193,7 @@ async function main(): Promise<void> {
     fp += s.fp;
     duplicateBeats += s.duplicateBeats;
     for (const [k, n] of Object.entries(s.classPairs)) pairs[k] = (pairs[k] ?? 0) + n;
+    addDecisionCounts(decisions, s.decisions);
     const offset = beds.indexOf(bed) * BED_SPACING_S;
     for (const e of referenceEpisodes(annotations, fs, length / fs))
       reference.push({ ...e, startS: e.startS + offset, endS: e.endS + offset });
@@ -200,6 +204,7 @@ async function main(): Promise<void> {
       fp: s.fp,
       V: ectopicFigures(s.classPairs, 'V'),
       S: ectopicFigures(s.classPairs, 'S'),
+      decisions: s.decisions,
     });
   }
   const shifted = alerts.map((a) => {
@@ -295,6 +300,8 @@ async function main(): Promise<void> {
     classes: { V: ectopicFigures(pairs, 'V'), S: ectopicFigures(pairs, 'S') },
     // rows: reference label, columns: live label; O is a missed beat (column) or an extra detection (row)
     beatConfusion: { labels: COMPARED_LABELS, counts: pairMatrix(pairs) },
+    // matched beats by the step of the decision rule that labelled them, and the reference's agreement
+    decisions,
     alarms,
     falseHighPriorityAlarms: falseHighPriority,
     falseHighPriority: falseHighPriorityList,
@@ -319,6 +326,7 @@ async function main(): Promise<void> {
   const lines = [
     `${beds.length} beds, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
     `QRS: Se ${result.qrs.se} %  +P ${result.qrs.ppv} %  (TP ${tp}, FN ${fn}, FP ${fp});  V Se/+P ${result.classes.V.se}/${result.classes.V.ppv} %;  S Se/+P ${result.classes.S.se}/${result.classes.S.ppv} %`,
+    `labels by decision step (matched beats, share the reference agrees with): ${describeDecisions(decisions)}`,
     `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority} (${falseWithoutLifeThreat} over no life-threatening reference rhythm), technical alarms ${JSON.stringify(technical)}`,
     ...(injected.length === 0
       ? []
@@ -343,6 +351,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function describeDecisions(decisions: DecisionCounts): string {
+  const steps = Object.entries(decisions).map(
+    ([reason, n]) => `${reason} ${n.beats} (${((100 * n.agreeing) / n.beats).toFixed(1)} %)`,
+  );
+  return steps.length === 0 ? 'none (labels not from a decision rule)' : steps.join(', ');
+}
+
 interface RecordFigures {
   readonly record: string;
   readonly tp: number;
@@ -350,12 +365,14 @@ interface RecordFigures {
   readonly fp: number;
   readonly V: { se: number; ppv: number };
   readonly S: { se: number; ppv: number };
+  readonly decisions: DecisionCounts;
 }
 
 function renderValidation(r: {
   qrs: Record<string, number>;
   classes: Record<string, { se: number; ppv: number }>;
   beatConfusion: { labels: readonly string[]; counts: number[][] };
+  decisions: DecisionCounts;
   alarms: Record<string, AlarmTypeScore>;
   perRecord: RecordFigures[];
   falseHighPriority: {
@@ -380,6 +397,10 @@ function renderValidation(r: {
 <table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
 <p>Beat-by-beat confusion (rows: reference, columns: live; O: no beat on that side, so the O column holds missed beats and the O row extra detections):</p>
 <table><tr><th></th>${r.beatConfusion.labels.map((l) => `<th>${l}</th>`).join('')}</tr>${r.beatConfusion.counts.map((counts, i) => row([r.beatConfusion.labels[i]!, ...counts])).join('')}</table>
+<p>Which step of the model's decision rule set each matched beat's label (network: its most probable class; family: the beat's morphology family's vote changed it; premature: N relabelled S by its RR; irregular-rhythm: S relabelled N in an irregular rhythm), and how often the reference agrees:</p>
+<table><tr><th>step</th><th>beats</th><th>reference agrees %</th></tr>${Object.entries(r.decisions)
+    .map(([reason, n]) => row([reason, n.beats, ((100 * n.agreeing) / n.beats).toFixed(1)]))
+    .join('')}</table>
 <h2>Alarms against the reference</h2><p>Rhythm time Se / +P (rhythm-annotated types, as EC57 scores AF): the share of the reference rhythm's time under the alarm, and of the alarm's time on that rhythm.</p><table><tr><th>type</th><th>reference episodes</th><th>detected (within 10 s)</th><th>covered (any time)</th><th>missed</th><th>false alarms</th><th>median onset delay s</th><th>max s</th><th>challenge score</th><th>rhythm time Se %</th><th>rhythm time +P %</th></tr>
 ${Object.entries(r.alarms)
   .map(([t, a]) =>
@@ -402,8 +423,8 @@ ${Object.entries(r.alarms)
 ${r.falseHighPriority.map((f) => row([f.record, f.type, f.onsetS, f.endS, f.duringReference])).join('')}</table>
 <h2>Missed high-priority episodes</h2><p>Reference episodes no alarm of their type announced within 10 s of onset; the command lists their beats as the classifier saw them.</p><table><tr><th>record</th><th>type</th><th>onset s</th><th>end s</th><th>look at its beats</th></tr>
 ${r.missedHighPriority.map((m) => row([m.record, m.type, m.onsetS, m.endS, m.inspect === null ? null : `<code>${m.inspect}</code>`])).join('')}</table>
-<h2>Per record</h2><table><tr><th>record</th><th>TP</th><th>FN</th><th>FP</th><th>V Se %</th><th>V +P %</th><th>S Se %</th><th></th></tr>
-${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td></tr>`).join('')}</table>
+<h2>Per record</h2><p>Family: matched beats whose label the family vote chose, and how many of them the reference agrees with.</p><table><tr><th>record</th><th>TP</th><th>FN</th><th>FP</th><th>V Se %</th><th>V +P %</th><th>S Se %</th><th></th><th>family</th></tr>
+${r.perRecord.map((p) => `<tr><td>${p.record}</td><td>${p.tp}</td><td>${p.fn}</td><td>${p.fp}</td><td>${p.V.se}</td><td>${p.V.ppv}</td><td>${p.S.se}</td><td>${bar(p.S.se)}</td><td>${p.decisions.family === undefined ? '–' : `${p.decisions.family.agreeing} / ${p.decisions.family.beats}`}</td></tr>`).join('')}</table>
 </body></html>
 `;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MonitorError } from '../errors.js';
 import { ALARM_PRIORITY } from '../alarms/types.js';
 import { AAMI_CLASSES } from '../model/aami.js';
+import { DECISION_REASONS } from '../model/decision.js';
 
 /** Why a JSON message was refused: a stable code per kind, for counters and once-only warnings. */
 export type MessageErrorCode = 'not-json' | 'invalid' | 'unsupported-version';
@@ -36,7 +37,19 @@ export const BeatMessageSchema = z.object({
   /** RR before this beat, s; null for the first beat after a (re)start. */
   rrS: z.number().positive().nullable(),
   label: aamiClass,
+  /** The network's own class probabilities. */
   probabilities,
+  /**
+   * Why the label is what it is (`network`, `family`, `premature`, `irregular-rhythm`: see
+   * DecisionReason), and p(V) after the beat's morphology family voted. null where the label did
+   * not come from the model's decision rule (a benchmark replaying reference labels).
+   */
+  decision: z
+    .object({
+      reason: z.enum(DECISION_REASONS),
+      votedV: z.number().min(0).max(1),
+    })
+    .nullable(),
   modelId: z.string(),
   /** Signal quality of the beat's surroundings, 0 (unusable) to 1. */
   quality: z.number().min(0).max(1),

@@ -25,6 +25,7 @@ export function wardMessages(
           rrS: b.rrS,
           label: b.label,
           probabilities: b.probabilities,
+          decision: b.decision,
           modelId,
           quality: b.quality,
           latency: { windowCompleteMs: b.windowCompleteMs, publishedMs: now },

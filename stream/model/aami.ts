@@ -29,6 +29,14 @@ export function classIndex(c: AamiClass): number {
   return AAMI_CLASSES.indexOf(c);
 }
 
+/** The most probable class of row `k` of row-major class probabilities (the first of equals). */
+export function argmax(probabilities: ArrayLike<number>, k: number): number {
+  const K = AAMI_CLASSES.length;
+  let best = 0;
+  for (let c = 1; c < K; c++) if (probabilities[k * K + c]! > probabilities[k * K + best]!) best = c;
+  return best;
+}
+
 /** de Chazal et al. (2004) inter-patient split; paced records 102 104 107 217 are in neither. */
 export const DS1 = [
   '101',

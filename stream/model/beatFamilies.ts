@@ -1,6 +1,6 @@
 import { pearson } from '../dsp/index.js';
-import { AAMI_CLASSES } from './aami.js';
-import { decide, type BeatRhythm, type DecisionRule, type FamilyVote } from './decision.js';
+import { AAMI_CLASSES, argmax } from './aami.js';
+import { decide, type BeatRhythm, type DecisionReason, type DecisionRule, type FamilyVote } from './decision.js';
 
 const K = AAMI_CLASSES.length;
 const V = AAMI_CLASSES.indexOf('V');
@@ -93,10 +93,11 @@ export class BeatFamilies {
   }
 }
 
-/** A class decision and the p(V) it was made with (the network's, or its family's vote). */
+/** A class decision, the p(V) it was made with (the network's, or its family's vote), and why. */
 export interface BeatDecision {
   readonly label: number;
   readonly votedV: number;
+  readonly reason: DecisionReason;
 }
 
 /**
@@ -126,7 +127,7 @@ export class BeatDecider {
   ): BeatDecision {
     const own = probabilities.subarray(k * K, (k + 1) * K);
     const vote = this.rule.familyVote;
-    if (vote === null) return { label: decide(own, 0, rhythm, this.rule), votedV: own[V]! };
+    if (vote === null) return { ...decide(own, 0, rhythm, this.rule), votedV: own[V]! };
     let families = this.streams.get(stream);
     if (families === undefined) this.streams.set(stream, (families = new BeatFamilies(vote, this.rIndex)));
     const votedV = families.votedV(windows[0], windows[1], own[V]!);
@@ -134,6 +135,8 @@ export class BeatDecider {
     const rest = 1 - own[V]!;
     for (let c = 0; c < K; c++) this.row[c] = rest > 0 ? (own[c]! / rest) * (1 - votedV) : (1 - votedV) / (K - 1);
     this.row[V] = votedV;
-    return { label: decide(this.row, 0, rhythm, this.rule), votedV };
+    const decision = decide(this.row, 0, rhythm, this.rule);
+    const swayed = decision.reason === 'network' && argmax(this.row, 0) !== argmax(own, 0);
+    return { label: decision.label, votedV, reason: swayed ? 'family' : decision.reason };
   }
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
 import { ConfigError } from '../errors.js';
-import { AAMI_CLASSES } from './aami.js';
+import { argmax } from './aami.js';
 
 /**
  * How class probabilities become a label. `prematurityRatio`: a beat the network calls N whose
@@ -61,18 +61,32 @@ export interface BeatRhythm {
   readonly irregularity: number;
 }
 
-const K = AAMI_CLASSES.length;
 const N = 0;
 const S = 1;
 
-/** Class index for beat `k` of row-major probabilities, given its rhythm. */
-export function decide(probabilities: Float32Array, k: number, rhythm: BeatRhythm, rule: DecisionRule): number {
-  let best = 0;
-  for (let c = 1; c < K; c++) if (probabilities[k * K + c]! > probabilities[k * K + best]!) best = c;
+/**
+ * What set a beat's label, carried on every beat event so that a label the network's
+ * probabilities do not show is explained: `network` its most probable class; `family` the
+ * most probable class once the beat's morphology family voted on its p(V), where that differs
+ * from the network's own; `premature` an N beat relabelled S by its RR in a regular rhythm;
+ * `irregular-rhythm` an S call relabelled N because the rhythm is irregular (AF's beats are N).
+ */
+export const DECISION_REASONS = ['network', 'family', 'premature', 'irregular-rhythm'] as const;
+export type DecisionReason = (typeof DECISION_REASONS)[number];
+
+/** Class index for beat `k` of row-major probabilities, given its rhythm, and which step of the rule set it. */
+export function decide(
+  probabilities: Float32Array,
+  k: number,
+  rhythm: BeatRhythm,
+  rule: DecisionRule,
+): { label: number; reason: Exclude<DecisionReason, 'family'> } {
+  const best = argmax(probabilities, k);
   const premature = rule.prematurityRatio !== null && rhythm[rule.prematurityReference] < rule.prematurityRatio;
   const regular = rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit;
-  if (best === N && premature && regular) return S;
-  return best === S && !regular && rule.irregularOverridesS ? N : best;
+  if (best === N && premature && regular) return { label: S, reason: 'premature' };
+  if (best === S && !regular && rule.irregularOverridesS) return { label: N, reason: 'irregular-rhythm' };
+  return { label: best, reason: 'network' };
 }
 
 /** Whether two rules decide alike (compare rules as `ruleOf` reads them, not as saved). */

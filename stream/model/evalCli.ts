@@ -59,14 +59,15 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
 }
 
 /**
- * One row per scored beat, in scoring order (fold by fold with --folds). The last four columns
- * are what the decision rule reads: p(V) after the family vote (p_V without one), RR as a share
- * of the recent and of the baseline mean, and the irregularity before the beat. Numbers are
+ * One row per scored beat, in scoring order (fold by fold with --folds). `reason` is the step of
+ * the decision rule that set the label (DecisionReason). The last four columns are what the rule
+ * reads: p(V) after the family vote (p_V without one), RR as a share of the recent and of the
+ * baseline mean, and the irregularity before the beat. Numbers are
  * written in full so that the rule, applied again to the file, gives the same labels.
  */
 function predictionsCsv(
   set: BeatSet,
-  { beats, probabilities, votedV, predicted }: ModelEvaluation['predictions'],
+  { beats, probabilities, votedV, predicted, reasons }: ModelEvaluation['predictions'],
 ): string {
   const K = AAMI_CLASSES.length;
   const header = [
@@ -74,6 +75,7 @@ function predictionsCsv(
     'sample',
     'reference',
     'predicted',
+    'reason',
     ...AAMI_CLASSES.map((c) => `p_${c}`),
     'voted_p_V',
     'rr_recent',
@@ -87,6 +89,7 @@ function predictionsCsv(
       String(set.sourceSample[i]!),
       AAMI_CLASSES[set.labels[i]!]!,
       AAMI_CLASSES[predicted[k]!]!,
+      reasons[k]!,
       ...Array.from(probabilities.subarray(k * K, (k + 1) * K), String),
       String(votedV[k]!),
       String(rhythm.recent),

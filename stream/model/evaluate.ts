@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { AAMI_CLASSES, type AamiClass } from './aami.js';
+import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
 import { BeatDecider } from './beatFamilies.js';
-import { ARGMAX, type DecisionRule } from './decision.js';
+import { ARGMAX, type DecisionReason, type DecisionRule } from './decision.js';
 import { setRhythm, type BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
@@ -33,15 +33,16 @@ export interface ModelEvaluation {
   readonly examples: { label: AamiClass; predicted: AamiClass; window: number[]; cam: number[] }[];
   /**
    * Every scored beat: its index in the beat set, its class probabilities (row-major, one row
-   * per beat), the p(V) the rule decided with (its family's vote, or the network's own) and the
-   * rule's label, so that a validation engineer can study the errors or a new rule beat by beat
-   * without running the networks again.
+   * per beat), the p(V) the rule decided with (its family's vote, or the network's own), the
+   * rule's label and the step that set it, so that a validation engineer can study the errors
+   * or a new rule beat by beat without running the networks again.
    */
   readonly predictions: {
     readonly beats: Int32Array;
     readonly probabilities: Float32Array;
     readonly votedV: Float32Array;
     readonly predicted: Uint8Array;
+    readonly reasons: readonly DecisionReason[];
   };
 }
 
@@ -94,11 +95,7 @@ export async function gradCamFaithfulness(
       );
     const base = slice();
     const p0 = await predictProbabilities(model, base);
-    const predicted = Array.from({ length: n }, (_, b) => {
-      let best = 0;
-      for (let c = 1; c < K; c++) if (p0[b * K + c]! > p0[b * K + best]!) best = c;
-      return best;
-    });
+    const predicted = Array.from({ length: n }, (_, b) => argmax(p0, b));
     const curves = cam.explain(base, predicted);
     const top = slice();
     const rnd = slice();
@@ -167,6 +164,7 @@ export async function evaluateModel(
   );
   const predicted = Uint8Array.from(decisions, (d) => d.label);
   const votedV = Float32Array.from(decisions, (d) => d.votedV);
+  const reasons = decisions.map((d) => d.reason);
   const metrics = classificationMetrics(labels, probabilities, predicted);
   const pairs: LabelPairs = {};
   labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));
@@ -224,5 +222,12 @@ export async function evaluateModel(
       cam: Array.from(camOf(partOf[j]!).explain(one, [k])),
     });
   }
-  return { metrics, ec57, roc, faithfulness, examples, predictions: { beats: test, probabilities, votedV, predicted } };
+  return {
+    metrics,
+    ec57,
+    roc,
+    faithfulness,
+    examples,
+    predictions: { beats: test, probabilities, votedV, predicted, reasons },
+  };
 }

@@ -10,7 +10,7 @@ import {
   rrFeatures,
   templateDifference,
 } from './features.js';
-import { BeatDecider } from './beatFamilies.js';
+import { BeatDecider, type BeatDecision } from './beatFamilies.js';
 import { ARGMAX, ruleOf, type DecisionRule } from './decision.js';
 import { loadModel } from './io.js';
 import { ConfigError } from '../errors.js';
@@ -202,21 +202,19 @@ export class BeatClassifier {
   }
 
   /**
-   * Class index per beat of a batch, by this classifier's decision rule; `beds[k]` is beat k's
-   * bed, whose beats must come in time order from one call to the next.
+   * The decision on each beat of a batch, by this classifier's rule; `beds[k]` is beat k's bed,
+   * whose beats must come in time order from one call to the next.
    */
-  labels(inputs: BatchInputs, probabilities: Float32Array, beds: readonly string[]): number[] {
+  decide(inputs: BatchInputs, probabilities: Float32Array, beds: readonly string[]): BeatDecision[] {
     const L = inputs.length;
-    return Array.from(
-      { length: inputs.count },
-      (_, k) =>
-        this.decider.decide(
-          beds[k]!,
-          [inputs.window.subarray(k * L, (k + 1) * L), inputs.secondWindow.subarray(k * L, (k + 1) * L)],
-          probabilities,
-          k,
-          beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!),
-        ).label,
+    return Array.from({ length: inputs.count }, (_, k) =>
+      this.decider.decide(
+        beds[k]!,
+        [inputs.window.subarray(k * L, (k + 1) * L), inputs.secondWindow.subarray(k * L, (k + 1) * L)],
+        probabilities,
+        k,
+        beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!),
+      ),
     );
   }
 }

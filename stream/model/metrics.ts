@@ -1,4 +1,4 @@
-import { AAMI_CLASSES, type AamiClass } from './aami.js';
+import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
 
 export interface ClassMetrics {
   readonly support: number;
@@ -76,10 +76,7 @@ export function classificationMetrics(
   const n = labels.length;
   const confusion = AAMI_CLASSES.map(() => new Array<number>(K).fill(0));
   for (let i = 0; i < n; i++) {
-    let best = 0;
-    if (predicted !== undefined) best = predicted[i]!;
-    else for (let c = 1; c < K; c++) if (probabilities[i * K + c]! > probabilities[i * K + best]!) best = c;
-    confusion[labels[i]!]![best]!++;
+    confusion[labels[i]!]![predicted === undefined ? argmax(probabilities, i) : predicted[i]!]!++;
   }
   const perClass = {} as Record<AamiClass, ClassMetrics>;
   let weightedF1 = 0;

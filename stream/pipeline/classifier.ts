@@ -25,14 +25,16 @@ export function modelClassifier(
   const classify = async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
     const inputs = beatWindowInputs(beats.map((b) => b.window));
     const p = await predictProbabilities(model, inputs);
-    const labels =
-      options.labels === undefined
-        ? classifier.labels(
+    const supplied = options.labels === undefined ? undefined : await options.labels(beats);
+    const decisions =
+      supplied === undefined
+        ? classifier.decide(
             inputs,
             p,
             beats.map((b) => b.bedId),
           )
-        : (await options.labels(beats)).map((c) => AAMI_CLASSES.indexOf(c));
+        : undefined;
+    const labels = supplied?.map((c) => AAMI_CLASSES.indexOf(c)) ?? decisions!.map((d) => d.label);
     const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
     const curves = new Map<number, Float32Array>();
     if (abnormal.length > 0) {
@@ -47,6 +49,7 @@ export function modelClassifier(
       ...beat,
       label: AAMI_CLASSES[labels[i]!]!,
       probabilities: Object.fromEntries(AAMI_CLASSES.map((c, k) => [c, p[i * K + k]!])) as Record<AamiClass, number>,
+      decision: decisions === undefined ? null : { reason: decisions[i]!.reason, votedV: decisions[i]!.votedV },
       modelInput: inputs.window.slice(i * inputs.length, (i + 1) * inputs.length),
       gradCam: curves.get(i),
     }));

@@ -22,6 +22,7 @@ import {
 import type { Alarm } from '../alarms/types.js';
 import type { SampleFrame } from '../kafka/frame.js';
 import type { AamiClass } from '../model/aami.js';
+import type { DecisionReason } from '../model/decision.js';
 import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
 import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig } from './orderFrames.js';
 
@@ -29,9 +30,21 @@ import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig } from './orderFr
 export interface ClassifiedBeat extends PendingBeat {
   readonly label: AamiClass;
   readonly probabilities: Record<AamiClass, number>;
+  /**
+   * Why the label is what it is, and the beat's p(V) after its morphology family's vote (the
+   * network's own where the rule has no vote): it explains a label the probabilities do not
+   * show. null where the label came from outside the model's rule (a benchmark that replays
+   * reference labels).
+   */
+  readonly decision: BeatLabelDecision | null;
   /** The normalised window the model saw. */
   readonly modelInput: Float32Array;
   readonly gradCam: Float32Array | undefined;
+}
+
+export interface BeatLabelDecision {
+  readonly reason: DecisionReason;
+  readonly votedV: number;
 }
 
 /**

@@ -17,6 +17,7 @@ const beat: BeatMessage = {
   rrS: 0.8,
   label: 'V',
   probabilities: { N: 0.05, S: 0, V: 0.9, F: 0.05, Q: 0 },
+  decision: { reason: 'network', votedV: 0.9 },
   modelId: 'rr-branch-resnet-inter',
   quality: 1,
   latency: { windowCompleteMs: 1000, publishedMs: 1012 },
@@ -35,6 +36,8 @@ const decodeError = (f: () => unknown): MessageDecodeError => {
 describe('JSON message codecs', () => {
   it('round-trip valid messages', () => {
     expect(beatCodec.decode(beatCodec.encode(beat))).toEqual(beat);
+    const supplied = { ...beat, decision: null };
+    expect(beatCodec.decode(beatCodec.encode(supplied))).toEqual(supplied);
     const ref = { v: 1 as const, bedId: 'b', source: 'mitdb/100', sample: 18, timeS: 0.05, symbol: '+', aux: '(N' };
     expect(referenceCodec.decode(referenceCodec.encode(ref))).toEqual(ref);
     const alert = {
@@ -63,6 +66,10 @@ describe('JSON message codecs', () => {
     const bad = decodeError(() => beatCodec.decode(Buffer.from(JSON.stringify({ ...beat, label: 'X' }))));
     expect(bad.code).toBe('invalid');
     expect(bad.message).toMatch(/^ecg\.beats: label: /);
+    const why = decodeError(() =>
+      beatCodec.decode(Buffer.from(JSON.stringify({ ...beat, decision: { reason: 'hunch', votedV: 0.9 } }))),
+    );
+    expect(why.message).toMatch(/^ecg\.beats: decision\.reason: /);
     expect(() => beatCodec.encode({ ...beat, rPeakSample: -1 })).toThrow();
   });
 

@@ -48,12 +48,15 @@ describe('BeatDecider with a family vote', () => {
     expect(run(alone, beats).slice(12)).toEqual([2, 0]);
   });
 
-  it('reports the p(V) it decided with', () => {
+  it('reports the p(V) it decided with, and that the family, not the network, chose the label', () => {
     const decider = new BeatDecider(voting, R);
-    for (let i = 0; i < 3; i++) decider.decide('bed-1', [normal, flat], V5(0.1), 0, regular);
+    for (let i = 0; i < 3; i++)
+      expect(decider.decide('bed-1', [normal, flat], V5(0.1), 0, regular).reason).toBe('network');
     const d = decider.decide('bed-1', [normal, flat], V5(0.6), 0, regular);
     expect(d.votedV).toBeCloseTo(0.2 * 0.6 + 0.8 * 0.1, 5);
-    expect(d.label).toBe(0);
+    expect(d).toMatchObject({ label: 0, reason: 'family' });
+    // a family that agrees with the network leaves the label the network's
+    expect(decider.decide('bed-1', [normal, flat], V5(0.3), 0, regular)).toMatchObject({ label: 0, reason: 'network' });
   });
 
   it('lets a family speak only after three earlier members, and hears only earlier beats', () => {
@@ -120,7 +123,7 @@ describe('BeatDecider with a family vote', () => {
     const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0]);
     const early = { recent: 0.7, baseline: 0.7, irregularity: 0 };
     expect(decider.decide('bed-1', [normal, flat], p, 0, early)).toEqual({
-      label: decide(p, 0, early, rule),
+      ...decide(p, 0, early, rule),
       votedV: p[2],
     });
   });

@@ -4,6 +4,8 @@ import type { BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
 import { ruleOf } from '../../stream/model/decision.js';
+import { beatCodec } from '../../stream/kafka/messages.js';
+import { wardMessages } from '../../stream/kafka/sink.js';
 import { modelClassifier } from '../../stream/pipeline/classifier.js';
 import {
   BeatClassifier,
@@ -81,18 +83,43 @@ describe('model inputs with a second lead', () => {
 });
 
 describe("the pipeline classifier's decision rule", () => {
+  it('puts on each published beat the step that chose its label and the p(V) it chose with', async () => {
+    const model = ARCHITECTURES['template-rr-resnet'].build(L, 5);
+    const voting = ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 0.8 } } });
+    const classify = modelClassifier(new BeatClassifier(model, 'voting', voting));
+    const pending = (rPeakSample: number) => ({
+      bedId: 'bed-1',
+      source: 'synthetic',
+      window: beat(true),
+      rPeakSample,
+      timeS: rPeakSample / 360,
+      rrS: 0.6,
+      quality: 1,
+      windowCompleteMs: 0,
+    });
+    const beats = await classify([1000, 1300, 1600, 1900].map(pending));
+    for (const b of beats.slice(0, 3)) expect(b.decision).toEqual({ reason: 'network', votedV: b.probabilities.V });
+    // the fourth hears its family of three: its vote mixes its own p(V) with theirs
+    const fourth = beats[3]!;
+    const mean = beats.slice(0, 3).reduce((s, b) => s + b.probabilities.V, 0) / 3;
+    expect(fourth.decision!.votedV).toBeCloseTo(0.2 * fourth.probabilities.V + 0.8 * mean, 5);
+    const [message] = wardMessages({ kind: 'beat', beat: fourth }, 'voting', 0);
+    expect(beatCodec.decode(message!.value).decision).toEqual(fourth.decision);
+  });
+
   it('carries each bed’s beat families from one micro-batch to the next, and keeps beds apart', () => {
     const model = ARCHITECTURES['template-rr-resnet'].build(L, 5);
     const voting = ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 0.8 } } });
     const classifier = new BeatClassifier(model, 'voting', voting);
     const pV = (v: number) => Float32Array.from([1 - v, 0, v, 0, 0]);
+    const labelOf = (c: BeatClassifier, v: number, bed: string) =>
+      c.decide(beatWindowInputs([beat(true)]), pV(v), [bed]).map((d) => [d.label, d.reason]);
     // three beats of one shape that the network calls N, then one it calls V, in separate batches
-    for (let i = 0; i < 3; i++)
-      expect(classifier.labels(beatWindowInputs([beat(true)]), pV(0.01), ['bed-1'])).toEqual([0]);
-    expect(classifier.labels(beatWindowInputs([beat(true)]), pV(0.9), ['bed-1'])).toEqual([0]);
-    expect(classifier.labels(beatWindowInputs([beat(true)]), pV(0.9), ['bed-2'])).toEqual([2]);
+    for (let i = 0; i < 3; i++) expect(labelOf(classifier, 0.01, 'bed-1')).toEqual([[0, 'network']]);
+    // the family turns the V call back to N, and says so
+    expect(labelOf(classifier, 0.9, 'bed-1')).toEqual([[0, 'family']]);
+    expect(labelOf(classifier, 0.9, 'bed-2')).toEqual([[2, 'network']]);
     // without the vote the same call is V
-    const alone = new BeatClassifier(model, 'alone');
-    expect(alone.labels(beatWindowInputs([beat(true)]), pV(0.9), ['bed-1'])).toEqual([2]);
+    expect(labelOf(new BeatClassifier(model, 'alone'), 0.9, 'bed-1')).toEqual([[2, 'network']]);
   });
 });

@@ -44,10 +44,10 @@ describe('decision rule', () => {
       irregularOverridesS: false,
       familyVote: null,
     });
-    expect(decide(p, 0, rhythm(0.7), rule)).toBe(1);
-    expect(decide(p, 0, rhythm(0.85), rule)).toBe(0);
-    expect(decide(p, 1, rhythm(0.5), rule)).toBe(2); // a premature V stays V
-    expect(decide(p, 0, rhythm(0.5), ruleOf({}))).toBe(0); // no rule saved: argmax
+    expect(decide(p, 0, rhythm(0.7), rule)).toEqual({ label: 1, reason: 'premature' });
+    expect(decide(p, 0, rhythm(0.85), rule)).toEqual({ label: 0, reason: 'network' });
+    expect(decide(p, 1, rhythm(0.5), rule).label).toBe(2); // a premature V stays V
+    expect(decide(p, 0, rhythm(0.5), ruleOf({})).label).toBe(0); // no rule saved: argmax
   });
 
   it('judges prematurity against the reference the rule names, and not while the rhythm is irregular', () => {
@@ -55,19 +55,19 @@ describe('decision rule', () => {
       decisionRule: { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 },
     });
     // in a run of ectopic beats the recent mean has followed the run; the baseline has not
-    expect(decide(p, 0, rhythm(1.0, 0.7), rule)).toBe(1);
-    expect(decide(p, 0, rhythm(0.7, 1.0), rule)).toBe(0);
-    expect(decide(p, 0, rhythm(1.0, 0.7, 0.05), rule)).toBe(1);
-    expect(decide(p, 0, rhythm(1.0, 0.7, 0.2), rule)).toBe(0); // atrial fibrillation: short intervals are the rhythm
+    expect(decide(p, 0, rhythm(1.0, 0.7), rule).label).toBe(1);
+    expect(decide(p, 0, rhythm(0.7, 1.0), rule).label).toBe(0);
+    expect(decide(p, 0, rhythm(1.0, 0.7, 0.05), rule).label).toBe(1);
+    expect(decide(p, 0, rhythm(1.0, 0.7, 0.2), rule).label).toBe(0); // atrial fibrillation: short intervals are the rhythm
   });
 
   it("labels the network's own S calls N while the rhythm is irregular, when the rule says so", () => {
     const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
     const saved = { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 };
     const overriding = ruleOf({ decisionRule: { ...saved, irregularOverridesS: true } });
-    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), overriding)).toBe(0);
-    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.05), overriding)).toBe(1); // regular: the network's S stands
-    expect(decide(p, 1, rhythm(0.7, 0.7, 0.2), overriding)).toBe(2); // V is never overridden
-    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), ruleOf({ decisionRule: saved }))).toBe(1); // v3 metadata
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), overriding)).toEqual({ label: 0, reason: 'irregular-rhythm' });
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.05), overriding).label).toBe(1); // regular: the network's S stands
+    expect(decide(p, 1, rhythm(0.7, 0.7, 0.2), overriding).label).toBe(2); // V is never overridden
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), ruleOf({ decisionRule: saved })).label).toBe(1); // v3 metadata
   });
 });

@@ -80,6 +80,10 @@ describe('inspectBeats on the VT episode of record 210 the monitor misses', () =
     // its neighbours are ventricular in shape in both leads
     for (const t of [1083.36, 1083.99])
       for (const lead of ['MLII', 'V1']) expect(at(t).normalCorrelation[lead]).toBeLessThan(0);
+    // each label says which step of the rule set it: the sixth, S to the networks, is N because
+    // the rhythm there is irregular
+    expect(at(1082.96)).toMatchObject({ predicted: 'V', reason: 'network' });
+    expect(at(1085.53)).toMatchObject({ predicted: 'N', reason: 'irregular-rhythm' });
   });
 
   it('rejects a missing or empty range with a clear error', async () => {

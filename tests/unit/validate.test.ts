@@ -9,6 +9,7 @@ import {
   type ReferenceEpisode,
 } from '../../stream/eval/validate.js';
 import type { BeatMessage } from '../../stream/kafka/messages.js';
+import type { DecisionReason } from '../../stream/model/decision.js';
 import { codeForSymbol, type Annotation } from '../../stream/wfdb/index.js';
 
 const FS = 360;
@@ -22,7 +23,11 @@ const ann = (timeS: number, symbol: string, aux = ''): Annotation => ({
   aux,
 });
 
-const liveBeat = (timeS: number, label: BeatMessage['label']): BeatMessage => ({
+const liveBeat = (
+  timeS: number,
+  label: BeatMessage['label'],
+  decision: BeatMessage['decision'] = null,
+): BeatMessage => ({
   v: 1,
   bedId: 'bed-1',
   source: 'mitdb/100',
@@ -31,6 +36,7 @@ const liveBeat = (timeS: number, label: BeatMessage['label']): BeatMessage => ({
   rrS: null,
   label,
   probabilities: { N: 0, S: 0, V: 0, F: 0, Q: 0, [label]: 1 },
+  decision,
   modelId: 'test',
   quality: 1,
   latency: { windowCompleteMs: 0, publishedMs: 0 },
@@ -44,6 +50,26 @@ describe('validation references and scoring', () => {
     const score = scoreBeats(reference, FS, 10 * FS, live);
     expect(score).toMatchObject({ tp: 4, fn: 1, fp: 1, duplicateBeats: 1 });
     expect(score.classPairs).toEqual({ 'N->N': 1, 'V->V': 1, 'F->V': 1, 'S->N': 1, 'V->O': 1, 'O->V': 1 });
+    expect(score.decisions).toEqual({});
+  });
+
+  it('counts matched beats by the decision step that labelled them, with the reference agreeing or not', () => {
+    const reference = [ann(1, 'N'), ann(2, 'V'), ann(3, 'A'), ann(4, 'N'), ann(5, 'A')];
+    const by = (reason: DecisionReason) => ({ reason, votedV: 0.1 });
+    const live = [
+      liveBeat(1.01, 'N', by('network')),
+      liveBeat(2.01, 'N', by('family')),
+      liveBeat(3.01, 'S', by('premature')),
+      liveBeat(4.01, 'S', by('premature')),
+      liveBeat(5.01, 'N', by('irregular-rhythm')),
+      liveBeat(6.01, 'S', by('premature')), // no reference beat: not counted
+    ];
+    expect(scoreBeats(reference, FS, 10 * FS, live).decisions).toEqual({
+      network: { beats: 1, agreeing: 1 },
+      family: { beats: 1, agreeing: 0 },
+      premature: { beats: 2, agreeing: 1 },
+      'irregular-rhythm': { beats: 1, agreeing: 0 },
+    });
   });
 
   it('derives VT episodes of 5+ beats from rhythm labels and a 6 s pause as asystole from the beats', () => {
