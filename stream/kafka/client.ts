@@ -139,12 +139,43 @@ export function kafkajsClient(kafka: Kafka): KafkaClient {
   };
 }
 
+/** A kafkajs line repeated within this long is counted, not printed again. */
+const REPEAT_WINDOW_MS = 30_000;
+const MAX_REMEMBERED = 256;
+
 /**
- * kafkajs's errors (a broker that cannot be reached, retried) as one line each: its default
- * logger prints a JSON object with a stack for every retry.
+ * kafkajs's errors as one line each (its default logger prints a JSON object with a stack for
+ * every retry) and, as syslog does, a line repeated within 30 s only counted: a broker that
+ * stays away would otherwise fill the terminal with two lines per retry, over the one that
+ * says what happened. Once the command has failed and said why (`process.exitCode` set), the
+ * retries of clients still winding down say nothing new and are not printed.
  */
-const compactLog: logCreator = () => (entry) =>
-  void process.stderr.write(`kafka: ${entry.namespace}: ${entry.log.message}\n`);
+export function compactKafkaLog(
+  write: (line: string) => void = (line) => void process.stderr.write(line),
+  now: () => number = Date.now,
+): logCreator {
+  const seen = new Map<string, { printedMs: number; repeats: number }>();
+  return () => (entry) => {
+    if (process.exitCode !== undefined && process.exitCode !== 0) return;
+    const line = `kafka: ${entry.namespace}: ${entry.log.message}`;
+    const last = seen.get(line);
+    if (last !== undefined && now() - last.printedMs < REPEAT_WINDOW_MS) {
+      last.repeats++;
+      return;
+    }
+    const repeats =
+      last === undefined || last.repeats === 0
+        ? ''
+        : ` (repeated ${last.repeats} times in the ${Math.round((now() - last.printedMs) / 1000)} s before)`;
+    // lines that name a changing broker or partition must not pile up
+    if (seen.size >= MAX_REMEMBERED)
+      for (const [k, v] of seen) if (now() - v.printedMs >= REPEAT_WINDOW_MS) seen.delete(k);
+    seen.set(line, { printedMs: now(), repeats: 0 });
+    write(`${line}${repeats}\n`);
+  };
+}
+
+const compactLog = compactKafkaLog();
 
 /** A kafkajs client of the brokers at `bootstrap` (errors only: the monitor logs what matters itself). */
 export function kafkaAt(clientId: string, brokers: string[]): KafkaClient {
