@@ -59,5 +59,12 @@ export function runMain(main: () => Promise<void>): void {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;
     }
+    // the command has failed and said why; a client still retrying in the background (kafkajs
+    // keeps trying a lost cluster for about a minute after the command gave up) must not keep
+    // the process, and its caller, waiting
+    setTimeout(() => process.exit(), FAILED_EXIT_GRACE_MS).unref();
   });
 }
+
+/** How long a failed command may take to wind down before it exits anyway, ms. */
+const FAILED_EXIT_GRACE_MS = 3_000;

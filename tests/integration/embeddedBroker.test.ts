@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runMonitor } from '../helpers/cli.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
@@ -64,18 +64,8 @@ describe('embedded broker (librdkafka mock cluster through koffi)', () => {
 
 describe('npm start on the embedded broker', () => {
   it('stops cleanly when --duration ends before the pipeline has joined its consumer group', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, TFJS_BACKEND: 'wasm' };
-    delete env.KAFKA_BROKERS;
-    delete env.KAFKA_TRANSPORT;
     // 5 s (the model loads first) is shorter than the group join: the worker is stopped while kafkajs is still joining
-    const child = spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', 'start', '--duration', '5'], {
-      env,
-      timeout: 45_000,
-      killSignal: 'SIGKILL',
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const { code, stderr } = await runMonitor(['start', '--duration', '5'], {}, 45_000);
     // before the fix the consumer finished joining after the broker had closed, retried it for
     // 20 s and restarted itself: the process never ended
     expect(stderr).not.toMatch(/ECONNREFUSED|Restarting the consumer/);

@@ -1,25 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runMonitor, type CommandRun } from '../helpers/cli.js';
 
 /** `npm start` (or another command) as a child process on a machine without librdkafka. */
-function withoutLibrdkafka(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    LIBRDKAFKA_PATH: '/nonexistent/librdkafka.so.1',
-    TFJS_BACKEND: 'wasm',
-  };
-  delete env.KAFKA_BROKERS;
-  delete env.KAFKA_TRANSPORT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', ...args], { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const withoutLibrdkafka = (args: string[]): Promise<CommandRun> =>
+  runMonitor(args, { LIBRDKAFKA_PATH: '/nonexistent/librdkafka.so.1' });
 
 describe('without librdkafka', () => {
   it('npm start falls back to the in-process transport, says so, and monitors the ward', async () => {
