@@ -305,10 +305,10 @@ export function scoreBeats(
   for (const m of score.matches) {
     const beat = unique[m.detection]!;
     addPair(classPairs, truth(m.reference), beat.label);
-    if (beat.decision !== null)
-      addDecisionCounts(decisions, {
-        [beat.decision.reason]: { beats: 1, agreeing: truth(m.reference) === beat.label ? 1 : 0 },
-      });
+    if (beat.decision === null) continue;
+    const step = (decisions[beat.decision.reason] ??= { beats: 0, agreeing: 0 });
+    step.beats++;
+    if (truth(m.reference) === beat.label) step.agreeing++;
   }
   for (const i of score.missed) addPair(classPairs, truth(i), 'O');
   for (const i of score.extra) addPair(classPairs, 'O', unique[i]!.label);

@@ -1,4 +1,5 @@
 import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
+import type { BeatDecision } from '../model/beatFamilies.js';
 import { GradCam } from '../model/gradcam.js';
 import {
   beatWindowInputs,
@@ -25,16 +26,16 @@ export function modelClassifier(
   const classify = async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
     const inputs = beatWindowInputs(beats.map((b) => b.window));
     const p = await predictProbabilities(model, inputs);
-    const supplied = options.labels === undefined ? undefined : await options.labels(beats);
-    const decisions =
-      supplied === undefined
-        ? classifier.decide(
-            inputs,
-            p,
-            beats.map((b) => b.bedId),
-          )
-        : undefined;
-    const labels = supplied?.map((c) => AAMI_CLASSES.indexOf(c)) ?? decisions!.map((d) => d.label);
+    let decisions: BeatDecision[] | undefined;
+    let labels: number[];
+    if (options.labels === undefined) {
+      decisions = classifier.decide(
+        inputs,
+        p,
+        beats.map((b) => b.bedId),
+      );
+      labels = decisions.map((d) => d.label);
+    } else labels = (await options.labels(beats)).map((c) => AAMI_CLASSES.indexOf(c));
     const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
     const curves = new Map<number, Float32Array>();
     if (abnormal.length > 0) {
