@@ -1,7 +1,7 @@
 import { median, pearson } from '../dsp/index.js';
 import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
 import { buildBeatSet, setRhythm } from '../model/dataset.js';
-import { BeatDecider } from '../model/beatFamilies.js';
+import { decideBeatSet } from '../model/beatFamilies.js';
 import { ruleOf, type DecisionReason } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
@@ -117,17 +117,7 @@ export async function inspectBeats(
   for (let i = 0; i < set.count; i++) if (set.referenceSample[i]! / fs <= to) cut.push(i);
   const probabilities =
     cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut)) : new Float32Array();
-  const decider = new BeatDecider(ruleOf(metadata), set.rIndex);
-  const L = set.windowLength;
-  const decisions = cut.map((i, k) =>
-    decider.decide(
-      record,
-      [set.windows.subarray(i * L, (i + 1) * L), set.secondWindows.subarray(i * L, (i + 1) * L)],
-      probabilities,
-      k,
-      setRhythm(set, i),
-    ),
-  );
+  const decisions = decideBeatSet(ruleOf(metadata), set, cut, probabilities);
   const K = AAMI_CLASSES.length;
   // the beat set holds only classed beats (aamiClass), each with the reference beat it matched
   const inspected = reference.filter((a) => inRange(a.sample) && aamiClass(a.symbol) !== undefined);

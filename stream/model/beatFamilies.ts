@@ -1,5 +1,6 @@
 import { pearson } from '../dsp/index.js';
 import { AAMI_CLASSES, argmax } from './aami.js';
+import { setRhythm, type BeatSet } from './dataset.js';
 import { decide, type BeatRhythm, type DecisionReason, type DecisionRule, type FamilyVote } from './decision.js';
 
 const K = AAMI_CLASSES.length;
@@ -139,4 +140,28 @@ export class BeatDecider {
     const swayed = decision.reason === 'network' && argmax(this.row, 0) !== argmax(own, 0);
     return { label: decision.label, votedV, reason: swayed ? 'family' : decision.reason };
   }
+}
+
+/**
+ * Decides beats of a beat set by `rule`, beat k of `beats` being row k of `probabilities`; each
+ * record is a stream of its own, so `beats` must hold each record's beats in time order for a
+ * family vote to hear what it would have heard live.
+ */
+export function decideBeatSet(
+  rule: DecisionRule,
+  set: BeatSet,
+  beats: ArrayLike<number>,
+  probabilities: Float32Array,
+): BeatDecision[] {
+  const decider = new BeatDecider(rule, set.rIndex);
+  const L = set.windowLength;
+  return Array.from(beats, (i, k) =>
+    decider.decide(
+      set.recordNames[set.recordIndex[i]!]!,
+      [set.windows.subarray(i * L, (i + 1) * L), set.secondWindows.subarray(i * L, (i + 1) * L)],
+      probabilities,
+      k,
+      setRhythm(set, i),
+    ),
+  );
 }

@@ -62,8 +62,8 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
  * One row per scored beat, in scoring order (fold by fold with --folds). `reason` is the step of
  * the decision rule that set the label (DecisionReason). The last four columns are what the rule
  * reads: p(V) after the family vote (p_V without one), RR as a share of the recent and of the
- * baseline mean, and the irregularity before the beat. Numbers are
- * written in full so that the rule, applied again to the file, gives the same labels.
+ * baseline mean, and the irregularity before the beat. Numbers are written in full so that the
+ * rule, applied again to the file, gives the same labels.
  */
 function predictionsCsv(
   set: BeatSet,

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
-import { BeatDecider } from './beatFamilies.js';
+import { decideBeatSet } from './beatFamilies.js';
 import { ARGMAX, type DecisionReason, type DecisionRule } from './decision.js';
-import { setRhythm, type BeatSet } from './dataset.js';
+import type { BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
@@ -151,17 +151,7 @@ export async function evaluateModel(
   // Each record's beats are decided in time order (test indices are sorted within a part), so
   // a family vote hears what it would have heard live. On the intra-patient split the test beats
   // are a random fifth of each record, and a family hears only those.
-  const decider = new BeatDecider(options.rule ?? ARGMAX, set.rIndex);
-  const L = set.windowLength;
-  const decisions = Array.from(test, (i, k) =>
-    decider.decide(
-      set.recordNames[set.recordIndex[i]!]!,
-      [set.windows.subarray(i * L, (i + 1) * L), set.secondWindows.subarray(i * L, (i + 1) * L)],
-      probabilities,
-      k,
-      setRhythm(set, i),
-    ),
-  );
+  const decisions = decideBeatSet(options.rule ?? ARGMAX, set, test, probabilities);
   const predicted = Uint8Array.from(decisions, (d) => d.label);
   const votedV = Float32Array.from(decisions, (d) => d.votedV);
   const reasons = decisions.map((d) => d.reason);

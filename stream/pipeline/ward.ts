@@ -22,7 +22,7 @@ import {
 import type { Alarm } from '../alarms/types.js';
 import type { SampleFrame } from '../kafka/frame.js';
 import type { AamiClass } from '../model/aami.js';
-import type { DecisionReason } from '../model/decision.js';
+import type { BeatDecision } from '../model/beatFamilies.js';
 import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
 import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig } from './orderFrames.js';
 
@@ -36,15 +36,10 @@ export interface ClassifiedBeat extends PendingBeat {
    * show. null where the label came from outside the model's rule (a benchmark that replays
    * reference labels).
    */
-  readonly decision: BeatLabelDecision | null;
+  readonly decision: Pick<BeatDecision, 'reason' | 'votedV'> | null;
   /** The normalised window the model saw. */
   readonly modelInput: Float32Array;
   readonly gradCam: Float32Array | undefined;
-}
-
-export interface BeatLabelDecision {
-  readonly reason: DecisionReason;
-  readonly votedV: number;
 }
 
 /**
