@@ -8,7 +8,7 @@ import { AAMI_CLASSES } from './aami.js';
 import { initBackend } from './backend.js';
 import { buildBeatSet, setRhythm, splitBeats, type BeatSet, type SplitName } from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
-import { evaluateModel, type ModelEvaluation } from './evaluate.js';
+import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation } from './evaluate.js';
 import { loadModel } from './io.js';
 import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
@@ -20,6 +20,7 @@ Evaluates a trained model (default: the shipped one, ${SHIPPED_MODEL_DIR}) on th
 rebuilt with the seed the model was trained with, and writes an HTML report (default out/reports/<model>-<split>.html).
 --folds scores the fold models of a cross-validation instead: each on the held-out patients it
 was trained without (train --validation-records), pooled into out-of-fold figures.
+Under a rule with a prematurity ratio it also gives S Se/+P had the ratio been ${PREMATURITY_RATIOS.join(', ')}.
 Options: --json, --report FILE, --faithfulness-beats N,
   --predictions FILE  also write every scored beat as CSV: record, R-peak sample, reference and
                       predicted class, the class probabilities, the p(V) after the family vote
@@ -222,6 +223,7 @@ async function main(): Promise<void> {
     confusion: m.confusion,
     ec57: evaluation.ec57,
     faithfulness: evaluation.faithfulness,
+    prematurityCurve: evaluation.prematurityCurve,
     report: reportPath,
     predictions: predictionsPath ?? null,
     seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
@@ -238,6 +240,11 @@ async function main(): Promise<void> {
       return `${c.padEnd(5)}${String(p.support).padStart(7)}${(100 * p.precision).toFixed(2).padStart(10)}${(100 * p.recall).toFixed(2).padStart(9)}${p.f1.toFixed(4).padStart(8)}${(100 * p.specificity).toFixed(2).padStart(13)}${(Number.isNaN(p.auc) ? '–' : p.auc.toFixed(4)).padStart(8)}`;
     }),
     `EC57 Se/+P % (V and S as EC57 counts ectopic beats): ${(['N', 'S', 'V', 'F'] as const).map((c) => `${c} ${evaluation.ec57[c].se.toFixed(1)}/${evaluation.ec57[c].ppv.toFixed(1)}`).join(', ')}`,
+    ...(evaluation.prematurityCurve.length === 0
+      ? []
+      : [
+          `S Se/+P % at other prematurity ratios (the rule's marked *): ${evaluation.prematurityCurve.map((q) => `${q.ratio}${q.isRule ? '*' : ''} ${q.se.toFixed(1)}/${q.ppv.toFixed(1)}`).join(', ')}`,
+        ]),
     `confusion (rows true, columns predicted ${AAMI_CLASSES.join(' ')}): ${JSON.stringify(m.confusion)}`,
     `Grad-CAM faithfulness (${evaluation.faithfulness.beats} beats): top-20 % deletion drop ${evaluation.faithfulness.topDrop.toFixed(4)} vs random ${evaluation.faithfulness.randomDrop.toFixed(4)}`,
     `report: ${reportPath}`,

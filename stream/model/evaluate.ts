@@ -30,6 +30,11 @@ export interface ModelEvaluation {
   readonly ec57: Record<'N' | 'S' | 'V' | 'F', { se: number; ppv: number }>;
   readonly roc: Record<AamiClass, [number, number][]>;
   readonly faithfulness: FaithfulnessResult;
+  /**
+   * S Se and +P (EC57) with the rule's prematurity criterion at other ratios, the rest of the
+   * rule as it is; empty for a rule without one. The rule's ratio is one of the points.
+   */
+  readonly prematurityCurve: readonly PrematurityPoint[];
   readonly examples: { label: AamiClass; predicted: AamiClass; window: number[]; cam: number[] }[];
   /**
    * Every scored beat: its index in the beat set, its class probabilities (row-major, one row
@@ -45,6 +50,22 @@ export interface ModelEvaluation {
     readonly reasons: readonly DecisionReason[];
   };
 }
+
+/** S figures (EC57, percent) had the prematurity criterion been set at `ratio`. */
+export interface PrematurityPoint {
+  readonly ratio: number;
+  readonly se: number;
+  readonly ppv: number;
+  /** Whether this is the evaluated rule's own ratio (its figures are `ec57.S`). */
+  readonly isRule: boolean;
+}
+
+/**
+ * The ratios the prematurity curve is drawn at. The shipped 0.8 is the clinical criterion (a
+ * beat 20 % early), fixed before any figure; the curve shows what S detection would cost or
+ * gain elsewhere, for reading, not for picking a ratio on the beats it is drawn from.
+ */
+export const PREMATURITY_RATIOS = [0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 
 /**
  * Deletion means replacing samples by the window's mean, the flattest neutral value, in every
@@ -151,19 +172,32 @@ export async function evaluateModel(
   // Each record's beats are decided in time order (test indices are sorted within a part), so
   // a family vote hears what it would have heard live. On the intra-patient split the test beats
   // are a random fifth of each record, and a family hears only those.
-  const decisions = decideBeatSet(options.rule ?? ARGMAX, set, test, probabilities);
+  const rule = options.rule ?? ARGMAX;
+  const decisions = decideBeatSet(rule, set, test, probabilities);
   const predicted = Uint8Array.from(decisions, (d) => d.label);
   const votedV = Float32Array.from(decisions, (d) => d.votedV);
   const reasons = decisions.map((d) => d.reason);
   const metrics = classificationMetrics(labels, probabilities, predicted);
-  const pairs: LabelPairs = {};
-  labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));
+  const pairsOf = (predicted: ArrayLike<number>): LabelPairs => {
+    const pairs: LabelPairs = {};
+    labels.forEach((l, k) => addPair(pairs, AAMI_CLASSES[l]!, AAMI_CLASSES[predicted[k]!]!));
+    return pairs;
+  };
+  const pairs = pairsOf(predicted);
   const plain = (c: AamiClass) => ({ se: 100 * metrics.perClass[c].recall, ppv: 100 * metrics.perClass[c].precision });
   const ectopic = (c: 'V' | 'S') => {
     const f = ectopicFigures(pairs, c);
     return { se: f.se, ppv: f.ppv };
   };
   const ec57 = { N: plain('N'), S: ectopic('S'), V: ectopic('V'), F: plain('F') };
+  const ratios = rule.prematurityRatio === null ? [] : [...new Set([...PREMATURITY_RATIOS, rule.prematurityRatio])];
+  const prematurityCurve = ratios
+    .sort((a, b) => a - b)
+    .map((ratio) => {
+      const labelled = decideBeatSet({ ...rule, prematurityRatio: ratio }, set, test, probabilities);
+      const { se, ppv } = ectopicFigures(pairsOf(labelled.map((d) => d.label)), 'S');
+      return { ratio, se, ppv, isRule: ratio === rule.prematurityRatio };
+    });
   const roc = Object.fromEntries(
     AAMI_CLASSES.map((c, k) => [
       c,
@@ -217,6 +251,7 @@ export async function evaluateModel(
     ec57,
     roc,
     faithfulness,
+    prematurityCurve,
     examples,
     predictions: { beats: test, probabilities, votedV, predicted, reasons },
   };

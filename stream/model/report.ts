@@ -125,6 +125,16 @@ export function renderReport(
         `<tr><th>${c}</th><td>${evaluation.ec57[c].se.toFixed(2)}</td><td>${evaluation.ec57[c].ppv.toFixed(2)}</td></tr>`,
     )
     .join('');
+  const curve = evaluation.prematurityCurve
+    .map((q) => {
+      const cell = (x: string): string => (q.isRule ? `<b>${x}</b>` : x);
+      return `<tr><th>${cell(q.ratio.toFixed(2))}</th><td>${cell(q.se.toFixed(2))}</td><td>${cell(q.ppv.toFixed(2))}</td></tr>`;
+    })
+    .join('');
+  const prematurity =
+    curve === ''
+      ? ''
+      : `<h3>S against the prematurity ratio</h3><p>The rule labels S an N call whose RR is below a share (the ratio) of its reference RR in a regular rhythm (decision rule above). S Se and +P (EC57) had that ratio been another, the rest of the rule as it is; the rule's own in bold. For reading the trade-off: a ratio picked on these beats would be tuned on the test set.</p><table><tr><th>ratio</th><th>S Se %</th><th>S +P %</th></tr>${curve}</table>`;
   const f = evaluation.faithfulness;
   const auc = Object.fromEntries(AAMI_CLASSES.map((c) => [c, m.perClass[c].auc]));
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -136,7 +146,7 @@ figure{display:inline-block;margin:0.5em 1em 0.5em 0;vertical-align:top}figcapti
     .join('')}</table>
 <h2>Summary</h2><p>${m.count} test beats: accuracy <b>${pct(m.accuracy)}</b>, weighted F1 <b>${m.weightedF1.toFixed(4)}</b>, macro F1 <b>${m.macroF1.toFixed(4)}</b>.</p>
 <h2>Per class</h2><table><tr><th>class</th><th>beats</th><th>precision</th><th>recall</th><th>F1</th><th>specificity</th><th>ROC AUC</th></tr>${perClass}</table>
-<h2>EC57 figures</h2><p>V and S as ANSI/AAMI EC57 counts ectopic beats (a fusion or unclassifiable beat labelled V, or an unclassifiable beat labelled S, is not a false positive); N and F are plain class recall and precision. Only beats the detector found are scored here; <code>npm run validate</code> also counts missed beats.</p><table><tr><th>class</th><th>Se %</th><th>+P %</th></tr>${ec57}</table>
+<h2>EC57 figures</h2><p>V and S as ANSI/AAMI EC57 counts ectopic beats (a fusion or unclassifiable beat labelled V, or an unclassifiable beat labelled S, is not a false positive); N and F are plain class recall and precision. Only beats the detector found are scored here; <code>npm run validate</code> also counts missed beats.</p><table><tr><th>class</th><th>Se %</th><th>+P %</th></tr>${ec57}</table>${prematurity}
 <h2>Confusion matrix</h2>${confusionTable(m.confusion)}
 <h2>ROC and training</h2>${rocPlot(evaluation.roc, auc)}${trainingPlot(history)}
 <h2>Grad-CAM</h2><p>Faithfulness on ${f.beats} test beats: deleting the top ${(100 * f.fraction).toFixed(0)} % Grad-CAM samples lowers the predicted class's probability by <b>${f.topDrop.toFixed(4)}</b> on average; deleting as many random samples lowers it by <b>${f.randomDrop.toFixed(4)}</b>. ${f.topDrop > f.randomDrop ? 'The explanation points at what the model uses.' : '<b>The explanation is not faithful.</b>'}</p>

@@ -157,6 +157,8 @@ describe('npm run train / eval:model', () => {
       count: number;
       decisionRule: Record<string, unknown>;
       confusion: number[][];
+      ec57: Record<string, { se: number; ppv: number }>;
+      prematurityCurve: { ratio: number; se: number; ppv: number; isRule: boolean }[];
     };
     expect(result.split).toBe('folds');
     expect(result.count).toBe(heldOut[folds[0]!]! + heldOut[folds[1]!]!);
@@ -186,6 +188,14 @@ describe('npm run train / eval:model', () => {
       confusion[classes.indexOf(reference!)]![classes.indexOf(predicted!)]! += 1;
     }
     expect(confusion).toEqual(result.confusion);
+
+    // the S trade-off of the prematurity criterion: the rule's own point is the reported S figure,
+    // and a higher ratio relabels more N calls S, so S Se can only rise along the curve
+    const curve = result.prematurityCurve;
+    expect(curve.map((q) => q.ratio)).toEqual([0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
+    expect(curve.filter((q) => q.isRule)).toEqual([{ ratio: 0.8, ...result.ec57.S, isRule: true }]);
+    curve.slice(1).forEach((q, i) => expect(q.se).toBeGreaterThanOrEqual(curve[i]!.se));
+    expect(await readFile(join(work, 'folds.html'), 'utf8')).toContain('S against the prematurity ratio');
 
     const twice = await failing('stream/model/evalCli.ts', ['--folds', `${folds[0]},${folds[0]}`]);
     expect(twice.stderr).toContain('are held out by two folds');
