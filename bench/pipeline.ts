@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { publishReplay, ReplayPacer } from '../simulators/publish.js';
-import { recordFrames } from '../simulators/replay.js';
+import { loadBed, recordFrames, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { DEFAULT_BEAT_WINDOW } from '../stream/dsp/index.js';
 import { parseCommandLine, runMain } from '../stream/cli.js';
 import { ConfigError } from '../stream/errors.js';
@@ -122,6 +122,11 @@ async function capacity(seconds: number, model: string): Promise<void> {
   }
 }
 
+/** A benchmark's beds; an unreadable record ends it, since its figures would not be for the beds asked. */
+function loadAll(beds: readonly ReplayBed[]): Promise<LoadedBed[]> {
+  return Promise.all(beds.map((bed) => loadBed(mitdbDir(), bed)));
+}
+
 async function latency(beds: number, seconds: number): Promise<void> {
   const connection = embeddedKafka('bench', quiet);
   const kafka = connection.kafka;
@@ -142,7 +147,12 @@ async function latency(beds: number, seconds: number): Promise<void> {
   await producer.connect();
   const records = await listRecords(mitdbDir());
   const bedList = Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! }));
-  await publishReplay(producer, mitdbDir(), bedList, { frameMs: 250, loop: false, speed: 1, maxFrames: seconds * 4 });
+  await publishReplay(producer, await loadAll(bedList), {
+    frameMs: 250,
+    loop: false,
+    speed: 1,
+    maxFrames: seconds * 4,
+  });
   await new Promise((resolve) => setTimeout(resolve, 3000));
   stop.abort();
   await worker;
@@ -175,7 +185,7 @@ async function replay(records: string[]): Promise<void> {
   await producer.connect();
   const started = performance.now();
   const beds = records.map((record, b) => ({ bedId: `bed-${b}`, record }));
-  const { frames } = await publishReplay(producer, mitdbDir(), beds, {
+  const { frames } = await publishReplay(producer, await loadAll(beds), {
     frameMs: 250,
     loop: false,
     speed: Infinity,

@@ -1,26 +1,60 @@
 import type { SampleFrame } from '../stream/kafka/frame.js';
 import type { ReferenceMessage } from '../stream/kafka/messages.js';
-import { readAnnotations, readRecord, type Annotation, type WfdbRecord } from '../stream/wfdb/index.js';
+import { readAnnotations, readRecord, WfdbError, type Annotation, type WfdbRecord } from '../stream/wfdb/index.js';
 import { synthesizeRecord, type SynthConfig } from './synth.js';
 
 /** A bed fed by a MIT-BIH record, or by the synthetic ECG generator. */
 export type ReplayBed =
   { readonly bedId: string; readonly record: string } | { readonly bedId: string; readonly synth: SynthConfig };
 
-/** A bed's signal, reference annotations and source name (`mitdb/208`, `synth/3`). */
-export async function loadBed(
+/** A bed ready to replay: its signal, its reference annotations and its source name (`mitdb/208`, `synth/3`). */
+export interface LoadedBed {
+  readonly bed: ReplayBed;
+  readonly record: WfdbRecord;
+  readonly annotations: readonly Annotation[];
+  readonly source: string;
+}
+
+/** A bed whose record could not be read, and the reader's reason (it names the file). */
+export interface UnreadableBed {
+  readonly bed: ReplayBed;
+  readonly source: string;
+  readonly reason: string;
+}
+
+/** Where a bed's signal comes from, as frames and events name it: `mitdb/208`, `synth/3`. */
+function sourceOf(bed: ReplayBed): string {
+  return 'synth' in bed ? `synth/${bed.synth.seed}` : `mitdb/${bed.record}`;
+}
+
+/** Reads one bed's record and annotations; a missing or corrupt file throws a WfdbError naming it. */
+export async function loadBed(dir: string, bed: ReplayBed): Promise<LoadedBed> {
+  const source = sourceOf(bed);
+  if ('synth' in bed) return { bed, source, ...synthesizeRecord(bed.synth) };
+  const [record, annotations] = await Promise.all([readRecord(dir, bed.record), readAnnotations(dir, bed.record)]);
+  return { bed, record, annotations, source };
+}
+
+/**
+ * Reads every bed's record. One that is missing or corrupt is set aside with its reason instead
+ * of failing the rest: a ward replay, or a whole-database validation, goes on with the beds it
+ * can read and says which it could not.
+ */
+export async function loadBeds(
   dir: string,
-  bed: ReplayBed,
-): Promise<{ record: WfdbRecord; annotations: () => Promise<Annotation[]>; source: string }> {
-  if ('synth' in bed) {
-    const { record, annotations } = synthesizeRecord(bed.synth);
-    return { record, annotations: async () => annotations, source: `synth/${bed.synth.seed}` };
+  beds: readonly ReplayBed[],
+): Promise<{ loaded: LoadedBed[]; unreadable: UnreadableBed[] }> {
+  const loaded: LoadedBed[] = [];
+  const unreadable: UnreadableBed[] = [];
+  for (const bed of beds) {
+    try {
+      loaded.push(await loadBed(dir, bed));
+    } catch (error) {
+      if (!(error instanceof WfdbError)) throw error;
+      unreadable.push({ bed, source: sourceOf(bed), reason: error.message });
+    }
   }
-  return {
-    record: await readRecord(dir, bed.record),
-    annotations: () => readAnnotations(dir, bed.record),
-    source: `mitdb/${bed.record}`,
-  };
+  return { loaded, unreadable };
 }
 
 export interface ReplayOptions {
@@ -66,10 +100,9 @@ export function* recordFrames(
 }
 
 /** Reference annotations (beats, rhythm changes, flutter marks) as `ecg.reference` messages. */
-export async function referenceMessages(dir: string, bed: ReplayBed): Promise<ReferenceMessage[]> {
-  const { record, annotations, source } = await loadBed(dir, bed);
+export function referenceMessages({ bed, record, annotations, source }: LoadedBed): ReferenceMessage[] {
   const fs = record.header.samplingFrequency;
-  return (await annotations()).map((a) => ({
+  return annotations.map((a) => ({
     v: 1 as const,
     bedId: bed.bedId,
     source,
@@ -100,18 +133,14 @@ export interface ReplayRun extends ReplayOptions {
 }
 
 export async function replayBeds(
-  dir: string,
-  beds: readonly ReplayBed[],
+  beds: readonly LoadedBed[],
   publish: (frames: SampleFrame[]) => Promise<void>,
   options: ReplayRun = { ...DEFAULT_REPLAY, speed: 1 },
 ): Promise<{ frames: number }> {
   const now = options.now ?? Date.now;
   const transform = options.transform ?? ((frames: Generator<SampleFrame>) => frames);
-  const generators = await Promise.all(
-    beds.map(async (bed) => {
-      const { record, source } = await loadBed(dir, bed);
-      return transform(recordFrames(record, bed.bedId, source, options), bed);
-    }),
+  const generators = beds.map(({ bed, record, source }) =>
+    transform(recordFrames(record, bed.bedId, source, options), bed),
   );
   let started = now();
   let frames = 0;

@@ -1,6 +1,6 @@
 import { timer } from 'rxjs';
 import { publishReplay } from '../simulators/publish.js';
-import type { ReplayBed } from '../simulators/replay.js';
+import { loadBeds, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
 import { parseCommandLine, runMain } from './cli.js';
 import { ConfigError } from './errors.js';
@@ -41,7 +41,7 @@ function printSummary(ward: WardSummary, malformed: MalformedMessages): void {
 
 async function simulate(
   connection: KafkaConnection,
-  beds: ReplayBed[],
+  beds: readonly LoadedBed[],
   speed: number,
   loop: boolean,
   stop: AbortSignal,
@@ -49,7 +49,7 @@ async function simulate(
   const producer = connection.kafka.producer();
   await producer.connect();
   try {
-    const { frames } = await publishReplay(producer, mitdbDir(), beds, { frameMs: 250, loop, speed, signal: stop });
+    const { frames } = await publishReplay(producer, beds, { frameMs: 250, loop, speed, signal: stop });
     log(`simulate: ${frames} frames published for ${beds.length} beds`);
   } finally {
     await producer.disconnect();
@@ -122,6 +122,21 @@ async function wardBeds(
   ];
 }
 
+/**
+ * The beds whose records can be read. A missing or corrupt record costs its own bed only: it is
+ * named with the reason and the ward goes on without it (the command then ends with status 1).
+ */
+async function readableBeds(
+  command: string,
+  beds: readonly ReplayBed[],
+): Promise<{ loaded: LoadedBed[]; leftOut: number }> {
+  const { loaded, unreadable } = await loadBeds(mitdbDir(), beds);
+  for (const { bed, source, reason } of unreadable) log(`${command}: ${bed.bedId} (${source}) left out: ${reason}`);
+  if (loaded.length === 0 && unreadable.length > 0)
+    throw new ConfigError(`${command}: none of the beds' records could be read`);
+  return { loaded, leftOut: unreadable.length };
+}
+
 async function main(): Promise<void> {
   const [command, ...argv] = process.argv.slice(2);
   if (command !== 'start' && command !== 'simulate' && command !== 'pipeline') {
@@ -147,7 +162,8 @@ async function main(): Promise<void> {
   if (!(speed > 0)) throw new ConfigError(`--speed must be a positive number or "max", got "${values.speed}"`);
   const summaryEvery = Number(values['summary-every'] ?? '5');
   if (!(summaryEvery > 0)) throw new ConfigError('--summary-every must be positive');
-  const beds = await wardBeds(command, values);
+  const { loaded: beds, leftOut } =
+    command === 'pipeline' ? { loaded: [], leftOut: 0 } : await readableBeds(command, await wardBeds(command, values));
 
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
@@ -170,9 +186,7 @@ async function main(): Promise<void> {
     if (classifier === undefined) await simulate(connection, beds, speed, values.loop === true, stop.signal);
     else if (command === 'pipeline') await pipeline(connection, classifier, stop.signal, summaryEvery);
     else {
-      log(
-        `start: ${beds.map((b) => `${b.bedId} = ${'record' in b ? `mitdb/${b.record}` : `synth/${b.synth.seed}`}`).join(', ')} at ${speed}x`,
-      );
+      log(`start: ${beds.map((b) => `${b.bed.bedId} = ${b.source}`).join(', ')} at ${speed}x`);
       const worker = pipeline(connection, classifier, stop.signal, summaryEvery);
       // a worker that fails (a lost broker) ends the replay too; its error is reported below
       worker.catch(() => stop.abort());
@@ -195,6 +209,8 @@ async function main(): Promise<void> {
   } finally {
     connection.close();
   }
+  // the ward ran without the beds it could not read (said at the start): not a clean run
+  if (leftOut > 0) process.exitCode = 1;
 }
 
 runMain(main);

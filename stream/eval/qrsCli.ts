@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
-import { codeForSymbol, encodeAnnotations, mitdbDir, selectRecords } from '../wfdb/index.js';
+import { ConfigError } from '../errors.js';
+import { codeForSymbol, encodeAnnotations, mitdbDir, selectRecords, WfdbError } from '../wfdb/index.js';
 import { evaluateQrsRecord, type QrsRecordResult } from './qrsEval.js';
 import { formatQrsReport, summariseQrs } from './qrsReport.js';
 
@@ -36,8 +37,18 @@ async function main(): Promise<void> {
       : await prepareOutput('eval:qrs', '--write-annotations', values['write-annotations'], 'folder');
   const scoreVf = values['score-vf'] === true;
   const results: QrsRecordResult[] = [];
+  // a record whose files are missing or corrupt is named and left out; the others are scored
+  const unreadableRecords: { record: string; reason: string }[] = [];
   for (const record of records) {
-    const result = await evaluateQrsRecord(dir, record, { scoreVf });
+    let result: QrsRecordResult;
+    try {
+      result = await evaluateQrsRecord(dir, record, { scoreVf });
+    } catch (error) {
+      if (!(error instanceof WfdbError)) throw error;
+      unreadableRecords.push({ record, reason: error.message });
+      process.stderr.write(`eval:qrs: ${record} not scored: ${error.message}\n`);
+      continue;
+    }
     results.push(result);
     if (outDir !== undefined) {
       const normal = codeForSymbol('N');
@@ -46,9 +57,15 @@ async function main(): Promise<void> {
     }
     if (process.stderr.isTTY) process.stderr.write(`\r${results.length}/${records.length} records`);
   }
+  if (results.length === 0) throw new ConfigError('eval:qrs: none of the records could be read');
   const report = summariseQrs(results, scoreVf);
-  if (values.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else process.stdout.write(`${process.stderr.isTTY ? '\r' : ''}${formatQrsReport(report)}\n`);
+  if (values.json === true) process.stdout.write(`${JSON.stringify({ ...report, unreadableRecords })}\n`);
+  else {
+    const notScored = unreadableRecords.map((u) => `\nnot scored: ${u.record}: ${u.reason}`).join('');
+    process.stdout.write(`${process.stderr.isTTY ? '\r' : ''}${formatQrsReport(report)}${notScored}\n`);
+  }
+  // the figures above leave those records out: not a clean run
+  if (unreadableRecords.length > 0) process.exitCode = 1;
 }
 
 runMain(main);

@@ -9,6 +9,7 @@ import {
 import { publishReplay, ReplayPacer } from '../../simulators/publish.js';
 import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
+import { escapeHtml } from '../html.js';
 import { embeddedKafka } from '../kafka/client.js';
 import { followTopic } from '../kafka/follow.js';
 import { alertCodec, beatCodec, type AlertMessage } from '../kafka/messages.js';
@@ -18,7 +19,7 @@ import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
 import { runPipelineWorker } from '../pipeline/worker.js';
-import { loadBed, type ReplayBed } from '../../simulators/replay.js';
+import { loadBeds, type ReplayBed } from '../../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
 import { mitdbDir, nstdbDir, readRecord, selectRecords } from '../wfdb/index.js';
 import { COMPARED_LABELS, ectopicFigures, pairMatrix, positivePredictivity, sensitivity } from './ec57.js';
@@ -101,10 +102,14 @@ async function main(): Promise<void> {
     USAGE,
   );
   const dir = mitdbDir();
-  const beds = await bedsToValidate(dir, values);
+  const log = (l: string): void => void process.stderr.write(`${l}\n`);
+  // a record that cannot be read is named and left out; the rest are still replayed and scored
+  const { loaded: beds, unreadable } = await loadBeds(dir, await bedsToValidate(dir, values));
+  const unreadableRecords = unreadable.map(({ source, reason }) => ({ record: source, reason }));
+  for (const u of unreadableRecords) log(`validate: ${u.record} not scored: ${u.reason}`);
+  if (beds.length === 0) throw new ConfigError('validate: none of the records could be read');
   const speed = values.speed === undefined || values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) throw new ConfigError('validate: --speed must be positive or "max"');
-  const log = (l: string): void => void process.stderr.write(`${l}\n`);
   const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
   const faultEvery = Number(values['fault-every'] ?? '300');
   if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const producer = kafka.producer();
   await producer.connect();
-  const { frames } = await publishReplay(producer, dir, beds, {
+  const { frames } = await publishReplay(producer, beds, {
     frameMs: FRAME_S * 1000,
     loop: false,
     speed,
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
           kinds: faultKinds,
           everyS: faultEvery,
           noiseSnrDb,
-          seed: beds.indexOf(bed) + 1,
+          seed: beds.findIndex((b) => b.bed === bed) + 1,
           ...(noise === undefined ? {} : { noise }),
         },
         injected,
@@ -176,9 +181,7 @@ async function main(): Promise<void> {
   const reference: ReferenceEpisode[] = [];
   const perRecord: RecordFigures[] = [];
   const replayEndS = new Map<string, number>();
-  for (const bed of beds) {
-    const { record, annotations: readReference, source } = await loadBed(dir, bed);
-    const annotations = await readReference();
+  for (const [index, { bed, record, annotations, source }] of beds.entries()) {
     const fs = record.header.samplingFrequency;
     const length = record.signals[0]?.digital.length ?? 0;
     replayEndS.set(bed.bedId, length / fs);
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
     duplicateBeats += s.duplicateBeats;
     for (const [k, n] of Object.entries(s.classPairs)) pairs[k] = (pairs[k] ?? 0) + n;
     addDecisionCounts(decisions, s.decisions);
-    const offset = beds.indexOf(bed) * BED_SPACING_S;
+    const offset = index * BED_SPACING_S;
     for (const e of referenceEpisodes(annotations, fs, length / fs))
       reference.push({ ...e, startS: e.startS + offset, endS: e.endS + offset });
     perRecord.push({
@@ -208,7 +211,7 @@ async function main(): Promise<void> {
     });
   }
   const shifted = alerts.map((a) => {
-    const offset = beds.findIndex((b) => b.bedId === a.bedId) * BED_SPACING_S;
+    const offset = beds.findIndex((b) => b.bed.bedId === a.bedId) * BED_SPACING_S;
     return {
       ...a,
       onsetS: a.onsetS + offset,
@@ -217,7 +220,9 @@ async function main(): Promise<void> {
     };
   });
   // where each bed's stream ended, on the same shifted time line
-  const streamEnd = new Map(beds.map((b, i) => [b.bedId, i * BED_SPACING_S + (replayEndS.get(b.bedId) ?? Infinity)]));
+  const streamEnd = new Map(
+    beds.map(({ bed }, i) => [bed.bedId, i * BED_SPACING_S + (replayEndS.get(bed.bedId) ?? Infinity)]),
+  );
   const alarms = scoreAlarms(reference, shifted, SCORED_ALARMS, (bedId) => streamEnd.get(bedId) ?? Infinity);
   const technical: Record<string, number> = {};
   // every bed's stream stops when its record ends: that stall is the replay's end, not a fault
@@ -317,8 +322,11 @@ async function main(): Promise<void> {
       shownAsTechnicalAlarm: shownAsTechnical,
     },
     perRecord,
+    unreadableRecords,
   };
   await writeFile(reportPath, renderValidation(result));
+  // scored without the records it could not read (named above and in the report): not a clean run
+  if (unreadable.length > 0) process.exitCode = 1;
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({ ...result, report: reportPath })}\n`);
     return;
@@ -346,6 +354,7 @@ async function main(): Promise<void> {
       const a = alarms[t]!;
       return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.covered).padStart(9)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}${(a.durationSe === null ? '' : `${a.durationSe}/${a.durationPpv ?? '-'}`).padStart(14)}`;
     }),
+    ...unreadableRecords.map((u) => `not scored: ${u.record}: ${u.reason}`),
     `report: ${reportPath}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -383,6 +392,7 @@ function renderValidation(r: {
     duringReference: string | null;
   }[];
   missedHighPriority: { record: string; type: string; onsetS: number; endS: number; inspect: string | null }[];
+  unreadableRecords: { record: string; reason: string }[];
   [k: string]: unknown;
 }): string {
   const row = (cells: (string | number | null)[]) => `<tr>${cells.map((c) => `<td>${c ?? '–'}</td>`).join('')}</tr>`;
@@ -392,6 +402,7 @@ function renderValidation(r: {
 <style>body{font:14px system-ui,sans-serif;max-width:1000px;margin:2em auto}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}table{border-collapse:collapse;margin:1em 0}td div{min-width:80px}</style></head><body>
 <h1>Replay validation through Kafka</h1>
 <p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms} (${r.falseHighPriorityOverNoLifeThreateningRhythm} over no life-threatening reference rhythm); technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
+${r.unreadableRecords.length === 0 ? '' : `<p><b>Not scored</b>, their files could not be read: ${r.unreadableRecords.map((u) => `${escapeHtml(u.record)} (${escapeHtml(u.reason)})`).join('; ')}.</p>`}
 <p>Injected faults: ${JSON.stringify(r.faults)}.</p>
 <h2>Beats</h2><p>V and S are counted as ANSI/AAMI EC57 (PhysioNet's bxb) counts ventricular and supraventricular ectopic beats: a missed V or S beat counts against Se and an extra detection labelled V or S against +P, while a reference fusion (F) or unclassifiable (Q) beat labelled V, or a Q beat labelled S, is not a false positive.</p>
 <table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>

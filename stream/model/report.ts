@@ -1,10 +1,9 @@
+import { escapeHtml } from '../html.js';
 import { AAMI_CLASSES } from './aami.js';
 import type { ModelEvaluation } from './evaluate.js';
 import type { EpochRecord } from './train.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#7f7f7f'];
-const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const pct = (x: number): string => (Number.isNaN(x) ? '–' : `${(100 * x).toFixed(2)} %`);
 
 function polyline(points: [number, number][], w: number, h: number, color: string, yMax = 1, xMax = 1): string {
@@ -137,12 +136,15 @@ export function renderReport(
       : `<h3>S against the prematurity ratio</h3><p>The rule labels S an N call whose RR is below a share (the ratio) of its reference RR in a regular rhythm (decision rule above). S Se and +P (EC57) had that ratio been another, the rest of the rule as it is; the rule's own in bold. For reading the trade-off: a ratio picked on these beats would be tuned on the test set.</p><table><tr><th>ratio</th><th>S Se %</th><th>S +P %</th></tr>${curve}</table>`;
   const f = evaluation.faithfulness;
   const auc = Object.fromEntries(AAMI_CLASSES.map((c) => [c, m.perClass[c].auc]));
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 figure{display:inline-block;margin:0.5em 1em 0.5em 0;vertical-align:top}figcaption{max-width:420px;font-size:12px;color:#555}.cm td{min-width:4em}</style></head><body>
-<h1>${esc(title)}</h1>
+<h1>${escapeHtml(title)}</h1>
 <table>${Object.entries(facts)
-    .map(([k, v]) => `<tr><th style="text-align:left">${esc(k)}</th><td style="text-align:left">${esc(v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left">${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`,
+    )
     .join('')}</table>
 <h2>Summary</h2><p>${m.count} test beats: accuracy <b>${pct(m.accuracy)}</b>, weighted F1 <b>${m.weightedF1.toFixed(4)}</b>, macro F1 <b>${m.macroF1.toFixed(4)}</b>.</p>
 <h2>Per class</h2><table><tr><th>class</th><th>beats</th><th>precision</th><th>recall</th><th>F1</th><th>specificity</th><th>ROC AUC</th></tr>${perClass}</table>

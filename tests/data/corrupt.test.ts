@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,22 +11,12 @@ import {
   WfdbHeaderError,
   WfdbSignalError,
 } from '../../stream/wfdb/index.js';
+import { loadBeds } from '../../simulators/replay.js';
+import { copyRecord, truncated, type RecordDamage } from '../helpers/records.js';
 
 let dir: string;
 
-/** Copies record 100 under a new name and lets the test damage one of its files. */
-async function damaged(
-  name: string,
-  change: { hea?: (t: string) => string; dat?: (b: Buffer) => Buffer; atr?: (b: Buffer) => Buffer },
-) {
-  const src = mitdbDir();
-  const hea = (await readFile(join(src, '100.hea'), 'latin1')).replaceAll('100', name);
-  await writeFile(join(dir, `${name}.hea`), change.hea ? change.hea(hea) : hea, 'latin1');
-  const dat = await readFile(join(src, '100.dat'));
-  await writeFile(join(dir, `${name}.dat`), change.dat ? change.dat(dat) : dat);
-  const atr = await readFile(join(src, '100.atr'));
-  await writeFile(join(dir, `${name}.atr`), change.atr ? change.atr(atr) : atr);
-}
+const damaged = (name: string, damage: RecordDamage) => copyRecord(dir, name, damage);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wfdb-corrupt-'));
@@ -37,7 +27,7 @@ afterAll(async () => {
 
 describe('corrupt WFDB input gives a clear error naming the file', () => {
   it('truncated .dat', async () => {
-    await damaged('t1', { dat: (b) => b.subarray(0, b.length - 3000) });
+    await damaged('t1', { dat: truncated });
     const error = await readRecord(dir, 't1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WfdbSignalError);
     expect((error as Error).message).toMatch(/t1\.dat: truncated: the header announces 650000 samples/);
@@ -63,6 +53,20 @@ describe('corrupt WFDB input gives a clear error naming the file', () => {
     const error = await readAnnotations(dir, 't4').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WfdbAnnotationError);
     expect((error as Error).message).toMatch(/t4\.atr: byte \d+: odd length/);
+  });
+
+  it('a replay sets a corrupt record aside with its reason and loads the others', async () => {
+    await damaged('r1', {});
+    await damaged('r2', { dat: truncated });
+    await damaged('r3', { atr: (b) => b.subarray(0, b.length - 1) });
+    const beds = ['r1', 'r2', 'r3'].map((record) => ({ bedId: `bed-${record}`, record }));
+    const { loaded, unreadable } = await loadBeds(dir, beds);
+    expect(loaded.map((b) => b.source)).toEqual(['mitdb/r1']);
+    expect(loaded[0]!.annotations.length).toBeGreaterThan(2000);
+    expect(unreadable.map((u) => [u.bed.bedId, u.source, u.reason])).toEqual([
+      ['bed-r2', 'mitdb/r2', expect.stringMatching(/r2\.dat: truncated/)],
+      ['bed-r3', 'mitdb/r3', expect.stringMatching(/r3\.atr: byte \d+: odd length/)],
+    ]);
   });
 
   it('missing files', async () => {

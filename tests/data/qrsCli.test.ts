@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readAnnotations } from '../../stream/wfdb/index.js';
 import { evaluateQrsRecord } from '../../stream/eval/qrsEval.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
+import { copyRecord, truncated } from '../helpers/records.js';
 
 const run = promisify(execFile);
 const cli = (...args: string[]) =>
@@ -35,6 +36,27 @@ describe('npm run eval:qrs', () => {
     const direct = await evaluateQrsRecord(mitdbDir(), '208');
     expect(written.map((a) => a.sample)).toEqual(direct.detections.map((d) => Math.round(d.sourceSample)));
     expect(new Set(written.map((a) => a.symbol))).toEqual(new Set(['N']));
+  });
+
+  it('scores the records it can read and names the ones it cannot, exiting 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qrs-unreadable-'));
+    dirs.push(dir);
+    await copyRecord(dir, 'sound');
+    await copyRecord(dir, 'cut', { dat: truncated });
+    const failed = await cli('--data-dir', dir, '--json').catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({ code: 1 });
+    const { stdout, stderr } = failed as { stdout: string; stderr: string };
+    const report = JSON.parse(stdout) as {
+      records: { record: string }[];
+      unreadableRecords: { record: string; reason: string }[];
+    };
+    expect(report.records.map((r) => r.record)).toEqual(['sound']);
+    expect(report.unreadableRecords).toEqual([
+      { record: 'cut', reason: expect.stringMatching(/cut\.dat: truncated/) as string },
+    ]);
+    expect(stderr).toContain('eval:qrs: cut not scored:');
   });
 
   it('a wrong flag or record exits 2 with one clear line', async () => {

@@ -18,10 +18,20 @@ export function runMonitor(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
 ): Promise<CommandRun> {
+  return runScript('stream/main.ts', args, env, timeoutMs);
+}
+
+/** Any of the project's command scripts (`stream/eval/validateCli.ts`, ...) run as `runMonitor` runs the monitor. */
+export function runScript(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<CommandRun> {
   const base: NodeJS.ProcessEnv = { ...process.env, TFJS_BACKEND: 'wasm' };
   delete base.KAFKA_BROKERS;
   delete base.KAFKA_TRANSPORT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...base, ...env },
     timeout: timeoutMs,
     killSignal: 'SIGKILL',

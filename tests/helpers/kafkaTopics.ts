@@ -1,5 +1,5 @@
 import { publishReplay } from '../../simulators/publish.js';
-import type { ReplayBed } from '../../simulators/replay.js';
+import { loadBed, type ReplayBed } from '../../simulators/replay.js';
 import type { KafkaClient } from '../../stream/kafka/client.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
@@ -14,7 +14,7 @@ export async function replayBeds(
   const producer = kafka.producer();
   await producer.connect();
   try {
-    await publishReplay(producer, mitdbDir(), beds, {
+    await publishReplay(producer, await Promise.all(beds.map((bed) => loadBed(mitdbDir(), bed))), {
       frameMs: 250,
       loop: false,
       speed: options.speed,

@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMonitor, runScript } from '../helpers/cli.js';
+import { copyRecord, truncated } from '../helpers/records.js';
+
+// a record folder with one sound record (a copy of 100) and one whose signal file is cut short
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'unreadable-'));
+  await copyRecord(dir, 'sound');
+  await copyRecord(dir, 'cut', { dat: truncated });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a record that cannot be read costs only its own bed', () => {
+  it('npm start names it, monitors the other beds and ends with status 1', async () => {
+    const run = await runMonitor(['start', '--records', 'cut,sound', '--speed', '20', '--duration', '8'], {
+      MITDB_DIR: dir,
+    });
+    expect(run.stderr).toMatch(/start: bed-01 \(mitdb\/cut\) left out: .*cut\.dat: truncated: the header announces/);
+    expect(run.stderr).toContain('start: bed-02 = mitdb/sound');
+    expect(run.stdout).toMatch(/bed-02 +HR +\d+ +beats +\d+/);
+    expect(run.stdout).not.toMatch(/bed-01 +HR/);
+    expect(run.code).toBe(1);
+
+    const none = await runMonitor(['start', '--records', 'cut'], { MITDB_DIR: dir });
+    expect(none.stderr).toMatch(/error: start: none of the beds' records could be read\n$/);
+    expect(none.code).toBe(2);
+  }, 90_000);
+
+  it('validate scores the records it can read, lists the others with their reason and ends with status 1', async () => {
+    const report = join(dir, 'validate.html');
+    const run = await runScript(
+      'stream/eval/validateCli.ts',
+      ['--records', 'cut,sound', '--speed', 'max', '--json', '--report', report],
+      { MITDB_DIR: dir },
+      120_000,
+    );
+    const result = JSON.parse(run.stdout) as {
+      records: number;
+      qrs: { tp: number; se: number };
+      perRecord: { record: string }[];
+      unreadableRecords: { record: string; reason: string }[];
+    };
+    expect(result.perRecord.map((r) => r.record)).toEqual(['mitdb/sound']);
+    expect(result.qrs.tp).toBeGreaterThan(2000);
+    expect(result.unreadableRecords).toEqual([
+      { record: 'mitdb/cut', reason: expect.stringMatching(/cut\.dat: truncated/) as string },
+    ]);
+    expect(run.stderr).toContain('validate: mitdb/cut not scored:');
+    expect(run.code).toBe(1);
+  }, 150_000);
+});
