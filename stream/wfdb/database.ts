@@ -31,7 +31,8 @@ export async function listRecords(dir: string): Promise<string[]> {
 
 /**
  * The records a command was asked for (`--records 100,208`), checked against those in `dir`;
- * all of them when `list` is undefined. An unknown name is a ConfigError listing the valid ones.
+ * all of them when `list` is undefined. An unknown name is a ConfigError listing the valid ones,
+ * and so is a name given twice.
  */
 export async function selectRecords(dir: string, list: string | undefined, command: string): Promise<string[]> {
   const available = await listRecords(dir);
@@ -46,5 +47,10 @@ export async function selectRecords(dir: string, list: string | undefined, comma
       `${command}: unknown record(s) ${unknown.join(', ') || '(none given)'} in ${dir}; available: ${available.join(' ')}`,
     );
   }
+  // one record is one bed, one patient: given twice it would be scored twice (or, in validate, two
+  // replays would interleave under one bed)
+  const repeated = records.filter((r, i) => records.indexOf(r) !== i);
+  if (repeated.length > 0)
+    throw new ConfigError(`${command}: record(s) ${[...new Set(repeated)].join(', ')} given more than once`);
   return records;
 }

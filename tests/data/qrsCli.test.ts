@@ -68,5 +68,8 @@ describe('npm run eval:qrs', () => {
     const unknown = await cli('--records', '110').catch((e: { code: number; stderr: string }) => e);
     expect(unknown).toMatchObject({ code: 2 });
     expect((unknown as { stderr: string }).stderr).toContain('unknown record(s) 110');
+    const twice = await cli('--records', '100,208,100').catch((e: { code: number; stderr: string }) => e);
+    expect(twice).toMatchObject({ code: 2 });
+    expect((twice as { stderr: string }).stderr).toContain('eval:qrs: record(s) 100 given more than once');
   });
 });
