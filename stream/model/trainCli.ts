@@ -131,6 +131,15 @@ async function main(): Promise<void> {
   if (keep !== 'best' && keep !== 'last') throw new ConfigError(`train: --keep must be best or last, got "${keep}"`);
   const seed = Number(values.seed ?? '42');
   if (!Number.isInteger(seed)) throw new ConfigError(`train: --seed must be an integer`);
+  const counts = {
+    epochs: positiveInt('epochs', values.epochs, 20),
+    batchSize: positiveInt('batch', values.batch, 64),
+    patience: positiveInt('patience', values.patience, 3),
+    checkpointEvery: positiveInt('checkpoint-every', values['checkpoint-every'], 200),
+    ...(values['max-steps'] === undefined
+      ? {}
+      : { maxStepsPerEpoch: positiveInt('max-steps', values['max-steps'], 1) }),
+  };
   // before the beat set, which takes minutes to build when it is not cached
   const outDir = await prepareOutput(
     'train',
@@ -164,19 +173,13 @@ async function main(): Promise<void> {
   const options = {
     architecture: modelName,
     outDir,
-    epochs: positiveInt('epochs', values.epochs, 20),
-    batchSize: positiveInt('batch', values.batch, 64),
+    ...counts,
     seed,
-    patience: positiveInt('patience', values.patience, 3),
     keep,
     balance,
     augment: values.augment === true,
     secondLeadDropout,
     ...(lr === undefined ? {} : { learningRate: lr }),
-    checkpointEvery: positiveInt('checkpoint-every', values['checkpoint-every'], 200),
-    ...(values['max-steps'] === undefined
-      ? {}
-      : { maxStepsPerEpoch: positiveInt('max-steps', values['max-steps'], 1) }),
     resume: values.resume === true,
     ...(values.init === undefined ? {} : { initFrom: values.init }),
     metadata: {
