@@ -18,7 +18,7 @@ import { ConfigError } from '../stream/errors.js';
 import { embeddedKafka } from '../stream/kafka/client.js';
 import { followTopic } from '../stream/kafka/follow.js';
 import type { SampleFrame } from '../stream/kafka/frame.js';
-import { beatCodec } from '../stream/kafka/messages.js';
+import { alertCodec, beatCodec } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
 import { initBackend } from '../stream/model/backend.js';
 import { architecture, ARCHITECTURES } from '../stream/model/architectures.js';
@@ -139,10 +139,26 @@ async function latency(beds: number, seconds: number): Promise<void> {
     modelId: classifier.modelId,
     stop: stop.signal,
   });
-  const latencies: number[] = [];
-  const reader = await followTopic(kafka, TOPICS.beats, (b) => beatCodec.decode(b), {
-    onItem: (beat) => latencies.push(Date.now() - beat.latency.windowCompleteMs),
-  });
+  // each beat's latency, and when its window was complete: an alarm raised by a beat (the engine
+  // stamps it with that beat's time, raisedS) is timed from that beat's window completion to the
+  // alert's arrival
+  const beats: { key: string; windowCompleteMs: number; arrivedMs: number }[] = [];
+  const alerts: { key: string; arrivedMs: number }[] = [];
+  const readers = [
+    await followTopic(kafka, TOPICS.beats, (b) => beatCodec.decode(b), {
+      onItem: (beat) =>
+        beats.push({
+          key: `${beat.bedId}/${beat.timeS}`,
+          windowCompleteMs: beat.latency.windowCompleteMs,
+          arrivedMs: Date.now(),
+        }),
+    }),
+    await followTopic(kafka, TOPICS.alerts, (b) => alertCodec.decode(b), {
+      onItem: (alert) => {
+        if (alert.state === 'active') alerts.push({ key: `${alert.bedId}/${alert.raisedS}`, arrivedMs: Date.now() });
+      },
+    }),
+  ];
   const producer = kafka.producer();
   await producer.connect();
   const records = await listRecords(mitdbDir());
@@ -156,12 +172,24 @@ async function latency(beds: number, seconds: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 3000));
   stop.abort();
   await worker;
-  await Promise.all([reader.stop(), producer.disconnect()]);
+  await Promise.all([...readers.map((r) => r.stop()), producer.disconnect()]);
   connection.close();
-  const steady = latencies.slice(Math.floor(latencies.length / 10)); // skip the first 10 %: start-up and learning
+  // the first 10 % of the beats (and the alerts before the last of them) are start-up and learning
+  const steadyFromMs = beats[Math.floor(beats.length / 10)]?.arrivedMs ?? Infinity;
+  const steadyBeats = beats.filter((b) => b.arrivedMs >= steadyFromMs);
+  const windowComplete = new Map(beats.map((b) => [b.key, b.windowCompleteMs]));
+  const steadyAlerts = alerts.filter((a) => a.arrivedMs >= steadyFromMs);
+  // alarms raised by the clock or the signal (asystole, flutter, technical ones) have no beat to time them from
+  const alertLatencies = steadyAlerts.flatMap((a) => {
+    const complete = windowComplete.get(a.key);
+    return complete === undefined ? [] : [a.arrivedMs - complete];
+  });
+  const figures = (latencies: number[]): string =>
+    latencies.length === 0 ? 'none' : `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`;
   console.log(
     `latency: ${beds} beds at real time for ${seconds} s, one pipeline worker, ${connection.description} in the same process: ` +
-      `${latencies.length} beats, window complete -> beat in ecg.beats p50 ${percentile(steady, 50)} ms, p99 ${percentile(steady, 99)} ms`,
+      `${beats.length} beats, window complete -> beat in ecg.beats ${figures(steadyBeats.map((b) => b.arrivedMs - b.windowCompleteMs))}; ` +
+      `${alertLatencies.length} alarms raised by a beat (of ${steadyAlerts.length} raised), window complete -> alert in ecg.alerts ${figures(alertLatencies)}`,
   );
 }
 
