@@ -5,7 +5,7 @@ import { decideBeatSet } from '../model/beatFamilies.js';
 import { ruleOf, type DecisionReason } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities } from '../model/inference.js';
-import { loadModel } from '../model/io.js';
+import { loadModel, rIndexOf } from '../model/io.js';
 import {
   isQrsCode,
   monitoringLeadIndex,
@@ -102,11 +102,11 @@ export async function inspectBeats(
   modelDir: string,
   cacheDir = 'out/cache',
 ): Promise<InspectedBeat[]> {
-  const [{ model, metadata }, wfdb, annotations, set] = await Promise.all([
-    loadModel(modelDir),
+  const { model, metadata } = await loadModel(modelDir);
+  const [wfdb, annotations, set] = await Promise.all([
     readRecord(dir, record),
     readAnnotations(dir, record),
-    buildBeatSet(dir, [record], { cacheDir }),
+    buildBeatSet(dir, [record], { cacheDir, frontEnd: { window: { rIndex: rIndexOf(metadata) } } }),
   ]);
   const fs = wfdb.header.samplingFrequency;
   const reference = annotations.filter((a) => isQrsCode(a.code));

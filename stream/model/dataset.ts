@@ -142,8 +142,10 @@ export async function recordBeats(
 const CACHE_VERSION = 5;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
+  // the window with its defaults filled in: asking for the default R index finds the same set
+  const window = { ...DEFAULT_BEAT_WINDOW, ...config.window };
   return createHash('sha256')
-    .update(JSON.stringify({ v: CACHE_VERSION, records, config }))
+    .update(JSON.stringify({ v: CACHE_VERSION, records, config: { ...config, window } }))
     .digest('hex')
     .slice(0, 16);
 }

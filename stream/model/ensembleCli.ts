@@ -4,7 +4,7 @@ import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
 import { parseFamilyVote, ruleOf, sameRule } from './decision.js';
-import { ENSEMBLE_FILE, loadModel, type EnsembleJson } from './io.js';
+import { ENSEMBLE_FILE, loadModel, rIndexOf, type EnsembleJson } from './io.js';
 
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME] [--family-vote R,W]
 Makes one model of several trained ones (same inputs, same decision rule): its class
@@ -37,6 +37,12 @@ async function main(): Promise<void> {
     const saved = rules.map((rule) => JSON.stringify(rule)).join(' vs ');
     throw new ConfigError(`ensemble: members have different decision rules (${saved})`);
   }
+  // one window goes to every member, so they must all have learned it
+  const rIndices = loaded.map((m) => rIndexOf(m.metadata));
+  if (rIndices.some((r) => r !== rIndices[0]))
+    throw new ConfigError(
+      `ensemble: members take windows with the R peak at different indices (${rIndices.join(' vs ')})`,
+    );
   const out = values.out;
   const staging = `${out}.tmp`;
   await rm(staging, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { initBackend } from './backend.js';
 import { buildBeatSet, setRhythm, splitBeats, type BeatSet, type SplitName } from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
 import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation } from './evaluate.js';
-import { loadModel } from './io.js';
+import { loadModel, rIndexOf } from './io.js';
 import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
 import type { EpochRecord } from './train.js';
@@ -52,6 +52,10 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
     else if (!sameRule(ruleOf(metadata), ruleOf(first))) {
       throw new ConfigError(
         `eval:model: ${dir} saves another decision rule than ${dirs[0]}; choose one with --rule-from`,
+      );
+    } else if (rIndexOf(metadata) !== rIndexOf(first)) {
+      throw new ConfigError(
+        `eval:model: ${dir} takes windows with the R peak at ${rIndexOf(metadata)}, ${dirs[0]} at ${rIndexOf(first)}`,
       );
     }
     folds.push({ dir, model, records: records as string[] });
@@ -153,7 +157,11 @@ async function main(): Promise<void> {
   const wanted = foldDirs === undefined ? values.records : folds.flatMap((f) => f.records).join(',');
   const records = await selectRecords(dir, wanted, 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const built = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
+  const built = await buildBeatSet(dir, records, {
+    cacheDir: values['cache-dir'] ?? 'out/cache',
+    frontEnd: { window: { rIndex: rIndexOf(metadata) } },
+    log,
+  });
   const leads = values['one-lead'] === true ? 1 : 2;
   const set =
     leads === 1

@@ -12,7 +12,7 @@ import {
 } from './features.js';
 import { BeatDecider, type BeatDecision } from './beatFamilies.js';
 import { ARGMAX, ruleOf, type DecisionRule } from './decision.js';
-import { loadModel } from './io.js';
+import { loadModel, rIndexOf } from './io.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -177,6 +177,8 @@ export async function predictProbabilities(
 export class BeatClassifier {
   readonly model: tf.LayersModel;
   readonly modelId: string;
+  /** Where the R peak sits in the windows this model takes (`rIndexOf`): beds cut them so. */
+  readonly rIndex: number;
   private readonly decider: BeatDecider;
 
   constructor(
@@ -187,6 +189,7 @@ export class BeatClassifier {
   ) {
     this.model = model;
     this.modelId = modelId;
+    this.rIndex = rIndex;
     this.decider = new BeatDecider(rule, rIndex);
   }
 
@@ -197,8 +200,7 @@ export class BeatClassifier {
   static async load(dir: string): Promise<BeatClassifier> {
     const { model, metadata } = await loadModel(dir);
     const modelId = typeof metadata.modelId === 'string' ? metadata.modelId : dir;
-    const rIndex = typeof metadata.rIndex === 'number' ? metadata.rIndex : undefined;
-    return new BeatClassifier(model, modelId, ruleOf(metadata), rIndex);
+    return new BeatClassifier(model, modelId, ruleOf(metadata), rIndexOf(metadata));
   }
 
   /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
 import { MonitorError } from '../errors.js';
 
 /** Problems reading a saved model: never retriable, always naming the directory. */
@@ -57,6 +58,14 @@ export const ENSEMBLE_FILE = 'ensemble.json';
 
 /** Prefix of an ensemble's member models' names (`member_0`, ...), which Grad-CAM looks for. */
 export const MEMBER_PREFIX = 'member_';
+
+/**
+ * The R index of the windows a model was trained on (`rIndex` in its metadata; the default for
+ * a model saved without one). Every user cuts the model's beats at it.
+ */
+export function rIndexOf(metadata: Record<string, unknown>): number {
+  return typeof metadata.rIndex === 'number' ? metadata.rIndex : DEFAULT_BEAT_WINDOW.rIndex;
+}
 
 /** The name of the model `loadModel` makes of an ensemble. */
 export const ENSEMBLE_NAME = 'ensemble';

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES } from './aami.js';
 import { ARCHITECTURES, architecture, type ArchitectureName } from './architectures.js';
@@ -14,6 +15,8 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --epochs N            maximum epochs (default 20)
   --batch N             batch size (default 64)
   --seed N              seed for initialisation, splits, order and jitter (default 42)
+  --r-index N           samples of the 187-sample window before the R peak (default ${DEFAULT_BEAT_WINDOW.rIndex}); saved
+                        with the model, which is then fed windows cut the same way everywhere
   --patience N          early stopping: epochs without a better validation macro F1 (default 3)
   --keep best|last      save the best epoch by validation macro F1 (default), or the last of
                         exactly --epochs epochs (a refit for an epoch count chosen on held-out patients)
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       epochs: { type: 'string' },
       batch: { type: 'string' },
       seed: { type: 'string' },
+      'r-index': { type: 'string' },
       patience: { type: 'string' },
       keep: { type: 'string' },
       balance: { type: 'string' },
@@ -131,6 +135,12 @@ async function main(): Promise<void> {
   if (keep !== 'best' && keep !== 'last') throw new ConfigError(`train: --keep must be best or last, got "${keep}"`);
   const seed = Number(values.seed ?? '42');
   if (!Number.isInteger(seed)) throw new ConfigError(`train: --seed must be an integer`);
+  const rIndex = Number(values['r-index'] ?? String(DEFAULT_BEAT_WINDOW.rIndex));
+  if (!Number.isInteger(rIndex) || rIndex < 0 || rIndex >= DEFAULT_BEAT_WINDOW.length) {
+    throw new ConfigError(
+      `train: --r-index must be a whole number of samples in 0..${DEFAULT_BEAT_WINDOW.length - 1}, got "${values['r-index']}"`,
+    );
+  }
   const counts = {
     epochs: positiveInt('epochs', values.epochs, 20),
     batchSize: positiveInt('batch', values.batch, 64),
@@ -154,7 +164,11 @@ async function main(): Promise<void> {
   const log = (line: string): void => {
     process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
   };
-  const set = await buildBeatSet(dir, records, { cacheDir: values['cache-dir'] ?? 'out/cache', log });
+  const set = await buildBeatSet(dir, records, {
+    cacheDir: values['cache-dir'] ?? 'out/cache',
+    frontEnd: { window: { rIndex } },
+    log,
+  });
   const validationRecords = values['validation-records']?.split(',').filter((r) => r.length > 0) ?? [];
   const beats = splitBeats(set, split, seed, validationRecords);
   const classCounts = (indices: Int32Array) => {

@@ -58,5 +58,6 @@ export function modelClassifier(
   // the rule's beat families compare both leads even when the network reads one
   return Object.assign(classify, {
     usesSecondLead: inputShapeOf(model).channels === 4 || classifier.rule.familyVote !== null,
+    rIndex: classifier.rIndex,
   });
 }

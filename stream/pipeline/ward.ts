@@ -45,10 +45,12 @@ export interface ClassifiedBeat extends PendingBeat {
 /**
  * Classifies a micro-batch of beats from any beds (the model, or a fake in tests).
  * `usesSecondLead`: the beats must carry their second lead's window where the bed has one (for
- * the network, or for its decision rule's beat families).
+ * the network, or for its decision rule's beat families). `rIndex`: where the R peak must sit in
+ * the windows (the model's; default the front end's).
  */
 export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>) & {
   readonly usesSecondLead?: boolean;
+  readonly rIndex?: number;
 };
 
 export interface BatchingConfig {
@@ -111,8 +113,13 @@ export function monitorWard(deps: {
       const monitorOf = (bedId: string): BedMonitor => {
         let m = monitors.get(bedId);
         if (m === undefined) {
+          const bed = deps.bed ?? DEFAULT_BED;
+          const rIndex = deps.classify.rIndex;
           m = new BedMonitor(bedId, {
-            ...(deps.bed ?? DEFAULT_BED),
+            ...bed,
+            ...(rIndex === undefined
+              ? {}
+              : { frontEnd: { ...bed.frontEnd, window: { ...bed.frontEnd?.window, rIndex } } }),
             secondLeadWindows: deps.classify.usesSecondLead === true,
           });
           monitors.set(bedId, m);

@@ -205,6 +205,29 @@ describe('npm run train / eval:model', () => {
     );
   });
 
+  it('trains on windows with the R peak elsewhere (--r-index), saves it, and scores the model on windows cut so', async () => {
+    const fold = (record: string, rIndex: string) =>
+      trainArgs(join(work, `r${rIndex}-${record}`), [
+        ...['--epochs', '1', '--max-steps', '3', '--validation-records', record, '--r-index', rIndex],
+      ]).map((a) => (a === 'intra' ? 'inter' : a));
+    await tsx('stream/model/trainCli.ts', fold('119', '93'));
+    await tsx('stream/model/trainCli.ts', fold('208', '62'));
+    const saved = JSON.parse(await readFile(join(work, 'r93-119', 'model.json'), 'utf8')) as {
+      userDefinedMetadata: { rIndex: number };
+    };
+    expect(saved.userDefinedMetadata.rIndex).toBe(93);
+    const { stdout } = await tsx('stream/model/evalCli.ts', [
+      ...['--folds', join(work, 'r93-119'), '--json', '--faithfulness-beats', '5'],
+      ...['--cache-dir', join(work, 'cache'), '--report', join(work, 'r93.html')],
+    ]);
+    expect((JSON.parse(stdout) as { count: number }).count).toBeGreaterThan(1500);
+    // fold models that take different windows cannot be pooled
+    const mixed = await failing('stream/model/evalCli.ts', [
+      ...['--folds', `${join(work, 'r93-119')},${join(work, 'r62-208')}`, '--cache-dir', join(work, 'cache')],
+    ]);
+    expect(mixed.stderr).toContain('takes windows with the R peak at 62');
+  });
+
   it('rejects wrong flags and values with the valid choices', async () => {
     const interModel = ['--model', 'template-rr-resnet', '--split', 'inter'];
     const cases: [string[], string | RegExp][] = [
@@ -222,6 +245,7 @@ describe('npm run train / eval:model', () => {
         '--prematurity-reference must be recent or baseline, got "median"',
       ],
       [[...interModel, '--irregular-overrides-s'], '--irregular-overrides-s needs --irregularity-limit'],
+      [[...interModel, '--r-index', '187'], '--r-index must be a whole number of samples in 0..186, got "187"'],
       [['--modle', 'x'], /Unknown option '--modle'.*Valid flags: --model/],
     ];
     for (const [args, message] of cases) {

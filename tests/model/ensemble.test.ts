@@ -45,6 +45,12 @@ beforeAll(async () => {
     modelId: 'd',
     decisionRule: { prematurityRatio: null },
   });
+  // a and b's rule, trained on windows centred on the R peak
+  await saveModel(ARCHITECTURES['template-rr-resnet'].build(L, 6), join(work, 'f'), {
+    modelId: 'f',
+    ...rule,
+    rIndex: 93,
+  });
 });
 afterAll(async () => rm(work, { recursive: true, force: true }));
 
@@ -152,6 +158,16 @@ describe('ensembles of beat classifiers', () => {
     );
     expect(refused).toMatchObject({ code: 2 });
     expect((refused as { stderr: string }).stderr).toContain('members have different decision rules');
+    const otherWindow = await tsx([
+      '--members',
+      `${join(work, 'a')},${join(work, 'f')}`,
+      '--out',
+      join(work, 'no'),
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect(otherWindow).toMatchObject({ code: 2 });
+    expect((otherWindow as { stderr: string }).stderr).toContain(
+      'members take windows with the R peak at different indices (62 vs 93)',
+    );
   });
 });
 

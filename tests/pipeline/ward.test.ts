@@ -64,6 +64,30 @@ describe('monitorWard: frames in, classified beats and alarms out', () => {
     expect(twoLead.every((has) => has)).toBe(true);
   });
 
+  it("cuts each bed's windows with the R peak where the classifier's model takes it", async () => {
+    const frames = (await framesOf('100')).slice(0, 120);
+    const classify = await referenceClassifierOf('100');
+    const windows = async (c: Classify) => {
+      const cut = new Map<number, Float32Array>();
+      await firstValueFrom(
+        from(frames).pipe(
+          monitorWard({ classify: c, onPending: (b) => cut.set(b.window.rPeak, b.window.samples) }),
+          toArray(),
+        ),
+      );
+      return cut;
+    };
+    const asShipped = await windows(classify);
+    const centred = await windows(Object.assign((beats: Parameters<Classify>[0]) => classify(beats), { rIndex: 93 }));
+    // the same R peaks, each window starting 31 samples earlier in the same signal
+    const both = [...asShipped.keys()].filter((r) => centred.has(r));
+    expect(both.length).toBeGreaterThan(20);
+    expect(both.length).toBeGreaterThanOrEqual(asShipped.size - 1);
+    for (const r of both) {
+      expect(Array.from(centred.get(r)!.subarray(31))).toEqual(Array.from(asShipped.get(r)!.subarray(0, 187 - 31)));
+    }
+  });
+
   it('reordered and duplicated frames give the same beats; dropped frames raise a technical gap alarm', async () => {
     const record = '119';
     const classify = await referenceClassifierOf(record);
