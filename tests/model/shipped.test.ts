@@ -3,7 +3,7 @@ import { initBackend } from '../../stream/model/backend.js';
 import { buildBeatSet } from '../../stream/model/dataset.js';
 import { ruleOf } from '../../stream/model/decision.js';
 import { evaluateModel } from '../../stream/model/evaluate.js';
-import { loadModel } from '../../stream/model/io.js';
+import { loadModel, rIndexOf } from '../../stream/model/io.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
@@ -11,10 +11,11 @@ import { mitdbDir } from '../../stream/wfdb/index.js';
 // Floors a few points under the figures measured when the model was shipped (see its MODEL_CARD.md):
 // CI does not retrain, it checks that the committed model still loads and classifies as documented.
 const RECORDS = ['100', '200', '233'];
-// measured for v6 (v5's two networks with the beat-family vote) in session 14 (7 940 beats): accuracy
-// 0.978, V recall 0.944, V precision 0.996 (v5: 0.968, 0.923, 0.963; v4: 0.963, 0.906; v1, at shipping:
-// 0.934, 0.877). Evaluated in record order, so the family vote hears each record as it would live.
-const FLOOR = { accuracy: 0.94, vRecall: 0.9, vPrecision: 0.95 };
+// measured for v7 (two networks trained on windows centred on the R peak, v6's rule) in session 16
+// (7 940 beats): accuracy 0.947, V recall 0.970, V precision 0.994 (v6: 0.978, 0.944, 0.996; v5: 0.968,
+// 0.923, 0.963; v1, at shipping: 0.934, 0.877). Evaluated in record order, so the family vote hears
+// each record as it would live; cut at the model's own R index.
+const FLOOR = { accuracy: 0.92, vRecall: 0.93, vPrecision: 0.95 };
 
 beforeAll(async () => {
   await initBackend('wasm', () => undefined);
@@ -23,8 +24,8 @@ beforeAll(async () => {
 describe('the shipped model', () => {
   it(`keeps its accuracy on records ${RECORDS.join(', ')} (unseen patients)`, async () => {
     const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
-    expect(metadata).toMatchObject({ split: 'inter', windowLength: 187 });
-    const set = await buildBeatSet(mitdbDir(), RECORDS);
+    expect(metadata).toMatchObject({ split: 'inter', windowLength: 187, rIndex: 93 });
+    const set = await buildBeatSet(mitdbDir(), RECORDS, { frontEnd: { window: { rIndex: rIndexOf(metadata) } } });
     const all = Int32Array.from({ length: set.count }, (_, i) => i);
     const { metrics, ec57, prematurityCurve } = await evaluateModel([{ model, test: all }], set, {
       faithfulnessBeats: 50,
