@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { EcgFrontEnd, MODEL_HZ } from '../../stream/dsp/index.js';
+import { DEFAULT_BEAT_WINDOW, EcgFrontEnd, MODEL_HZ } from '../../stream/dsp/index.js';
 import { Ec57Matcher } from '../../stream/eval/ec57.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
 import { repeats } from './kafkaTopics.js';
@@ -7,21 +7,32 @@ import { repeats } from './kafkaTopics.js';
 /** Every MIT-BIH record is sampled at 360 Hz. */
 export const MITDB_HZ = 360;
 
-/** The R peaks (source samples) the offline front end finds in a record's first `seconds`. */
-export async function offlineRPeaks(record: string, seconds: number): Promise<number[]> {
+/**
+ * The R peaks (source samples) whose windows the offline front end cuts in a record's first
+ * `seconds`, with the R peak at `rIndex` of the window (the classifier's: it decides which beats
+ * near the start and the end have a whole window).
+ */
+export async function offlineRPeaks(
+  record: string,
+  seconds: number,
+  rIndex = DEFAULT_BEAT_WINDOW.rIndex,
+): Promise<number[]> {
   const r = await readRecord(mitdbDir(), record);
   const fs = r.header.samplingFrequency;
   const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, seconds * fs);
-  return new EcgFrontEnd({ sourceHz: fs }).push(lead).windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
+  return new EcgFrontEnd({ sourceHz: fs, window: { rIndex } })
+    .push(lead)
+    .windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
 }
 
-/** Each bed's offline R peaks over its first `seconds`, and their total. */
+/** Each bed's offline R peaks over its first `seconds` (windows cut at `rIndex`), and their total. */
 export async function offlineBeds(
   beds: readonly { bedId: string; record: string }[],
   seconds: number,
+  rIndex = DEFAULT_BEAT_WINDOW.rIndex,
 ): Promise<{ expected: Map<string, number[]>; total: number }> {
   const expected = new Map<string, number[]>();
-  for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, seconds));
+  for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, seconds, rIndex));
   return { expected, total: [...expected.values()].reduce((n, p) => n + p.length, 0) };
 }
 
