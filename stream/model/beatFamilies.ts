@@ -101,6 +101,14 @@ export interface BeatDecision {
   readonly reason: DecisionReason;
 }
 
+/** A beat's class probabilities with p(V) set to its family's vote; the other classes keep their proportions of the rest. */
+export function withVotedV(own: ArrayLike<number>, votedV: number, out: Float32Array): Float32Array {
+  const rest = 1 - own[V]!;
+  for (let c = 0; c < K; c++) out[c] = rest > 0 ? (own[c]! / rest) * (1 - votedV) : (1 - votedV) / (K - 1);
+  out[V] = votedV;
+  return out;
+}
+
 /**
  * Applies a decision rule to beats of many streams (beds, records), each stream's beats in time
  * order, carrying each stream's beat families from one call to the next when the rule has a
@@ -132,10 +140,7 @@ export class BeatDecider {
     let families = this.streams.get(stream);
     if (families === undefined) this.streams.set(stream, (families = new BeatFamilies(vote, this.rIndex)));
     const votedV = families.votedV(windows[0], windows[1], own[V]!);
-    // the other classes keep their proportions of what p(V) leaves
-    const rest = 1 - own[V]!;
-    for (let c = 0; c < K; c++) this.row[c] = rest > 0 ? (own[c]! / rest) * (1 - votedV) : (1 - votedV) / (K - 1);
-    this.row[V] = votedV;
+    withVotedV(own, votedV, this.row);
     const decision = decide(this.row, 0, rhythm, this.rule);
     const swayed = decision.reason === 'network' && argmax(this.row, 0) !== argmax(own, 0);
     return { label: decision.label, votedV, reason: swayed ? 'family' : decision.reason };

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
-import { decideBeatSet } from './beatFamilies.js';
-import { ARGMAX, type DecisionReason, type DecisionRule } from './decision.js';
-import type { BeatSet } from './dataset.js';
+import { decideBeatSet, withVotedV } from './beatFamilies.js';
+import { ARGMAX, decide, type DecisionReason, type DecisionRule } from './decision.js';
+import { setRhythm, type BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
@@ -191,11 +191,22 @@ export async function evaluateModel(
   };
   const ec57 = { N: plain('N'), S: ectopic('S'), V: ectopic('V'), F: plain('F') };
   const ratios = rule.prematurityRatio === null ? [] : [...new Set([...PREMATURITY_RATIOS, rule.prematurityRatio])];
+  // the family vote does not depend on the ratio: each beat's voted probabilities are decided
+  // again, and the rule's own ratio is the evaluation's labels
+  const voted = new Float32Array(K);
+  const rowOf = (k: number): Float32Array => {
+    const own = probabilities.subarray(k * K, (k + 1) * K);
+    return rule.familyVote === null ? own : withVotedV(own, votedV[k]!, voted);
+  };
   const prematurityCurve = ratios
     .sort((a, b) => a - b)
     .map((ratio) => {
-      const labelled = decideBeatSet({ ...rule, prematurityRatio: ratio }, set, test, probabilities);
-      const { se, ppv } = ectopicFigures(pairsOf(labelled.map((d) => d.label)), 'S');
+      const other = { ...rule, prematurityRatio: ratio };
+      const labels =
+        ratio === rule.prematurityRatio
+          ? predicted
+          : Array.from(test, (i, k) => decide(rowOf(k), 0, setRhythm(set, i), other).label);
+      const { se, ppv } = ectopicFigures(pairsOf(labels), 'S');
       return { ratio, se, ppv, isRule: ratio === rule.prematurityRatio };
     });
   const roc = Object.fromEntries(
