@@ -60,6 +60,21 @@ describe('BedCheckpoints', () => {
     expect(c.admit('bed-1', 5600, FS)).toBe(true);
   });
 
+  it('lets through every beat of an uninterrupted stream, however close, and tolerates a shifted one only after a reassignment', () => {
+    const c = new BedCheckpoints(config);
+    c.reassigned();
+    expect(c.admit('bed-1', 1000, FS)).toBe(true);
+    // a double detection 64 ms later: the offline front end has it too, so the stream must not drop it
+    expect(c.admit('bed-1', 1023, FS)).toBe(true);
+    expect(c.admit('bed-1', 1023, FS)).toBe(false);
+    c.onPublished('bed-1', 1023);
+    c.reassigned(); // a rebalance: the bed is rebuilt from the commit and regenerates its beats
+    expect(c.admit('bed-1', 900, FS)).toBe(false);
+    expect(c.admit('bed-1', 1023 + 30, FS)).toBe(false); // the last published beat, placed 30 samples later
+    expect(c.admit('bed-1', 1400, FS)).toBe(true);
+    expect(c.admit('bed-1', 1420, FS)).toBe(true);
+  });
+
   it('ignores metadata it cannot read (another tool committed the group)', () => {
     const c = new BedCheckpoints(config);
     c.inherit(0, 'not json');
