@@ -114,6 +114,8 @@ export class RPeakDetector {
   private learningSum = 0;
   private learningCandidates: Candidate[] = [];
   private lastQrsAt = -Infinity;
+  /** Where the last QRS's R wave was located (`locateR`). */
+  private lastRAt = -Infinity;
   private lastQrsSlope = 0;
   private rrRecent: number[] = [];
   private rrRegular: number[] = [];
@@ -209,6 +211,7 @@ export class RPeakDetector {
     this.learningSum = 0;
     this.learningCandidates = [];
     this.lastQrsAt = -Infinity;
+    this.lastRAt = -Infinity;
     this.lastQrsSlope = 0;
     this.rrRecent = [];
     this.rrRegular = [];
@@ -320,6 +323,7 @@ export class RPeakDetector {
     this.lastQrsSlope = c.slope;
     this.pendingNoise = this.pendingNoise.filter((p) => p.peakAt > c.peakAt);
     const index = this.locateR(c.peakAt);
+    this.lastRAt = index;
     this.found.push({
       index,
       amplitude: this.input[index & (this.ringSize - 1)] as number,
@@ -354,12 +358,17 @@ export class RPeakDetector {
     return steepest;
   }
 
-  /** The R wave: the largest deflection of the input in the window the integrator covered. */
+  /**
+   * The R wave: the largest deflection of the input in the window the integrator covered, but
+   * not within the refractory period of the last R wave. Integrator peaks 200 ms apart can both
+   * reach back to one tall complex (or to two points of one wide one), and a second R wave found
+   * 40 ms after the first would give the monitor an interval no heart can make.
+   */
   private locateR(peakAt: number): number {
     const mask = this.ringSize - 1;
     let best = peakAt;
     let bestValue = -1;
-    for (let i = Math.max(0, peakAt - this.localiseBack); i <= peakAt; i++) {
+    for (let i = Math.max(0, peakAt - this.localiseBack, this.lastRAt + this.refractory); i <= peakAt; i++) {
       const v = Math.abs(this.input[i & mask] as number);
       if (v > bestValue) {
         bestValue = v;

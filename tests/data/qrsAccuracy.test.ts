@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateQrsRecord, type QrsRecordResult } from '../../stream/eval/qrsEval.js';
 import { summariseQrs } from '../../stream/eval/qrsReport.js';
+import { DEFAULT_RPEAK_DETECTOR } from '../../stream/dsp/index.js';
 import { listRecords, mitdbDir } from '../../stream/wfdb/index.js';
 
 // Issue 2's targets, scored like `npm run eval:qrs` (EC57, 150 ms, VF episodes excluded)
@@ -16,5 +17,17 @@ describe('online QRS detector on all 48 MIT-BIH records, whole length', () => {
     expect(report.delayMs.p99).toBeLessThanOrEqual(400);
     // no record may collapse even if the totals hold
     for (const r of report.records) expect(r.se, `record ${r.record}`).toBeGreaterThan(97);
+    // no interval shorter than the refractory period, which no heart makes (before session 17 the
+    // R wave of a second integrator peak could be located 40 ms after the first one's)
+    const refractory = DEFAULT_RPEAK_DETECTOR.refractoryS;
+    const tooShort = results.flatMap((r) =>
+      r.detections.flatMap((d, i) => {
+        const rr = i === 0 ? Infinity : (d.sourceSample - r.detections[i - 1]!.sourceSample) / r.fs;
+        return rr < refractory - 1e-9
+          ? [`${r.record} at ${(d.sourceSample / r.fs).toFixed(2)} s: ${rr.toFixed(3)} s`]
+          : [];
+      }),
+    );
+    expect(tooShort).toEqual([]);
   });
 });
