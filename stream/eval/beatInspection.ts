@@ -111,15 +111,15 @@ export async function inspectBeats(
   const fs = wfdb.header.samplingFrequency;
   const reference = annotations.filter((a) => isQrsCode(a.code));
   const inRange = (sample: number): boolean => sample / fs >= from && sample / fs <= to;
-  // every beat from the record's start is decided, in order, so that a family vote hears what
-  // it heard live; only those in range are reported
+  // every detection from the record's start is decided, in order, the unlabelled ones too, so
+  // that a family vote hears what it heard live; only reference beats in range are reported
   const cut: number[] = [];
-  for (let i = 0; i < set.count; i++) if (set.referenceSample[i]! / fs <= to) cut.push(i);
+  for (let i = 0; i < set.count; i++) if (set.sourceSample[i]! / fs <= to) cut.push(i);
   const probabilities =
     cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut)) : new Float32Array();
   const decisions = decideBeatSet(ruleOf(metadata), set, cut, probabilities);
   const K = AAMI_CLASSES.length;
-  // the beat set holds only classed beats (aamiClass), each with the reference beat it matched
+  // a labelled beat carries the reference beat it matched (aamiClass); unlabelled ones carry NaN
   const inspected = reference.filter((a) => inRange(a.sample) && aamiClass(a.symbol) !== undefined);
   const cutOf = new Map(cut.map((i, k) => [set.referenceSample[i]!, k]));
   return inspected.map((a) => {

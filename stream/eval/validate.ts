@@ -271,6 +271,18 @@ export interface BeatScore {
   readonly duplicateBeats: number;
   /** Matched beats by the step of the decision rule that set their label, and how many of them the reference agrees with. */
   readonly decisions: DecisionCounts;
+  /** Beat by beat, in time order: each reference beat with the live beat matched to it (none: missed), then each extra detection. */
+  readonly beats: readonly ScoredBeat[];
+}
+
+/** One reference beat and its live beat, or a live beat the reference does not have. */
+export interface ScoredBeat {
+  /** The reference annotation's sample; null for an extra detection. */
+  readonly referenceSample: number | null;
+  /** Its AAMI class (Q for a beat code no class takes), or O for an extra detection. */
+  readonly reference: ComparedLabel;
+  /** The live beat; null for a missed reference beat. */
+  readonly beat: BeatMessage | null;
 }
 
 export type DecisionCounts = Partial<Record<DecisionReason, { beats: number; agreeing: number }>>;
@@ -302,16 +314,25 @@ export function scoreBeats(
   const truth = (i: number): ComparedLabel => aamiClass(reference[i]!.symbol) ?? 'Q';
   const classPairs: LabelPairs = {};
   const decisions: DecisionCounts = {};
+  const scored: ScoredBeat[] = [];
   for (const m of score.matches) {
     const beat = unique[m.detection]!;
     addPair(classPairs, truth(m.reference), beat.label);
+    scored.push({ referenceSample: reference[m.reference]!.sample, reference: truth(m.reference), beat });
     if (beat.decision === null) continue;
     const step = (decisions[beat.decision.reason] ??= { beats: 0, agreeing: 0 });
     step.beats++;
     if (truth(m.reference) === beat.label) step.agreeing++;
   }
-  for (const i of score.missed) addPair(classPairs, truth(i), 'O');
-  for (const i of score.extra) addPair(classPairs, 'O', unique[i]!.label);
+  for (const i of score.missed) {
+    addPair(classPairs, truth(i), 'O');
+    scored.push({ referenceSample: reference[i]!.sample, reference: truth(i), beat: null });
+  }
+  for (const i of score.extra) {
+    addPair(classPairs, 'O', unique[i]!.label);
+    scored.push({ referenceSample: null, reference: 'O', beat: unique[i]! });
+  }
+  const at = (b: ScoredBeat): number => b.referenceSample ?? b.beat!.rPeakSample;
   return {
     tp: score.tp,
     fn: score.fn,
@@ -319,6 +340,7 @@ export function scoreBeats(
     classPairs,
     duplicateBeats: beats.length - unique.length,
     decisions,
+    beats: scored.sort((a, b) => at(a) - at(b)),
   };
 }
 

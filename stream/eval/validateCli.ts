@@ -15,6 +15,7 @@ import { followTopic } from '../kafka/follow.js';
 import { alertCodec, beatCodec, type AlertMessage } from '../kafka/messages.js';
 import { TOPICS } from '../kafka/topics.js';
 import { initBackend } from '../model/backend.js';
+import { AAMI_CLASSES } from '../model/aami.js';
 import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
@@ -37,6 +38,7 @@ import {
   type AlarmTypeScore,
   type DecisionCounts,
   type ReferenceEpisode,
+  type ScoredBeat,
 } from './validate.js';
 
 /**
@@ -53,14 +55,44 @@ function bedTime(t: number): { bed: number; t: number } {
 
 const tenths = (t: number): number => Number(t.toFixed(1));
 
-const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--model DIR]
+const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--beats FILE] [--model DIR]
                          [--faults drop,duplicate,reorder,flat,noise] [--fault-every S] [--noise-snr DB]
                          [--synth N [--events SPEC] [--synth-duration S]]
 Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
 the published ecg.beats and ecg.alerts against the reference annotations. --synth N validates N synthetic
 beds instead (events as kind@s[:size], e.g. vt@60:8,asystole@120:6, or "demo"; kinds ${SYNTH_EVENT_KINDS.join(', ')}).
 --faults damages each bed's stream every --fault-every s (default 300), the kinds taking turns; noise
-bursts are the Noise Stress Test Database's muscle artefact at --noise-snr dB (default ${DEFAULT_NOISE_SNR_DB}, as nst(1) measures it).`;
+bursts are the Noise Stress Test Database's muscle artefact at --noise-snr dB (default ${DEFAULT_NOISE_SNR_DB}, as nst(1) measures it).
+--beats FILE writes every reference beat and every live beat as CSV: the reference's sample and class,
+the live beat's sample, label, decision step, probabilities and voted p(V) (O for a missed beat or an
+extra detection), to set beside \`eval:model --predictions\` or to study the live run beat by beat.`;
+
+const SCORED_BEAT_HEADER = [
+  'record',
+  'reference_sample',
+  'sample',
+  'reference',
+  'predicted',
+  'reason',
+  ...AAMI_CLASSES.map((c) => `p_${c}`),
+  'voted_p_V',
+].join(',');
+
+/** `--beats` rows of one record; a missed beat has no live columns, an extra detection no reference sample. */
+function scoredBeatRows(record: string, beats: readonly ScoredBeat[]): string[] {
+  return beats.map(({ referenceSample, reference, beat }) =>
+    [
+      record,
+      referenceSample ?? '',
+      beat?.rPeakSample ?? '',
+      reference,
+      beat?.label ?? 'O',
+      beat?.decision?.reason ?? '',
+      ...AAMI_CLASSES.map((c) => beat?.probabilities[c] ?? ''),
+      beat?.decision?.votedV ?? '',
+    ].join(','),
+  );
+}
 
 /** Replay frame length, s. */
 const FRAME_S = 0.25;
@@ -91,6 +123,7 @@ async function main(): Promise<void> {
       speed: { type: 'string' },
       json: { type: 'boolean' },
       report: { type: 'string' },
+      beats: { type: 'string' },
       model: { type: 'string' },
       faults: { type: 'string' },
       'fault-every': { type: 'string' },
@@ -116,6 +149,7 @@ async function main(): Promise<void> {
   const noiseSnrDb = Number(values['noise-snr'] ?? String(DEFAULT_NOISE_SNR_DB));
   if (!Number.isFinite(noiseSnrDb)) throw new ConfigError('validate: --noise-snr must be a number of dB');
   const reportPath = await prepareOutput('validate', '--report', values.report ?? 'out/reports/validate.html');
+  const beatsPath = values.beats === undefined ? undefined : await prepareOutput('validate', '--beats', values.beats);
   const noise = faultKinds.includes('noise') ? await muscleNoise(log) : undefined;
   const injected: InjectedFault[] = [];
 
@@ -181,6 +215,7 @@ async function main(): Promise<void> {
   const reference: ReferenceEpisode[] = [];
   const perRecord: RecordFigures[] = [];
   const replayEndS = new Map<string, number>();
+  const beatRows: string[] = [];
   for (const [index, { bed, record, annotations, source }] of beds.entries()) {
     const fs = record.header.samplingFrequency;
     const length = record.signals[0]?.digital.length ?? 0;
@@ -197,6 +232,7 @@ async function main(): Promise<void> {
     duplicateBeats += s.duplicateBeats;
     for (const [k, n] of Object.entries(s.classPairs)) pairs[k] = (pairs[k] ?? 0) + n;
     addDecisionCounts(decisions, s.decisions);
+    if (beatsPath !== undefined) beatRows.push(...scoredBeatRows('record' in bed ? bed.record : source, s.beats));
     const offset = index * BED_SPACING_S;
     for (const e of referenceEpisodes(annotations, fs, length / fs))
       reference.push({ ...e, startS: e.startS + offset, endS: e.endS + offset });
@@ -325,6 +361,7 @@ async function main(): Promise<void> {
     unreadableRecords,
   };
   await writeFile(reportPath, renderValidation(result));
+  if (beatsPath !== undefined) await writeFile(beatsPath, `${[SCORED_BEAT_HEADER, ...beatRows].join('\n')}\n`);
   // scored without the records it could not read (named above and in the report): not a clean run
   if (unreadable.length > 0) process.exitCode = 1;
   if (values.json === true) {

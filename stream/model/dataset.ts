@@ -17,7 +17,17 @@ import { beatRhythmOf, RR_FEATURES, rrBaselineOf, rrFeatures } from './features.
 import { seededRandom, shuffle } from './random.js';
 import { ConfigError } from '../errors.js';
 
-/** Beats cut by the live front end, labelled from the reference annotations. */
+/**
+ * `labels` of a detection the reference does not label: no reference beat within EC57's 150 ms,
+ * or one with no AAMI class. It is never trained or scored on, but the decision rule's beat
+ * families hear it, in its place in the record, as they hear every detection live.
+ */
+export const UNLABELLED = 255;
+
+/**
+ * Every beat the live front end cuts from each record, in time order, labelled from the
+ * reference annotations where it matches one (`UNLABELLED` elsewhere).
+ */
 export interface BeatSet {
   readonly windowLength: number;
   readonly rIndex: number;
@@ -38,15 +48,21 @@ export interface BeatSet {
   readonly rrBaseline: Float32Array;
   /** Rhythm irregularity before each beat (BeatWindow.rrIrregularity): for the decision rule too. */
   readonly rrIrregularity: Float32Array;
-  /** AAMI class index per beat (see AAMI_CLASSES). */
+  /** AAMI class index per beat (see AAMI_CLASSES), or UNLABELLED. */
   readonly labels: Uint8Array;
   /** Index into `recordNames` per beat. */
   readonly recordIndex: Uint16Array;
   readonly recordNames: readonly string[];
   /** R-peak sample (source rate) per beat. */
   readonly sourceSample: Float64Array;
-  /** Sample of the reference annotation the beat was matched to (source rate). */
+  /** Sample of the reference annotation the beat was matched to (source rate); NaN where none. */
   readonly referenceSample: Float64Array;
+}
+
+/** The beats of `indices` (default: all) that have a reference label: what is trained and scored on. */
+export function labelledBeats(set: BeatSet, indices?: ArrayLike<number>): Int32Array {
+  const all = indices ?? Int32Array.from({ length: set.count }, (_, i) => i);
+  return Int32Array.from(all).filter((i) => set.labels[i] !== UNLABELLED);
 }
 
 /** Beat i's rhythm as the decision rule reads it. */
@@ -56,11 +72,16 @@ export function setRhythm(set: BeatSet, i: number): BeatRhythm {
 
 export interface DatasetStats {
   readonly detections: number;
+  /** Detections with no reference beat within 150 ms. */
   readonly unmatched: number;
+  /** Detections matched to a reference beat that has no AAMI class. */
   readonly unlabelled: number;
 }
 
-/** Cuts and labels the beats of one record exactly as the monitor would see them live. */
+/**
+ * Cuts and labels the beats of one record exactly as the monitor would see them live: every
+ * detection, in order, labelled where the EC57 matcher pairs it with a classed reference beat.
+ */
 export async function recordBeats(
   dir: string,
   record: string,
@@ -115,14 +136,12 @@ export async function recordBeats(
     sourceSample: [] as number[],
     referenceSample: [] as number[],
   };
+  const matchOf = new Map(matches.map((m) => [m.detection, m.reference]));
   let unlabelled = 0;
-  for (const m of matches) {
-    const cls = aamiClass(reference[m.reference]!.symbol);
-    if (cls === undefined) {
-      unlabelled++;
-      continue;
-    }
-    const w = cut[m.detection]!;
+  cut.forEach((w, d) => {
+    const matched = matchOf.get(d);
+    const cls = matched === undefined ? undefined : aamiClass(reference[matched]!.symbol);
+    if (matched !== undefined && cls === undefined) unlabelled++;
     const rr = new Float32Array(RR_FEATURES);
     rrFeatures(w, rr);
     result.windows.push(w.samples);
@@ -132,14 +151,14 @@ export async function recordBeats(
     result.rr.push(rr);
     result.rrBaseline.push(rrBaselineOf(w));
     result.rrIrregularity.push(w.rrIrregularity);
-    result.labels.push(classIndex(cls));
-    result.sourceSample.push(detections[m.detection]!);
-    result.referenceSample.push(reference[m.reference]!.sample);
-  }
+    result.labels.push(cls === undefined ? UNLABELLED : classIndex(cls));
+    result.sourceSample.push(detections[d]!);
+    result.referenceSample.push(cls === undefined ? NaN : reference[matched!]!.sample);
+  });
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 5;
+const CACHE_VERSION = 7;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   // the window with its defaults filled in: asking for the default R index finds the same set
@@ -167,7 +186,9 @@ export async function buildBeatSet(
   if (cachePath !== undefined) {
     const cached = await readCache(cachePath, records, windowLength, rIndex, options.log);
     if (cached !== undefined) {
-      options.log?.(`beat set: ${cached.count} beats from cache ${cachePath}`);
+      options.log?.(
+        `beat set: ${cached.count} beats (${labelledBeats(cached).length} labelled) from cache ${cachePath}`,
+      );
       return cached;
     }
   }
@@ -175,8 +196,10 @@ export async function buildBeatSet(
   for (const record of records) {
     const beats = await recordBeats(dir, record, config);
     parts.push(beats);
+    const { detections, unmatched, unlabelled } = beats.stats;
     options.log?.(
-      `beat set: ${record} ${beats.labels.length} beats (${beats.stats.unmatched} unmatched detections dropped)`,
+      `beat set: ${record} ${detections - unmatched - unlabelled} labelled beats, ` +
+        `${unmatched + unlabelled} detections without a reference label (heard by beat families only)`,
     );
   }
   const count = parts.reduce((n, p) => n + p.labels.length, 0);
@@ -339,7 +362,7 @@ export interface Split {
 }
 
 /**
- * Beat indices of a split. intra: stratified random 80/20 of all beats (what the seed
+ * Labelled beat indices of a split. intra: stratified random 80/20 of all beats (what the seed
  * notebooks report). inter: de Chazal DS1 trains, DS2 tests, paced records in neither. Either
  * way 10 % of the training beats, stratified, are held out for validation and early stopping;
  * or, for inter, every beat of `validationRecords` (training records): a validation set of
@@ -368,7 +391,7 @@ export function splitBeats(
     }
     return [picked, rest];
   };
-  const all = Array.from({ length: set.count }, (_, i) => i);
+  const all = Array.from(labelledBeats(set));
   let trainPool: number[];
   let test: number[];
   if (name === 'intra') {

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
-import { AAMI_CLASSES } from './aami.js';
+import { AAMI_CLASSES, DS2 } from './aami.js';
 import { initBackend } from './backend.js';
-import { buildBeatSet, setRhythm, splitBeats, type BeatSet, type SplitName } from './dataset.js';
+import { buildBeatSet, labelledBeats, setRhythm, splitBeats, type BeatSet, type SplitName } from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
-import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation } from './evaluate.js';
+import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation, type ScoredPart } from './evaluate.js';
 import { loadModel, rIndexOf } from './io.js';
 import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
@@ -22,8 +22,8 @@ rebuilt with the seed the model was trained with, and writes an HTML report (def
 was trained without (train --validation-records), pooled into out-of-fold figures.
 Under a rule with a prematurity ratio it also gives S Se/+P had the ratio been ${PREMATURITY_RATIOS.join(', ')}.
 Options: --json, --report FILE, --faithfulness-beats N,
-  --predictions FILE  also write every scored beat as CSV: record, R-peak sample, reference and
-                      predicted class, the class probabilities, the p(V) after the family vote
+  --predictions FILE  also write every scored beat as CSV: record, R-peak sample, the reference
+                      beat's sample, reference and predicted class, the class probabilities, the p(V) after the family vote
                       and the rhythm the rule reads
   --one-lead          score as a bed with one lead: the second lead left out (as a flat one is)
   --rule-from DIR     apply the decision rule saved with another model (default: the model's own)`;
@@ -78,6 +78,7 @@ function predictionsCsv(
   const header = [
     'record',
     'sample',
+    'reference_sample',
     'reference',
     'predicted',
     'reason',
@@ -92,6 +93,7 @@ function predictionsCsv(
     return [
       set.recordNames[set.recordIndex[i]!]!,
       String(set.sourceSample[i]!),
+      String(set.referenceSample[i]!),
       AAMI_CLASSES[set.labels[i]!]!,
       AAMI_CLASSES[predicted[k]!]!,
       reasons[k]!,
@@ -172,14 +174,21 @@ async function main(): Promise<void> {
         }
       : built;
   const seed = typeof metadata.seed === 'number' ? metadata.seed : 42;
+  // every detection of whole records: a family vote hears the unlabelled ones too
   const inRecords = (names: readonly string[]): Int32Array => {
     const wanted = new Set(names.map((r) => set.recordNames.indexOf(r)));
     return Int32Array.from({ length: set.count }, (_, i) => i).filter((i) => wanted.has(set.recordIndex[i]!));
   };
-  const parts =
-    foldDirs === undefined
-      ? [{ model: folds[0]!.model, test: splitBeats(set, split, seed).test }]
-      : folds.map((f) => ({ model: f.model, test: inRecords(f.records) }));
+  const wholeRecords = (model: LayersModel, names: readonly string[]): ScoredPart => {
+    const heard = inRecords(names);
+    return { model, test: labelledBeats(set, heard), heard };
+  };
+  const parts: ScoredPart[] =
+    foldDirs !== undefined
+      ? folds.map((f) => wholeRecords(f.model, f.records))
+      : split === 'inter'
+        ? [wholeRecords(folds[0]!.model, DS2)]
+        : [{ model: folds[0]!.model, test: splitBeats(set, split, seed).test }];
   const testCount = parts.reduce((n, p) => n + p.test.length, 0);
   if (testCount === 0) throw new ConfigError(`eval:model: ${scope} of records ${records.join(',')} has no test beats`);
   if (foldDirs === undefined && metadata.split !== undefined && metadata.split !== split) {

@@ -148,7 +148,14 @@ export async function gradCamFaithfulness(
  */
 export interface ScoredPart {
   readonly model: tf.LayersModel;
+  /** Labelled beats, sorted. */
   readonly test: Int32Array;
+  /**
+   * The beats the decision rule hears while it decides `test`, sorted: where the test takes
+   * whole records, every detection of them, the unlabelled ones included (a family vote hears
+   * those live too). Default: `test`.
+   */
+  readonly heard?: Int32Array;
 }
 
 /**
@@ -162,18 +169,25 @@ export async function evaluateModel(
 ): Promise<ModelEvaluation> {
   const test = Int32Array.from(parts.flatMap((part) => Array.from(part.test)));
   const partOf = parts.flatMap((part) => Array.from(part.test, () => part));
-  const probabilities = new Float32Array(test.length * K);
+  const heard = Int32Array.from(parts.flatMap((part) => Array.from(part.heard ?? part.test)));
+  const heardProbabilities = new Float32Array(heard.length * K);
   let offset = 0;
   for (const part of parts) {
-    probabilities.set(await predictProbabilities(part.model, beatSetInputs(set, part.test)), offset * K);
-    offset += part.test.length;
+    const beats = part.heard ?? part.test;
+    heardProbabilities.set(await predictProbabilities(part.model, beatSetInputs(set, beats)), offset * K);
+    offset += beats.length;
   }
-  const labels = Array.from(test, (i) => set.labels[i]!);
-  // Each record's beats are decided in time order (test indices are sorted within a part), so
-  // a family vote hears what it would have heard live. On the intra-patient split the test beats
+  // Each record's beats are decided in time order (indices are sorted within a part), so a
+  // family vote hears what it would have heard live. On the intra-patient split the test beats
   // are a random fifth of each record, and a family hears only those.
   const rule = options.rule ?? ARGMAX;
-  const decisions = decideBeatSet(rule, set, test, probabilities);
+  const heardDecisions = decideBeatSet(rule, set, heard, heardProbabilities);
+  const rowOfBeat = new Map(Array.from(heard, (i, k) => [i, k]));
+  const rows = Array.from(test, (i) => rowOfBeat.get(i)!);
+  const probabilities = new Float32Array(test.length * K);
+  rows.forEach((row, k) => probabilities.set(heardProbabilities.subarray(row * K, (row + 1) * K), k * K));
+  const decisions = rows.map((row) => heardDecisions[row]!);
+  const labels = Array.from(test, (i) => set.labels[i]!);
   const predicted = Uint8Array.from(decisions, (d) => d.label);
   const votedV = Float32Array.from(decisions, (d) => d.votedV);
   const reasons = decisions.map((d) => d.reason);

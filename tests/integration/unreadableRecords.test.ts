@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,9 +34,10 @@ describe('a record that cannot be read costs only its own bed', () => {
 
   it('validate scores the records it can read, lists the others with their reason and ends with status 1', async () => {
     const report = join(dir, 'validate.html');
+    const beats = join(dir, 'beats.csv');
     const run = await runScript(
       'stream/eval/validateCli.ts',
-      ['--records', 'cut,sound', '--speed', 'max', '--json', '--report', report],
+      ['--records', 'cut,sound', '--speed', 'max', '--json', '--report', report, '--beats', beats],
       { MITDB_DIR: dir },
       120_000,
     );
@@ -53,5 +54,14 @@ describe('a record that cannot be read costs only its own bed', () => {
     ]);
     expect(run.stderr).toContain('validate: mitdb/cut not scored:');
     expect(run.code).toBe(1);
+    // the per-beat file holds the scored record's beats, which add up to its QRS figures
+    const rows = (await readFile(beats, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((r) => r.split(','));
+    expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(['sound']));
+    const matched = rows.filter(([, referenceSample, sample]) => referenceSample !== '' && sample !== '');
+    expect(matched.length).toBe(result.qrs.tp);
   }, 150_000);
 });

@@ -171,13 +171,14 @@ describe('npm run train / eval:model', () => {
     // the per-beat file holds every scored beat, and its labels add up to the reported confusion
     const [header, ...rows] = (await readFile(join(work, 'folds.csv'), 'utf8')).trimEnd().split('\n');
     expect(header).toBe(
-      'record,sample,reference,predicted,reason,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity',
+      'record,sample,reference_sample,reference,predicted,reason,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity',
     );
     expect(rows).toHaveLength(result.count);
     const classes = ['N', 'S', 'V', 'F', 'Q'];
     const confusion = classes.map(() => classes.map(() => 0));
     for (const row of rows) {
-      const [record, , reference, predicted, reason, ...numbers] = row.split(',');
+      const [record, , referenceSample, reference, predicted, reason, ...numbers] = row.split(',');
+      expect(Number(referenceSample)).toBeGreaterThan(0);
       expect(['119', '208']).toContain(record);
       expect(['network', 'family', 'premature', 'irregular-rhythm']).toContain(reason);
       const p = numbers.slice(0, 5).map(Number);

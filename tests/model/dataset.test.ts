@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildBeatSet, recordBeats, splitBeats } from '../../stream/model/dataset.js';
+import { buildBeatSet, labelledBeats, recordBeats, splitBeats, UNLABELLED } from '../../stream/model/dataset.js';
 import { DS1, DS2 } from '../../stream/model/aami.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
@@ -13,13 +13,30 @@ describe('beat datasets', () => {
   it('labels record 100 through the live front end and the EC57 matcher', async () => {
     const beats = await recordBeats(mitdbDir(), '100');
     const counts = [0, 0, 0, 0, 0];
-    for (const l of beats.labels) counts[l]!++;
+    for (const l of beats.labels) if (l !== UNLABELLED) counts[l]!++;
     // 2273 reference beats (2239 N, 33 A, 1 V); the first beat has no full window before it
     expect(counts[1]).toBe(33);
     expect(counts[2]).toBe(1);
     expect(counts[0]).toBeGreaterThanOrEqual(2236);
-    expect(beats.stats.unmatched).toBe(beats.stats.detections - beats.labels.length - beats.stats.unlabelled);
+    // every detection is kept, in order; those without a reference label are marked so
+    expect(beats.labels.length).toBe(beats.stats.detections);
+    const unlabelled = beats.labels.filter((l) => l === UNLABELLED).length;
+    expect(unlabelled).toBe(beats.stats.unmatched + beats.stats.unlabelled);
+    beats.labels.forEach((l, i) => expect(Number.isNaN(beats.referenceSample[i]!)).toBe(l === UNLABELLED));
+    for (let i = 1; i < beats.sourceSample.length; i++)
+      expect(beats.sourceSample[i]!).toBeGreaterThan(beats.sourceSample[i - 1]!);
     for (const w of beats.windows) expect(w.length).toBe(187);
+  });
+
+  it('keeps the detections the reference does not label out of training and scoring', async () => {
+    // 105: heavy noise, so the detector finds beats the reference does not have
+    const set = await buildBeatSet(mitdbDir(), ['105', '201']);
+    const labelled = labelledBeats(set);
+    expect(labelled.length).toBeLessThan(set.count);
+    const split = splitBeats(set, 'inter', 42);
+    for (const part of [split.train, split.validation, split.test])
+      for (const i of part) expect(set.labels[i]).not.toBe(UNLABELLED);
+    expect(split.train.length + split.validation.length + split.test.length).toBe(labelled.length);
   });
 
   it('reads back from its cache exactly what it built', async () => {
@@ -67,7 +84,7 @@ describe('beat datasets', () => {
     const a = splitBeats(set, 'intra', 42);
     expect(splitBeats(set, 'intra', 42)).toEqual(a);
     expect(splitBeats(set, 'intra', 43).test).not.toEqual(a.test);
-    expect(a.train.length + a.validation.length + a.test.length).toBe(set.count);
+    expect(a.train.length + a.validation.length + a.test.length).toBe(labelledBeats(set).length);
     const vIn = (ix: Int32Array) => Array.from(ix).filter((i) => set.labels[i] === 2).length;
     const vTotal = vIn(a.train) + vIn(a.validation) + vIn(a.test);
     expect(vIn(a.test) / vTotal).toBeCloseTo(0.2, 2);

@@ -51,6 +51,18 @@ describe('validation references and scoring', () => {
     expect(score).toMatchObject({ tp: 4, fn: 1, fp: 1, duplicateBeats: 1 });
     expect(score.classPairs).toEqual({ 'N->N': 1, 'V->V': 1, 'F->V': 1, 'S->N': 1, 'V->O': 1, 'O->V': 1 });
     expect(score.decisions).toEqual({});
+    // the same, beat by beat and in time order, for a validation engineer's --beats file
+    expect(
+      score.beats.map((b) => [b.referenceSample === null ? null : b.referenceSample / FS, b.reference, b.beat?.label]),
+    ).toEqual([
+      [1, 'N', 'N'],
+      [2, 'V', 'V'],
+      [3, 'F', 'V'],
+      [4, 'S', 'N'],
+      [5, 'V', undefined],
+      [null, 'O', 'V'],
+    ]);
+    expect(score.beats[5]!.beat!.rPeakSample).toBe(Math.round(6.01 * FS));
   });
 
   it('counts matched beats by the decision step that labelled them, with the reference agreeing or not', () => {
