@@ -23,8 +23,8 @@ was trained without (train --validation-records), pooled into out-of-fold figure
 Under a rule with a prematurity ratio it also gives S Se/+P had the ratio been ${PREMATURITY_RATIOS.join(', ')}.
 Options: --json, --report FILE, --faithfulness-beats N,
   --predictions FILE  also write every scored beat as CSV: record, R-peak sample, the reference
-                      beat's sample, reference and predicted class, the class probabilities, the p(V) after the family vote
-                      and the rhythm the rule reads
+                      beat's sample, reference and predicted class, the class probabilities, the
+                      p(V) after the family vote and the rhythm the rule reads
   --one-lead          score as a bed with one lead: the second lead left out (as a flat one is)
   --rule-from DIR     apply the decision rule saved with another model (default: the model's own)`;
 
