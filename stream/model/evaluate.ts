@@ -183,7 +183,12 @@ export async function evaluateModel(
   const rule = options.rule ?? ARGMAX;
   const heardDecisions = decideBeatSet(rule, set, heard, heardProbabilities);
   const rowOfBeat = new Map(Array.from(heard, (i, k) => [i, k]));
-  const rows = Array.from(test, (i) => rowOfBeat.get(i)!);
+  const rows = Array.from(test, (i) => {
+    const row = rowOfBeat.get(i);
+    // a test beat its part does not hear would be scored on a row of zeros
+    if (row === undefined) throw new Error(`evaluateModel: test beat ${i} is not among the beats its part hears`);
+    return row;
+  });
   const probabilities = new Float32Array(test.length * K);
   rows.forEach((row, k) => probabilities.set(heardProbabilities.subarray(row * K, (row + 1) * K), k * K));
   const decisions = rows.map((row) => heardDecisions[row]!);
