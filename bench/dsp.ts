@@ -4,8 +4,7 @@
  * cutting), with the records already in memory so file I/O is not timed.
  *   npm run bench:dsp [-- --repeat 3]
  */
-import { parseCommandLine, runMain } from '../stream/cli.js';
-import { ConfigError } from '../stream/errors.js';
+import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
 import {
   EcgFilter,
   EcgFrontEnd,
@@ -72,8 +71,7 @@ function measure(name: string, stage: Stage, leads: readonly Lead[], repeat: num
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine('bench:dsp', process.argv.slice(2), { repeat: { type: 'string' } });
-  const repeat = Number(values.repeat ?? '3');
-  if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`bench:dsp: --repeat must be a positive integer`);
+  const repeat = positiveNumber('bench:dsp', 'repeat', values.repeat ?? '3', true);
   const dir = mitdbDir();
   const leads: Lead[] = [];
   for (const name of await listRecords(dir)) {

@@ -5,8 +5,7 @@
  *   npm run bench:model [-- --seconds 3]
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseCommandLine, runMain } from '../stream/cli.js';
-import { ConfigError } from '../stream/errors.js';
+import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
 import { ARCHITECTURES } from '../stream/model/architectures.js';
 import { initBackend } from '../stream/model/backend.js';
 import { GradCam } from '../stream/model/gradcam.js';
@@ -65,8 +64,7 @@ async function benchModel(name: string, model: tf.LayersModel, seconds: number):
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine('bench:model', process.argv.slice(2), { seconds: { type: 'string' } });
-  const seconds = Number(values.seconds ?? '3');
-  if (!(seconds > 0)) throw new ConfigError('bench:model: --seconds must be positive');
+  const seconds = positiveNumber('bench:model', 'seconds', values.seconds ?? '3');
   const backend = await initBackend(undefined, () => undefined);
   console.log(`bench:model | backend ${backend} | ${machineLine()} | one core, ~${seconds} s per figure`);
   for (const [name, spec] of Object.entries(ARCHITECTURES)) await benchModel(name, spec.build(187, 1), seconds);

@@ -13,7 +13,7 @@ import { firstValueFrom, from, toArray } from 'rxjs';
 import { publishReplay, ReplayPacer } from '../simulators/publish.js';
 import { loadBed, recordFrames, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { DEFAULT_BEAT_WINDOW } from '../stream/dsp/index.js';
-import { parseCommandLine, runMain } from '../stream/cli.js';
+import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
 import { ConfigError } from '../stream/errors.js';
 import { embeddedKafka } from '../stream/kafka/client.js';
 import { followTopic } from '../stream/kafka/follow.js';
@@ -244,8 +244,10 @@ async function main(): Promise<void> {
     model: { type: 'string' },
   });
   console.log(`bench:pipeline ${mode ?? ''} | backend wasm | ${machineLine()}`);
-  if (mode === 'capacity') await capacity(Number(values.seconds ?? '20'), values.model ?? SHIPPED_MODEL_DIR);
-  else if (mode === 'latency') await latency(Number(values.beds ?? '100'), Number(values.seconds ?? '60'));
+  const seconds = (fallback: string): number => positiveNumber('bench:pipeline', 'seconds', values.seconds ?? fallback);
+  if (mode === 'capacity') await capacity(seconds('20'), values.model ?? SHIPPED_MODEL_DIR);
+  else if (mode === 'latency')
+    await latency(positiveNumber('bench:pipeline', 'beds', values.beds ?? '100', true), seconds('60'));
   else if (mode === 'replay') await replay((values.records ?? '100,101,103,105,106,108,109,111').split(','));
   else throw new ConfigError('bench:pipeline: choose capacity, latency or replay');
 }

@@ -28,6 +28,26 @@ export function parseCommandLine<T extends Options>(command: string, argv: reado
 }
 
 /**
+ * A flag's value as a positive number (a whole one where `whole`). "abc", 0 or -1 is a
+ * ConfigError that names the flag and what was given, so that a typo never starts a run, a
+ * replay or a benchmark on NaN.
+ */
+export function positiveNumber(command: string, flag: string, value: string, whole = false): number {
+  const n = Number(value);
+  if (!(n > 0) || (whole && !Number.isInteger(n)))
+    throw new ConfigError(`${command}: --${flag} must be a positive ${whole ? 'integer' : 'number'}, got "${value}"`);
+  return n;
+}
+
+/** `--speed`: a positive factor of real time, or "max" (as fast as the pipeline consumes). */
+export function speedOption(command: string, value: string): number {
+  if (value === 'max') return Infinity;
+  const speed = Number(value);
+  if (!(speed > 0)) throw new ConfigError(`${command}: --speed must be a positive number or "max", got "${value}"`);
+  return speed;
+}
+
+/**
  * Makes an output's folder (a file's parent, or the folder itself) before the work that fills
  * it, so that a path that cannot be written fails at once with one clear line, not with a stack
  * trace after a whole replay or the first epoch of a training run.

@@ -2,7 +2,7 @@ import { timer } from 'rxjs';
 import { publishReplay } from '../simulators/publish.js';
 import { loadBeds, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
-import { parseCommandLine, runMain } from './cli.js';
+import { parseCommandLine, positiveNumber, runMain, speedOption } from './cli.js';
 import { ConfigError } from './errors.js';
 import { asKafkaFailure, connectKafka, type KafkaConnection } from './kafka/client.js';
 import { MalformedMessages } from './kafka/messages.js';
@@ -158,21 +158,16 @@ async function main(): Promise<void> {
     },
     USAGE,
   );
-  const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
-  if (!(speed > 0)) throw new ConfigError(`--speed must be a positive number or "max", got "${values.speed}"`);
-  const summaryEvery = Number(values['summary-every'] ?? '5');
-  if (!(summaryEvery > 0)) throw new ConfigError('--summary-every must be positive');
+  const speed = speedOption(command, values.speed ?? '1');
+  const summaryEvery = positiveNumber(command, 'summary-every', values['summary-every'] ?? '5');
+  const durationS = values.duration === undefined ? undefined : positiveNumber(command, 'duration', values.duration);
   const { loaded: beds, leftOut } =
     command === 'pipeline' ? { loaded: [], leftOut: 0 } : await readableBeds(command, await wardBeds(command, values));
 
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  if (values.duration !== undefined) {
-    const seconds = Number(values.duration);
-    if (!(seconds > 0)) throw new ConfigError('--duration must be positive');
-    timer(seconds * 1000).subscribe(() => stop.abort());
-  }
+  if (durationS !== undefined) timer(durationS * 1000).subscribe(() => stop.abort());
   const classifier = command === 'simulate' ? undefined : await loadClassifier(values.model ?? SHIPPED_MODEL_DIR);
   const connection = connectKafka(`ecg-${command}`, log);
   if (command !== 'start' && !connection.shared) {

@@ -7,7 +7,7 @@ import {
   type InjectedFault,
 } from '../../simulators/faults.js';
 import { publishReplay, ReplayPacer } from '../../simulators/publish.js';
-import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
+import { parseCommandLine, positiveNumber, prepareOutput, runMain, speedOption } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { escapeHtml } from '../html.js';
 import { embeddedKafka } from '../kafka/client.js';
@@ -107,8 +107,7 @@ async function bedsToValidate(
     return records.map((record) => ({ bedId: `mitdb-${record}`, record }));
   }
   if (values.records !== undefined) throw new ConfigError('validate: give --records or --synth, not both');
-  const count = Number(values.synth);
-  if (!(Number.isInteger(count) && count > 0)) throw new ConfigError('validate: --synth must be a positive integer');
+  const count = positiveNumber('validate', 'synth', values.synth, true);
   const durationS = Number(values['synth-duration'] ?? '300');
   if (!(durationS > 10)) throw new ConfigError('validate: --synth-duration must be more than 10 s');
   return synthBeds(count, { durationS, events: parseSynthEvents(values.events ?? 'demo') });
@@ -141,8 +140,7 @@ async function main(): Promise<void> {
   const unreadableRecords = unreadable.map(({ source, reason }) => ({ record: source, reason }));
   for (const u of unreadableRecords) log(`validate: ${u.record} not scored: ${u.reason}`);
   if (beds.length === 0) throw new ConfigError('validate: none of the records could be read');
-  const speed = values.speed === undefined || values.speed === 'max' ? Infinity : Number(values.speed);
-  if (!(speed > 0)) throw new ConfigError('validate: --speed must be positive or "max"');
+  const speed = speedOption('validate', values.speed ?? 'max');
   const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
   const faultEvery = Number(values['fault-every'] ?? '300');
   if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');

@@ -1,7 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
+import { parseCommandLine, positiveNumber, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES, DS2 } from './aami.js';
@@ -133,9 +133,12 @@ async function main(): Promise<void> {
   const split = values.split as SplitName;
   if (foldDirs === undefined && split !== 'intra' && split !== 'inter')
     throw new ConfigError(`eval:model: --split must be intra or inter\n${USAGE}`);
-  const faithfulnessBeats = Number(values['faithfulness-beats'] ?? '1000');
-  if (!Number.isInteger(faithfulnessBeats) || faithfulnessBeats < 1)
-    throw new ConfigError('eval:model: --faithfulness-beats must be a positive integer');
+  const faithfulnessBeats = positiveNumber(
+    'eval:model',
+    'faithfulness-beats',
+    values['faithfulness-beats'] ?? '1000',
+    true,
+  );
   const backend = await initBackend();
   const modelDir = values.model ?? SHIPPED_MODEL_DIR;
   const { folds, metadata } =

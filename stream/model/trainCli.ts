@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandLine, prepareOutput, runMain } from '../cli.js';
+import { parseCommandLine, positiveNumber, prepareOutput, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
@@ -51,13 +51,8 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
 const BALANCES: readonly Balance[] = ['oversample', 'class-weights', 'none'];
 const SPLITS: readonly SplitName[] = ['intra', 'inter'];
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new ConfigError(`train: --${name} must be a positive integer, got "${value}"`);
-  return n;
-}
+const positiveInt = (flag: string, value: string | undefined, fallback: number): number =>
+  value === undefined ? fallback : positiveNumber('train', flag, value, true);
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -106,8 +101,7 @@ async function main(): Promise<void> {
   if (!SPLITS.includes(split)) throw new ConfigError(`train: --split must be one of ${SPLITS.join(', ')}`);
   const balance = (values.balance ?? 'oversample') as Balance;
   if (!BALANCES.includes(balance)) throw new ConfigError(`train: --balance must be one of ${BALANCES.join(', ')}`);
-  const lr = values.lr === undefined ? undefined : Number(values.lr);
-  if (lr !== undefined && !(lr > 0)) throw new ConfigError(`train: --lr must be a positive number, got "${values.lr}"`);
+  const lr = values.lr === undefined ? undefined : positiveNumber('train', 'lr', values.lr);
   const prematurity = values['prematurity-ratio'] === undefined ? null : Number(values['prematurity-ratio']);
   if (prematurity !== null && !(prematurity > 0 && prematurity < 1)) {
     throw new ConfigError(`train: --prematurity-ratio must lie between 0 and 1, got "${values['prematurity-ratio']}"`);
@@ -116,12 +110,10 @@ async function main(): Promise<void> {
   if (prematurityReference !== 'recent' && prematurityReference !== 'baseline') {
     throw new ConfigError(`train: --prematurity-reference must be recent or baseline, got "${prematurityReference}"`);
   }
-  const irregularityLimit = values['irregularity-limit'] === undefined ? null : Number(values['irregularity-limit']);
-  if (irregularityLimit !== null && !(irregularityLimit > 0)) {
-    throw new ConfigError(
-      `train: --irregularity-limit must be a positive number, got "${values['irregularity-limit']}"`,
-    );
-  }
+  const irregularityLimit =
+    values['irregularity-limit'] === undefined
+      ? null
+      : positiveNumber('train', 'irregularity-limit', values['irregularity-limit']);
   const irregularOverridesS = values['irregular-overrides-s'] === true;
   if (irregularOverridesS && irregularityLimit === null) {
     throw new ConfigError('train: --irregular-overrides-s needs --irregularity-limit');

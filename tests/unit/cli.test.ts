@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { positiveNumber, speedOption } from '../../stream/cli.js';
+import { ConfigError } from '../../stream/errors.js';
+import { runMonitor, runScript } from '../helpers/cli.js';
+
+describe('numeric flags', () => {
+  it('take positive numbers, whole ones where asked, and name the flag and the value otherwise', () => {
+    expect(positiveNumber('train', 'lr', '0.0001')).toBe(0.0001);
+    expect(positiveNumber('train', 'epochs', '6', true)).toBe(6);
+    for (const [value, whole] of [
+      ['abc', false],
+      ['0', false],
+      ['-3', false],
+      ['', false],
+      ['2.5', true],
+    ] as const) {
+      expect(() => positiveNumber('train', 'epochs', value, whole)).toThrow(ConfigError);
+    }
+    expect(() => positiveNumber('train', 'epochs', '2.5', true)).toThrow(
+      'train: --epochs must be a positive integer, got "2.5"',
+    );
+    expect(speedOption('validate', 'max')).toBe(Infinity);
+    expect(speedOption('validate', '20')).toBe(20);
+    expect(() => speedOption('start', 'fast')).toThrow('start: --speed must be a positive number or "max", got "fast"');
+  });
+
+  it('a wrong value ends the monitor and a benchmark with one line and exit code 2, before any work', async () => {
+    const start = await runMonitor(['start', '--duration', '0']);
+    expect(start.code).toBe(2);
+    expect(start.stderr).toBe('error: start: --duration must be a positive number, got "0"\n');
+    const bench = await runScript('bench/pipeline.ts', ['latency', '--beds', 'many']);
+    expect(bench.code).toBe(2);
+    expect(bench.stderr).toBe('error: bench:pipeline: --beds must be a positive integer, got "many"\n');
+  });
+});
