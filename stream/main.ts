@@ -111,9 +111,10 @@ async function wardBeds(
   },
 ): Promise<ReplayBed[]> {
   const synthCount = Number(values.synth ?? '0');
-  if (!(Number.isInteger(synthCount) && synthCount >= 0)) throw new ConfigError('--synth must be a whole number');
+  if (!(Number.isInteger(synthCount) && synthCount >= 0))
+    throw new ConfigError(`${command}: --synth must be a whole number, got "${values.synth}"`);
   const durationS = Number(values['synth-duration'] ?? '300');
-  if (!(durationS > 10)) throw new ConfigError('--synth-duration must be more than 10 s');
+  if (!(durationS > 10)) throw new ConfigError(`${command}: --synth-duration must be more than 10 s`);
   const recordList = values.records ?? (synthCount > 0 ? '' : '100,119,208,233');
   const records = recordList === '' ? [] : await selectRecords(mitdbDir(), recordList, command);
   return [
