@@ -127,18 +127,28 @@ function loadAll(beds: readonly ReplayBed[]): Promise<LoadedBed[]> {
   return Promise.all(beds.map((bed) => loadBed(mitdbDir(), bed)));
 }
 
-async function latency(beds: number, seconds: number): Promise<void> {
+/** The embedded broker and one pipeline worker serving the shipped model, as `npm start` runs them. */
+async function shippedWorker(hooks: Pick<Parameters<typeof runPipelineWorker>[0], 'onEvent' | 'onFrame'> = {}) {
   const connection = embeddedKafka('bench', quiet);
-  const kafka = connection.kafka;
   await initBackend('wasm', quiet);
   const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
   const stop = new AbortController();
   const worker = runPipelineWorker({
-    kafka,
+    kafka: connection.kafka,
     classify: modelClassifier(classifier),
     modelId: classifier.modelId,
     stop: stop.signal,
+    ...hooks,
   });
+  const stopWorker = async (): Promise<void> => {
+    stop.abort();
+    await worker;
+  };
+  return { connection, kafka: connection.kafka, stopWorker };
+}
+
+async function latency(beds: number, seconds: number): Promise<void> {
+  const { connection, kafka, stopWorker } = await shippedWorker();
   // each beat's latency, and when its window was complete: an alarm raised by a beat (the engine
   // stamps it with that beat's time, raisedS) is timed from that beat's window completion to the
   // alert's arrival
@@ -170,8 +180,7 @@ async function latency(beds: number, seconds: number): Promise<void> {
     maxFrames: seconds * 4,
   });
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  stop.abort();
-  await worker;
+  await stopWorker();
   await Promise.all([...readers.map((r) => r.stop()), producer.disconnect()]);
   connection.close();
   // the first 10 % of the beats (and the alerts before the last of them) are start-up and learning
@@ -194,18 +203,9 @@ async function latency(beds: number, seconds: number): Promise<void> {
 }
 
 async function replay(records: string[]): Promise<void> {
-  const connection = embeddedKafka('bench', quiet);
-  const kafka = connection.kafka;
-  await initBackend('wasm', quiet);
-  const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
-  const stop = new AbortController();
   let beats = 0;
   const pacer = new ReplayPacer();
-  const worker = runPipelineWorker({
-    kafka,
-    classify: modelClassifier(classifier),
-    modelId: classifier.modelId,
-    stop: stop.signal,
+  const { connection, kafka, stopWorker } = await shippedWorker({
     onEvent: (e) => void (e.kind === 'beat' && beats++),
     onFrame: pacer.onFrame,
   });
@@ -220,8 +220,7 @@ async function replay(records: string[]): Promise<void> {
     throttle: pacer.throttle,
   });
   await pacer.allConsumed(frames);
-  stop.abort();
-  await worker;
+  await stopWorker();
   const minutes = (performance.now() - started) / 60000;
   await producer.disconnect();
   connection.close();
