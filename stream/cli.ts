@@ -28,13 +28,13 @@ export function parseCommandLine<T extends Options>(command: string, argv: reado
 }
 
 /**
- * A flag's value as a positive number (a whole one where `whole`). "abc", 0 or -1 is a
+ * A flag's value as a positive finite number (a whole one where `whole`). "abc", 0 or -1 is a
  * ConfigError that names the flag and what was given, so that a typo never starts a run, a
  * replay or a benchmark on NaN.
  */
 export function positiveNumber(command: string, flag: string, value: string, whole = false): number {
   const n = Number(value);
-  if (!(n > 0) || (whole && !Number.isInteger(n)))
+  if (!(n > 0 && Number.isFinite(n)) || (whole && !Number.isInteger(n)))
     throw new ConfigError(`${command}: --${flag} must be a positive ${whole ? 'integer' : 'number'}, got "${value}"`);
   return n;
 }
@@ -43,7 +43,8 @@ export function positiveNumber(command: string, flag: string, value: string, who
 export function speedOption(command: string, value: string): number {
   if (value === 'max') return Infinity;
   const speed = Number(value);
-  if (!(speed > 0)) throw new ConfigError(`${command}: --speed must be a positive number or "max", got "${value}"`);
+  if (!(speed > 0 && Number.isFinite(speed)))
+    throw new ConfigError(`${command}: --speed must be a positive number or "max", got "${value}"`);
   return speed;
 }
 

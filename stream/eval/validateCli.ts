@@ -133,6 +133,12 @@ async function main(): Promise<void> {
     },
     USAGE,
   );
+  const speed = speedOption('validate', values.speed ?? 'max');
+  const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
+  const faultEvery = Number(values['fault-every'] ?? '300');
+  if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
+  const noiseSnrDb = Number(values['noise-snr'] ?? String(DEFAULT_NOISE_SNR_DB));
+  if (!Number.isFinite(noiseSnrDb)) throw new ConfigError('validate: --noise-snr must be a number of dB');
   const dir = mitdbDir();
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
   // a record that cannot be read is named and left out; the rest are still replayed and scored
@@ -140,12 +146,6 @@ async function main(): Promise<void> {
   const unreadableRecords = unreadable.map(({ source, reason }) => ({ record: source, reason }));
   for (const u of unreadableRecords) log(`validate: ${u.record} not scored: ${u.reason}`);
   if (beds.length === 0) throw new ConfigError('validate: none of the records could be read');
-  const speed = speedOption('validate', values.speed ?? 'max');
-  const faultKinds = values.faults === undefined ? [] : parseFaultKinds(values.faults);
-  const faultEvery = Number(values['fault-every'] ?? '300');
-  if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
-  const noiseSnrDb = Number(values['noise-snr'] ?? String(DEFAULT_NOISE_SNR_DB));
-  if (!Number.isFinite(noiseSnrDb)) throw new ConfigError('validate: --noise-snr must be a number of dB');
   const reportPath = await prepareOutput('validate', '--report', values.report ?? 'out/reports/validate.html');
   const beatsPath = values.beats === undefined ? undefined : await prepareOutput('validate', '--beats', values.beats);
   const noise = faultKinds.includes('noise') ? await muscleNoise(log) : undefined;

@@ -12,6 +12,7 @@ describe('numeric flags', () => {
       ['0', false],
       ['-3', false],
       ['', false],
+      ['Infinity', false],
       ['2.5', true],
     ] as const) {
       expect(() => positiveNumber('train', 'epochs', value, whole)).toThrow(ConfigError);
