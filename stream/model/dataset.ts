@@ -59,10 +59,14 @@ export interface BeatSet {
   readonly referenceSample: Float64Array;
 }
 
+/** The indices of the set's beats, in order, that `keep` accepts (default: all). */
+export function beatIndices(set: BeatSet, keep: (i: number) => boolean = () => true): Int32Array {
+  return Int32Array.from({ length: set.count }, (_, i) => i).filter(keep);
+}
+
 /** The beats of `indices` (default: all) that have a reference label: what is trained and scored on. */
-export function labelledBeats(set: BeatSet, indices?: ArrayLike<number>): Int32Array {
-  const all = indices ?? Int32Array.from({ length: set.count }, (_, i) => i);
-  return Int32Array.from(all).filter((i) => set.labels[i] !== UNLABELLED);
+export function labelledBeats(set: BeatSet, indices: ArrayLike<number> = beatIndices(set)): Int32Array {
+  return Int32Array.from(indices).filter((i) => set.labels[i] !== UNLABELLED);
 }
 
 /** Beat i's rhythm as the decision rule reads it. */

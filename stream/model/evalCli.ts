@@ -6,7 +6,15 @@ import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES, DS2 } from './aami.js';
 import { initBackend } from './backend.js';
-import { buildBeatSet, labelledBeats, setRhythm, splitBeats, type BeatSet, type SplitName } from './dataset.js';
+import {
+  beatIndices,
+  buildBeatSet,
+  labelledBeats,
+  setRhythm,
+  splitBeats,
+  type BeatSet,
+  type SplitName,
+} from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
 import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation, type ScoredPart } from './evaluate.js';
 import { loadModel, rIndexOf } from './io.js';
@@ -180,7 +188,7 @@ async function main(): Promise<void> {
   // every detection of whole records: a family vote hears the unlabelled ones too
   const inRecords = (names: readonly string[]): Int32Array => {
     const wanted = new Set(names.map((r) => set.recordNames.indexOf(r)));
-    return Int32Array.from({ length: set.count }, (_, i) => i).filter((i) => wanted.has(set.recordIndex[i]!));
+    return beatIndices(set, (i) => wanted.has(set.recordIndex[i]!));
   };
   const wholeRecords = (model: LayersModel, names: readonly string[]): ScoredPart => {
     const heard = inRecords(names);

@@ -169,13 +169,13 @@ export async function evaluateModel(
 ): Promise<ModelEvaluation> {
   const test = Int32Array.from(parts.flatMap((part) => Array.from(part.test)));
   const partOf = parts.flatMap((part) => Array.from(part.test, () => part));
-  const heard = Int32Array.from(parts.flatMap((part) => Array.from(part.heard ?? part.test)));
+  const heardOf = parts.map((part) => part.heard ?? part.test);
+  const heard = Int32Array.from(heardOf.flatMap((beats) => Array.from(beats)));
   const heardProbabilities = new Float32Array(heard.length * K);
   let offset = 0;
-  for (const part of parts) {
-    const beats = part.heard ?? part.test;
-    heardProbabilities.set(await predictProbabilities(part.model, beatSetInputs(set, beats)), offset * K);
-    offset += beats.length;
+  for (const [p, part] of parts.entries()) {
+    heardProbabilities.set(await predictProbabilities(part.model, beatSetInputs(set, heardOf[p]!)), offset * K);
+    offset += heardOf[p]!.length;
   }
   // Each record's beats are decided in time order (indices are sorted within a part), so a
   // family vote hears what it would have heard live. On the intra-patient split the test beats

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../stream/model/backend.js';
-import { buildBeatSet, labelledBeats } from '../../stream/model/dataset.js';
+import { beatIndices, buildBeatSet, labelledBeats } from '../../stream/model/dataset.js';
 import { ruleOf } from '../../stream/model/decision.js';
 import { evaluateModel } from '../../stream/model/evaluate.js';
 import { loadModel, rIndexOf } from '../../stream/model/io.js';
@@ -26,7 +26,7 @@ describe('the shipped model', () => {
     const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
     expect(metadata).toMatchObject({ split: 'inter', windowLength: 187, rIndex: 93 });
     const set = await buildBeatSet(mitdbDir(), RECORDS, { frontEnd: { window: { rIndex: rIndexOf(metadata) } } });
-    const heard = Int32Array.from({ length: set.count }, (_, i) => i);
+    const heard = beatIndices(set);
     const { metrics, ec57, prematurityCurve } = await evaluateModel([{ model, test: labelledBeats(set), heard }], set, {
       faithfulnessBeats: 50,
       rule: ruleOf(metadata),

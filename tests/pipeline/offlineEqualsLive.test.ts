@@ -2,7 +2,7 @@ import { firstValueFrom, from, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { initBackend } from '../../stream/model/backend.js';
-import { buildBeatSet, labelledBeats, UNLABELLED } from '../../stream/model/dataset.js';
+import { beatIndices, buildBeatSet, labelledBeats, UNLABELLED } from '../../stream/model/dataset.js';
 import { evaluateModel } from '../../stream/model/evaluate.js';
 import { AAMI_CLASSES } from '../../stream/model/aami.js';
 import { BeatClassifier } from '../../stream/model/inference.js';
@@ -35,9 +35,7 @@ describe("eval:model's labels are the monitor's", () => {
     const set = await buildBeatSet(mitdbDir(), [RECORD], { frontEnd: { window: { rIndex: classifier.rIndex } } });
     // the detections whose windows were complete within the frames the ward was given
     const windowAfterS = (set.windowLength - set.rIndex) / 125;
-    const heard = Int32Array.from({ length: set.count }, (_, i) => i).filter(
-      (i) => set.sourceSample[i]! / FS + windowAfterS <= SECONDS - 0.25,
-    );
+    const heard = beatIndices(set, (i) => set.sourceSample[i]! / FS + windowAfterS <= SECONDS - 0.25);
     expect(heard.length).toBeLessThanOrEqual(live.length);
     expect(Array.from(heard).some((i) => set.labels[i] === UNLABELLED)).toBe(true); // the case that matters
     const test = labelledBeats(set, heard);
