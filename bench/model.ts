@@ -9,29 +9,24 @@ import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
 import { ARCHITECTURES } from '../stream/model/architectures.js';
 import { initBackend } from '../stream/model/backend.js';
 import { GradCam } from '../stream/model/gradcam.js';
-import { predictProbabilities, type BatchInputs } from '../stream/model/inference.js';
+import { emptyInputs, predictProbabilities, type BatchInputs } from '../stream/model/inference.js';
 import { loadModel } from '../stream/model/io.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { machineLine } from './machine.js';
 
-function syntheticInputs(count: number, length = 187): BatchInputs {
-  const window = Float32Array.from(
-    { length: count * length },
-    (_, i) => 0.5 + 0.4 * Math.sin(i / 7) * Math.exp(-(((i % length) - 62) ** 2) / 50),
-  );
-  const rr = Float32Array.from({ length: count * 3 }, (_, i) => (i % 3 === 2 ? 1 : 0.8));
-  const diff = window.map((v) => v - 0.5);
-  return {
-    window,
-    diff,
-    secondWindow: window,
-    secondDiff: diff,
-    rr,
-    rrBaseline: new Float32Array(count).fill(0.8),
-    rrIrregularity: new Float32Array(count),
-    count,
-    length,
-  };
+/** A batch of beat-like inputs shaped for `model`: one window block of 187 samples per R index it takes. */
+function syntheticInputs(count: number, model: tf.LayersModel, width = 187): BatchInputs {
+  const inputs = emptyInputs(count, width, (model.inputs[0]!.shape[1] as number) / width);
+  inputs.window.forEach((_, i) => {
+    const v = 0.5 + 0.4 * Math.sin(i / 7) * Math.exp(-(((i % width) - 62) ** 2) / 50);
+    inputs.window[i] = v;
+    inputs.secondWindow[i] = v;
+    inputs.diff[i] = v - 0.5;
+    inputs.secondDiff[i] = v - 0.5;
+  });
+  inputs.rr.forEach((_, i) => (inputs.rr[i] = i % 3 === 2 ? 1 : 0.8));
+  inputs.rrBaseline.fill(0.8);
+  return inputs;
 }
 
 /** Repeats `run` for about `seconds` after one warm-up call; returns seconds per call. */
@@ -49,13 +44,13 @@ async function timePerCall(run: () => Promise<unknown>, seconds: number): Promis
 async function benchModel(name: string, model: tf.LayersModel, seconds: number): Promise<void> {
   const figures: string[] = [];
   for (const batch of [1, 32, 256]) {
-    const inputs = syntheticInputs(batch);
+    const inputs = syntheticInputs(batch, model);
     const s = await timePerCall(() => predictProbabilities(model, inputs, batch), seconds);
     figures.push(`batch ${batch}: ${(batch / s).toFixed(0)} beats/s`);
   }
   const cam = new GradCam(model);
   for (const batch of [1, 32]) {
-    const inputs = syntheticInputs(batch);
+    const inputs = syntheticInputs(batch, model);
     const s = await timePerCall(async () => cam.explain(inputs, new Array<number>(batch).fill(2)), seconds);
     figures.push(`Grad-CAM batch ${batch}: ${((s * 1000) / batch).toFixed(2)} ms/beat`);
   }

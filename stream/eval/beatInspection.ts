@@ -4,8 +4,8 @@ import { buildBeatSet, setRhythm } from '../model/dataset.js';
 import { decideBeatSet } from '../model/beatFamilies.js';
 import { ruleOf, type DecisionReason } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
-import { beatSetInputs, predictProbabilities } from '../model/inference.js';
-import { loadModel, rIndexOf } from '../model/io.js';
+import { beatSetInputs, predictProbabilities, windowLayout } from '../model/inference.js';
+import { loadModel, rIndicesOf } from '../model/io.js';
 import {
   isQrsCode,
   monitoringLeadIndex,
@@ -103,10 +103,11 @@ export async function inspectBeats(
   cacheDir = 'out/cache',
 ): Promise<InspectedBeat[]> {
   const { model, metadata } = await loadModel(modelDir);
+  const layout = windowLayout(rIndicesOf(metadata));
   const [wfdb, annotations, set] = await Promise.all([
     readRecord(dir, record),
     readAnnotations(dir, record),
-    buildBeatSet(dir, [record], { cacheDir, frontEnd: { window: { rIndex: rIndexOf(metadata) } } }),
+    buildBeatSet(dir, [record], { cacheDir, frontEnd: { window: layout.cut } }),
   ]);
   const fs = wfdb.header.samplingFrequency;
   const reference = annotations.filter((a) => isQrsCode(a.code));
@@ -116,7 +117,7 @@ export async function inspectBeats(
   const cut: number[] = [];
   for (let i = 0; i < set.count; i++) if (set.sourceSample[i]! / fs <= to) cut.push(i);
   const probabilities =
-    cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut)) : new Float32Array();
+    cut.length > 0 ? await predictProbabilities(model, beatSetInputs(set, cut, layout)) : new Float32Array();
   const decisions = decideBeatSet(ruleOf(metadata), set, cut, probabilities);
   const K = AAMI_CLASSES.length;
   // a labelled beat carries the reference beat it matched (aamiClass); unlabelled ones carry NaN

@@ -4,11 +4,13 @@ import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
 import { parseFamilyVote, ruleOf, sameRule } from './decision.js';
-import { ENSEMBLE_FILE, loadModel, rIndexOf, type EnsembleJson } from './io.js';
+import { ENSEMBLE_FILE, loadModel, rIndexOf, rIndicesOf, type EnsembleJson } from './io.js';
 
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME] [--family-vote R,W]
 Makes one model of several trained ones (same inputs, same decision rule): its class
-probabilities are the members' average, its Grad-CAM their mean curve. Members are copied
+probabilities are the members' average, its Grad-CAM their mean curve. Members trained at
+different R indices (train --r-index) each read their own window, cut from one longer window
+per beat; the first member's is the one shown with the beat. Members are copied
 into DIR/member-K; every command that takes --model (or models/beat-classifier) loads it.
 --family-vote R,W adds to the members' rule a vote of each beat's QRS family on its p(V)
 (families of correlation at least R, the family's mean weighted W; see the model card).
@@ -37,12 +39,12 @@ async function main(): Promise<void> {
     const saved = rules.map((rule) => JSON.stringify(rule)).join(' vs ');
     throw new ConfigError(`ensemble: members have different decision rules (${saved})`);
   }
-  // one window goes to every member, so they must all have learned it
-  const rIndices = loaded.map((m) => rIndexOf(m.metadata));
-  if (rIndices.some((r) => r !== rIndices[0]))
-    throw new ConfigError(
-      `ensemble: members take windows with the R peak at different indices (${rIndices.join(' vs ')})`,
-    );
+  // members trained at different R indices each read a window of their own (windowLayout),
+  // so each must itself take one index
+  const nested = members.filter((_, k) => rIndicesOf(loaded[k]!.metadata).length > 1);
+  if (nested.length > 0)
+    throw new ConfigError(`ensemble: ${nested.join(', ')} take(s) windows at several R indices; give their members`);
+  const rIndices = [...new Set(loaded.map((m) => rIndexOf(m.metadata)))];
   const out = values.out;
   const staging = `${out}.tmp`;
   await rm(staging, { recursive: true, force: true });
@@ -63,6 +65,9 @@ async function main(): Promise<void> {
     members: names,
     metadata: {
       ...shared,
+      // the first member's window is the one shown and the one the families read
+      rIndex: rIndices[0],
+      ...(rIndices.length > 1 ? { rIndices } : {}),
       decisionRule: vote === undefined ? rules[0] : { ...rules[0]!, familyVote: vote },
       modelId: values.id ?? `ensemble-of-${members.length}`,
       members: loaded.map((m, k) => ({

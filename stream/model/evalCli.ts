@@ -17,7 +17,8 @@ import {
 } from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
 import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation, type ScoredPart } from './evaluate.js';
-import { loadModel, rIndexOf } from './io.js';
+import { loadModel, rIndicesOf } from './io.js';
+import { windowLayout } from './inference.js';
 import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
 import type { EpochRecord } from './train.js';
@@ -61,9 +62,9 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
       throw new ConfigError(
         `eval:model: ${dir} saves another decision rule than ${dirs[0]}; choose one with --rule-from`,
       );
-    } else if (rIndexOf(metadata) !== rIndexOf(first)) {
+    } else if (rIndicesOf(metadata).join() !== rIndicesOf(first).join()) {
       throw new ConfigError(
-        `eval:model: ${dir} takes windows with the R peak at ${rIndexOf(metadata)}, ${dirs[0]} at ${rIndexOf(first)}`,
+        `eval:model: ${dir} takes windows with the R peak at ${rIndicesOf(metadata).join(', ')}, ${dirs[0]} at ${rIndicesOf(first).join(', ')}`,
       );
     }
     folds.push({ dir, model, records: records as string[] });
@@ -170,9 +171,10 @@ async function main(): Promise<void> {
   const wanted = foldDirs === undefined ? values.records : folds.flatMap((f) => f.records).join(',');
   const records = await selectRecords(dir, wanted, 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const layout = windowLayout(rIndicesOf(metadata));
   const built = await buildBeatSet(dir, records, {
     cacheDir: values['cache-dir'] ?? 'out/cache',
-    frontEnd: { window: { rIndex: rIndexOf(metadata) } },
+    frontEnd: { window: layout.cut },
     log,
   });
   const leads = values['one-lead'] === true ? 1 : 2;
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   const rule = ruleOf(values['rule-from'] === undefined ? metadata : (await loadModel(values['rule-from'])).metadata);
-  const evaluation = await evaluateModel(parts, set, { faithfulnessBeats, rule });
+  const evaluation = await evaluateModel(parts, set, { faithfulnessBeats, rule, layout });
   const history =
     foldDirs === undefined
       ? await readFile(join(modelDir, 'training.json'), 'utf8')

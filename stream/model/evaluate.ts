@@ -5,7 +5,7 @@ import { decideBeatSet, withVotedV } from './beatFamilies.js';
 import { ARGMAX, decide, type DecisionReason, type DecisionRule } from './decision.js';
 import { setRhythm, type BeatSet } from './dataset.js';
 import { GradCam } from './gradcam.js';
-import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs } from './inference.js';
+import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs, type WindowLayout } from './inference.js';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
 import { seededRandom, shuffle } from './random.js';
 
@@ -90,6 +90,14 @@ function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly numb
 
 const DELETED_FRACTION = 0.2;
 
+/** Which of `count` test beats (positions) the evaluation's faithfulness check deletes from. */
+export function faithfulnessSample(count: number, beats: number, seed = 11): number[] {
+  return shuffle(
+    Array.from({ length: count }, (_, i) => i),
+    seededRandom(seed),
+  ).slice(0, beats);
+}
+
 /**
  * Deleting the 20 % of samples Grad-CAM ranks highest must lower the predicted class's
  * probability more than deleting 20 % at random, or the explanation explains nothing.
@@ -165,8 +173,9 @@ export interface ScoredPart {
 export async function evaluateModel(
   parts: readonly ScoredPart[],
   set: BeatSet,
-  options: { faithfulnessBeats?: number; seed?: number; rule?: DecisionRule } = {},
+  options: { faithfulnessBeats?: number; seed?: number; rule?: DecisionRule; layout?: WindowLayout } = {},
 ): Promise<ModelEvaluation> {
+  const inputsOf = (beats: ArrayLike<number>): BatchInputs => beatSetInputs(set, beats, options.layout);
   const test = Int32Array.from(parts.flatMap((part) => Array.from(part.test)));
   const partOf = parts.flatMap((part) => Array.from(part.test, () => part));
   const heardOf = parts.map((part) => part.heard ?? part.test);
@@ -174,7 +183,7 @@ export async function evaluateModel(
   const heardProbabilities = new Float32Array(heard.length * K);
   let offset = 0;
   for (const [p, part] of parts.entries()) {
-    heardProbabilities.set(await predictProbabilities(part.model, beatSetInputs(set, heardOf[p]!)), offset * K);
+    heardProbabilities.set(await predictProbabilities(part.model, inputsOf(heardOf[p]!)), offset * K);
     offset += heardOf[p]!.length;
   }
   // Each record's beats are decided in time order (indices are sorted within a part), so a
@@ -240,17 +249,13 @@ export async function evaluateModel(
 
   // faithfulness on a fixed random sample of test beats, every class included, each beat
   // explained by its own part's model; the mean drops are weighted by the beats of each part
-  const random = seededRandom(options.seed ?? 11);
-  const sample = shuffle(
-    Array.from({ length: test.length }, (_, i) => i),
-    random,
-  ).slice(0, options.faithfulnessBeats ?? 1000);
+  const sample = faithfulnessSample(test.length, options.faithfulnessBeats ?? 1000, options.seed);
   let topDrop = 0;
   let randomDrop = 0;
   for (const part of parts) {
     const mine = sample.filter((j) => partOf[j] === part).map((j) => test[j]!);
     if (mine.length === 0) continue;
-    const f = await gradCamFaithfulness(part.model, beatSetInputs(set, mine));
+    const f = await gradCamFaithfulness(part.model, inputsOf(mine));
     topDrop += f.topDrop * mine.length;
     randomDrop += f.randomDrop * mine.length;
   }
@@ -268,12 +273,12 @@ export async function evaluateModel(
   for (const k of [1, 2, 3]) {
     const j = labels.findIndex((label, b) => label === k && probabilities[b * K + k]! > 0.5);
     if (j < 0) continue;
-    const one = beatSetInputs(set, [test[j]!]);
+    const one = inputsOf([test[j]!]);
     examples.push({
       label: AAMI_CLASSES[k]!,
       predicted: AAMI_CLASSES[k]!,
-      window: Array.from(one.window),
-      cam: Array.from(camOf(partOf[j]!).explain(one, [k])),
+      window: Array.from(one.window.subarray(0, one.width)),
+      cam: Array.from(camOf(partOf[j]!).explain(one, [k]).subarray(0, one.width)),
     });
   }
   return {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CAM_LAYER, LOGITS_LAYER } from './architectures.js';
-import { inputShapeOf, toTensors, type BatchInputs, type InputShape } from './inference.js';
-import { MEMBER_PREFIX } from './io.js';
+import { blockInputs, inputShapeOf, toTensors, type BatchInputs, type InputShape } from './inference.js';
+import { MEMBER_PREFIX, WindowBlock } from './io.js';
 
 type LayerLike = tf.layers.Layer;
 
@@ -11,33 +11,60 @@ type LayerLike = tf.layers.Layer;
  * channel; the weighted sum, rectified, upsampled to the input samples and scaled to 0..1.
  * It shows which part of the beat drove the class, for the nurse looking at an alarm.
  * For an ensemble (`loadModel` of an ensemble directory) it is the mean of its members'
- * curves, scaled to 0..1 again.
+ * curves, scaled to 0..1 again. Members trained at different R indices each explain their own
+ * window block; their curves are summed where they cover the same instant of the beat.
  */
 export class GradCam {
-  private readonly members: SingleGradCam[];
+  private readonly members: { readonly cam: SingleGradCam; readonly block: WindowBlock | undefined }[];
+  /** R index of each window block, where an ensemble's members take different ones. */
+  private readonly rIndices: number[];
+  /** Samples of the window each network reads. */
+  private readonly width: number;
 
   constructor(model: tf.LayersModel) {
     const members = model.layers.filter(
       (l): l is tf.LayersModel => l instanceof tf.LayersModel && l.name.startsWith(MEMBER_PREFIX),
     );
-    this.members = members.length > 0 ? members.map((m) => new SingleGradCam(m)) : [new SingleGradCam(model)];
+    // node 0 is the member's own input; the ensemble's call on it comes after
+    const blockOf = (member: tf.LayersModel): WindowBlock | undefined =>
+      member.inboundNodes.flatMap((node) => node.inboundLayers).find((l): l is WindowBlock => l instanceof WindowBlock);
+    this.members =
+      members.length > 0
+        ? members.map((m) => ({ cam: new SingleGradCam(m), block: blockOf(m) }))
+        : [{ cam: new SingleGradCam(model), block: undefined }];
+    this.width = (members[0] ?? model).inputs[0]!.shape[1]!;
+    this.rIndices = model.layers
+      .filter((l): l is WindowBlock => l instanceof WindowBlock)
+      .sort((a, b) => a.block - b.block)
+      .map((l) => l.rIndex);
   }
 
   /**
-   * One curve per beat (row-major, count x window length) for the given class of each beat
-   * (usually the predicted one).
+   * One curve per beat (row-major, count x the inputs' row length: a curve per window block) for
+   * the given class of each beat (usually the predicted one), each block's scaled to 0..1.
    */
   explain(inputs: BatchInputs, classes: readonly number[]): Float32Array {
-    const [first, ...rest] = this.members.map((m) => m.explain(inputs, classes));
-    if (rest.length === 0) return first!;
-    const L = inputs.length;
-    const out = first!;
-    for (const curves of rest) for (let i = 0; i < out.length; i++) out[i]! += curves[i]!;
-    for (let b = 0; b < inputs.count; b++) {
-      const curve = out.subarray(b * L, (b + 1) * L);
-      const max = Math.max(...curve);
-      if (max > 0) for (let i = 0; i < L; i++) curve[i]! /= max;
+    const { length: L, width: W } = inputs;
+    const blocks = Math.max(1, this.rIndices.length);
+    if (W !== this.width || L !== W * blocks)
+      throw new Error(`Grad-CAM: inputs in rows of ${L} samples, the model reads ${blocks} windows of ${this.width}`);
+    const out = new Float32Array(inputs.count * L);
+    for (const { cam, block } of this.members) {
+      const curves = cam.explain(block === undefined ? inputs : blockInputs(inputs, block.block), classes);
+      // a member's sample i is the instant i - rIndex of the beat; block b shows it at j
+      const rows = block === undefined ? [0] : this.rIndices.map((r) => block.rIndex - r);
+      for (let b = 0; b < inputs.count; b++)
+        rows.forEach((shift, row) => {
+          for (let j = Math.max(0, -shift); j < Math.min(W, W - shift); j++)
+            out[b * L + row * W + j]! += curves[b * W + j + shift]!;
+        });
     }
+    if (this.members.length > 1)
+      for (let s = 0; s < out.length / W; s++) {
+        const curve = out.subarray(s * W, (s + 1) * W);
+        const max = Math.max(...curve);
+        if (max > 0) for (let i = 0; i < W; i++) curve[i]! /= max;
+      }
     return out;
   }
 }

@@ -12,7 +12,7 @@ import {
 } from './features.js';
 import { BeatDecider, type BeatDecision } from './beatFamilies.js';
 import { ARGMAX, ruleOf, type DecisionRule } from './decision.js';
-import { loadModel, rIndexOf } from './io.js';
+import { loadModel, rIndicesOf } from './io.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -22,7 +22,11 @@ import { ConfigError } from '../errors.js';
 export const CHANNELS = ['window', 'diff', 'secondWindow', 'secondDiff'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** Inputs of a batch, normalised exactly as in training; each channel is n x length. */
+/**
+ * Inputs of a batch, normalised exactly as in training; each channel is n x length. A row holds
+ * one window of `width` samples per R index the model takes (`WindowLayout`), one after another:
+ * `length` is `width` for every model but an ensemble of members trained at different R indices.
+ */
 export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rr: Float32Array; // n x RR_FEATURES
   /** n baseline RRs (s) and n rhythm irregularities: not model inputs, the decision rule's. */
@@ -30,10 +34,39 @@ export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rrIrregularity: Float32Array;
   readonly count: number;
   readonly length: number;
+  /** Samples of one window block; block 0 is the window shown (model input, Grad-CAM). */
+  readonly width: number;
 }
 
-/** Inputs for n beats of length L, all zero: a missing second lead stays that way. */
-export function emptyInputs(n: number, L: number): BatchInputs {
+/**
+ * How the windows a model takes lie in the window a bed cuts for it. A model trained at one R
+ * index takes the cut window whole. An ensemble of members trained at different R indices takes
+ * one block of `width` samples per index: the bed cuts a window long enough for all of them
+ * (`cut`), and block b starts `offsets[b]` samples into it. Each block is normalised and
+ * compared with the patient's template on its own, as its member was trained, so the blocks
+ * are cut from the same stream rather than shifted copies of one normalised window.
+ */
+export interface WindowLayout {
+  readonly cut: { readonly length: number; readonly rIndex: number };
+  readonly width: number;
+  readonly rIndices: readonly number[];
+  readonly offsets: readonly number[];
+}
+
+export function windowLayout(rIndices: readonly number[], width: number = DEFAULT_BEAT_WINDOW.length): WindowLayout {
+  const first = Math.min(...rIndices);
+  const last = Math.max(...rIndices);
+  return {
+    cut: { length: width + last - first, rIndex: last },
+    width,
+    rIndices,
+    offsets: rIndices.map((r) => last - r),
+  };
+}
+
+/** Inputs for n beats of `blocks` windows of `width`, all zero: a missing second lead stays that way. */
+export function emptyInputs(n: number, width: number, blocks = 1): BatchInputs {
+  const L = width * blocks;
   return {
     window: new Float32Array(n * L),
     diff: new Float32Array(n * L),
@@ -44,12 +77,13 @@ export function emptyInputs(n: number, L: number): BatchInputs {
     rrIrregularity: new Float32Array(n),
     count: n,
     length: L,
+    width,
   };
 }
 
 /**
- * Writes beat k's window channels from one lead's window and template (a missing second lead
- * stays zero, as a flat one normalises to).
+ * Writes beat k's window channels from one lead's cut window and template, block by block (a
+ * missing second lead stays zero, as a flat one normalises to).
  */
 export function writeLead(
   inputs: BatchInputs,
@@ -57,21 +91,47 @@ export function writeLead(
   lead: 'first' | 'second',
   samples: Float32Array,
   template: Float32Array,
+  offsets: readonly number[] = [0],
 ): void {
-  const offset = k * inputs.length;
-  normalizeWindow(samples, lead === 'first' ? inputs.window : inputs.secondWindow, offset);
-  templateDifference(samples, template, lead === 'first' ? inputs.diff : inputs.secondDiff, offset);
+  const W = inputs.width;
+  offsets.forEach((from, block) => {
+    const offset = k * inputs.length + block * W;
+    const window = samples.subarray(from, from + W);
+    normalizeWindow(window, lead === 'first' ? inputs.window : inputs.secondWindow, offset);
+    templateDifference(
+      window,
+      template.subarray(from, from + W),
+      lead === 'first' ? inputs.diff : inputs.secondDiff,
+      offset,
+    );
+  });
 }
 
-/** Builds model inputs for beats of a BeatSet (training, validation, evaluation). */
-export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>): BatchInputs {
+/** The layout of a model taking whole windows of `length` samples. */
+function wholeWindow(length: number, layout: WindowLayout | undefined, what: string): WindowLayout {
+  if (layout === undefined) return { cut: { length, rIndex: 0 }, width: length, rIndices: [0], offsets: [0] };
+  if (layout.cut.length !== length)
+    throw new ConfigError(`${what}: windows of ${length} samples, the model's layout needs ${layout.cut.length}`);
+  return layout;
+}
+
+/**
+ * Builds model inputs for beats of a BeatSet (training, validation, evaluation), laid out as
+ * `layout` says (default: each window whole); the set must be cut as the layout's `cut`.
+ */
+export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>, layout?: WindowLayout): BatchInputs {
   const L = set.windowLength;
-  const inputs = emptyInputs(indices.length, L);
+  const { width, offsets } = wholeWindow(L, layout, 'beatSetInputs');
+  if (layout !== undefined && layout.cut.rIndex !== set.rIndex)
+    throw new ConfigError(
+      `beatSetInputs: windows cut at R index ${set.rIndex}, the model's layout needs ${layout.cut.rIndex}`,
+    );
+  const inputs = emptyInputs(indices.length, width, offsets.length);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
     const row = (a: Float32Array): Float32Array => a.subarray(i * L, (i + 1) * L);
-    writeLead(inputs, k, 'first', row(set.windows), row(set.templates));
-    writeLead(inputs, k, 'second', row(set.secondWindows), row(set.secondTemplates));
+    writeLead(inputs, k, 'first', row(set.windows), row(set.templates), offsets);
+    writeLead(inputs, k, 'second', row(set.secondWindows), row(set.secondTemplates), offsets);
     inputs.rr.set(set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
     inputs.rrBaseline[k] = set.rrBaseline[i]!;
     inputs.rrIrregularity[k] = set.rrIrregularity[i]!;
@@ -90,13 +150,27 @@ export function sliceInputs(inputs: BatchInputs, start: number, end: number): Ba
     rrIrregularity: inputs.rrIrregularity.subarray(start, end),
     count: end - start,
     length: L,
+    width: inputs.width,
   };
+}
+
+/** Window block `block` of every beat of a batch, copied: what one member of an ensemble reads. */
+export function blockInputs(inputs: BatchInputs, block: number): BatchInputs {
+  const { length: L, width: W } = inputs;
+  if (L === W) return inputs;
+  const out = emptyInputs(inputs.count, W);
+  for (let k = 0; k < inputs.count; k++)
+    for (const c of CHANNELS) out[c].set(inputs[c].subarray(k * L + block * W, k * L + (block + 1) * W), k * W);
+  out.rr.set(inputs.rr);
+  out.rrBaseline.set(inputs.rrBaseline);
+  out.rrIrregularity.set(inputs.rrIrregularity);
+  return out;
 }
 
 /** Beats picked by index from a batch, copied. */
 export function pickInputs(inputs: BatchInputs, picks: readonly number[]): BatchInputs {
   const L = inputs.length;
-  const out = emptyInputs(picks.length, L);
+  const out = emptyInputs(picks.length, inputs.width, L / inputs.width);
   picks.forEach((i, k) => {
     for (const c of CHANNELS) out[c].set(inputs[c].subarray(i * L, (i + 1) * L), k * L);
     out.rr.set(inputs.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
@@ -106,12 +180,14 @@ export function pickInputs(inputs: BatchInputs, picks: readonly number[]): Batch
   return out;
 }
 
-/** Builds model inputs for live beat windows (the pipeline). */
-export function beatWindowInputs(windows: readonly BeatWindow[]): BatchInputs {
-  const inputs = emptyInputs(windows.length, windows[0]?.samples.length ?? 0);
+/** Builds model inputs for live beat windows (the pipeline), laid out as `layout` says. */
+export function beatWindowInputs(windows: readonly BeatWindow[], layout?: WindowLayout): BatchInputs {
+  const { width, offsets } = wholeWindow(windows[0]?.samples.length ?? 0, layout, 'beatWindowInputs');
+  const inputs = emptyInputs(windows.length, width, offsets.length);
   windows.forEach((w, k) => {
-    writeLead(inputs, k, 'first', w.samples, w.template);
-    if (w.secondLead !== undefined) writeLead(inputs, k, 'second', w.secondLead.samples, w.secondLead.template);
+    writeLead(inputs, k, 'first', w.samples, w.template, offsets);
+    if (w.secondLead !== undefined)
+      writeLead(inputs, k, 'second', w.secondLead.samples, w.secondLead.template, offsets);
     rrFeatures(w, inputs.rr, k * RR_FEATURES);
     inputs.rrBaseline[k] = rrBaselineOf(w);
     inputs.rrIrregularity[k] = w.rrIrregularity;
@@ -177,20 +253,21 @@ export async function predictProbabilities(
 export class BeatClassifier {
   readonly model: tf.LayersModel;
   readonly modelId: string;
-  /** Where the R peak sits in the windows this model takes (`rIndexOf`): beds cut them so. */
-  readonly rIndex: number;
+  /** The windows this model takes (`rIndicesOf`): beds cut `layout.cut`. */
+  readonly layout: WindowLayout;
   private readonly decider: BeatDecider;
 
   constructor(
     model: tf.LayersModel,
     modelId: string,
     rule: DecisionRule = ARGMAX,
-    rIndex = DEFAULT_BEAT_WINDOW.rIndex,
+    layout: WindowLayout = windowLayout([DEFAULT_BEAT_WINDOW.rIndex]),
   ) {
     this.model = model;
     this.modelId = modelId;
-    this.rIndex = rIndex;
-    this.decider = new BeatDecider(rule, rIndex);
+    this.layout = layout;
+    // the families compare QRS shapes in block 0, the window shown with the beat
+    this.decider = new BeatDecider(rule, layout.rIndices[0]!);
   }
 
   get rule(): DecisionRule {
@@ -200,7 +277,7 @@ export class BeatClassifier {
   static async load(dir: string): Promise<BeatClassifier> {
     const { model, metadata } = await loadModel(dir);
     const modelId = typeof metadata.modelId === 'string' ? metadata.modelId : dir;
-    return new BeatClassifier(model, modelId, ruleOf(metadata), rIndexOf(metadata));
+    return new BeatClassifier(model, modelId, ruleOf(metadata), windowLayout(rIndicesOf(metadata)));
   }
 
   /**
@@ -208,11 +285,11 @@ export class BeatClassifier {
    * whose beats must come in time order from one call to the next.
    */
   decide(inputs: BatchInputs, probabilities: Float32Array, beds: readonly string[]): BeatDecision[] {
-    const L = inputs.length;
+    const { length: L, width: W } = inputs;
     return Array.from({ length: inputs.count }, (_, k) =>
       this.decider.decide(
         beds[k]!,
-        [inputs.window.subarray(k * L, (k + 1) * L), inputs.secondWindow.subarray(k * L, (k + 1) * L)],
+        [inputs.window.subarray(k * L, k * L + W), inputs.secondWindow.subarray(k * L, k * L + W)],
         probabilities,
         k,
         beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!),

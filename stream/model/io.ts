@@ -67,6 +67,52 @@ export function rIndexOf(metadata: Record<string, unknown>): number {
   return typeof metadata.rIndex === 'number' ? metadata.rIndex : DEFAULT_BEAT_WINDOW.rIndex;
 }
 
+/**
+ * The R index of each window a model takes, the first one's first (`windowLayout` turns them
+ * into what a bed cuts). One for a single model and for an ensemble whose members share their R
+ * index; an ensemble of members trained at different R indices saves each index once
+ * (`rIndices`), in the order of its members, and every member reads the window of its own.
+ */
+export function rIndicesOf(metadata: Record<string, unknown>): number[] {
+  const saved = metadata.rIndices;
+  return Array.isArray(saved) && saved.length > 0 && saved.every((r) => Number.isInteger(r))
+    ? (saved as number[])
+    : [rIndexOf(metadata)];
+}
+
+/**
+ * The part of an ensemble's window input that one member reads: block `block` of `width`
+ * samples, the window with the R peak at `rIndex` that the member was trained on. The
+ * ensemble's input holds its blocks one after another (`windowLayout`).
+ */
+export class WindowBlock extends tf.layers.Layer {
+  static readonly className = 'WindowBlock';
+  readonly block: number;
+  readonly width: number;
+  readonly rIndex: number;
+
+  constructor(config: { block: number; width: number; rIndex: number; name: string }) {
+    super({ name: config.name, trainable: false });
+    this.block = config.block;
+    this.width = config.width;
+    this.rIndex = config.rIndex;
+  }
+
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = (Array.isArray(shape[0]) ? shape[0] : shape) as tf.Shape;
+    return [s[0]!, this.width, s[2]!];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return tf.slice(x, [0, this.block * this.width, 0], [-1, this.width, -1]);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), block: this.block, width: this.width, rIndex: this.rIndex };
+  }
+}
+
 /** The name of the model `loadModel` makes of an ensemble. */
 export const ENSEMBLE_NAME = 'ensemble';
 
@@ -105,16 +151,37 @@ async function loadEnsemble(
   const shapes = members.map((m) => JSON.stringify(m.model.inputs.map((i) => i.shape)));
   if (shapes.some((shape) => shape !== shapes[0]))
     throw new ModelFileError(`${path}: members take different inputs (${shapes.join(' vs ')})`);
-  const inputs = first.inputs.map((i) =>
-    tf.input({ shape: i.shape.slice(1) as number[], name: i.name.split('/')[0]! }),
-  );
-  const outputs = members.map((m) => m.model.apply(inputs) as tf.SymbolicTensor);
+  const metadata = json.metadata ?? {};
+  const rIndices = rIndicesOf(metadata);
+  const blockOf = members.map((m) => rIndices.indexOf(rIndexOf(m.metadata)));
+  if (blockOf.some((b) => b < 0))
+    throw new ModelFileError(
+      `${path}: members take windows with the R peak at ${members.map((m) => rIndexOf(m.metadata)).join(', ')}, the ensemble at ${rIndices.join(', ')}`,
+    );
+  const [windowInput, ...rest] = first.inputs;
+  const width = windowInput!.shape[1]!;
+  const [, ...channels] = windowInput!.shape.slice(1) as number[];
+  // one block per R index, one after another in the window input (windowLayout)
+  const inputs = [
+    tf.input({ shape: [width * rIndices.length, ...channels], name: windowInput!.name.split('/')[0]! }),
+    ...rest.map((i) => tf.input({ shape: i.shape.slice(1) as number[], name: i.name.split('/')[0]! })),
+  ];
+  const blocks =
+    rIndices.length === 1
+      ? [inputs[0]!]
+      : rIndices.map(
+          (rIndex, block) =>
+            new WindowBlock({ block, width, rIndex, name: `window_block_${block}` }).apply(
+              inputs[0]!,
+            ) as tf.SymbolicTensor,
+        );
+  const outputs = members.map((m, k) => m.model.apply([blocks[blockOf[k]!]!, ...inputs.slice(1)]) as tf.SymbolicTensor);
   const model = tf.model({
     inputs,
     outputs: tf.layers.average({ name: 'probabilities' }).apply(outputs) as tf.SymbolicTensor,
     name: ENSEMBLE_NAME,
   });
-  return { model, metadata: json.metadata ?? {} };
+  return { model, metadata };
 }
 
 async function loadSingle(

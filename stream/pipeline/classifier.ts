@@ -24,7 +24,10 @@ export function modelClassifier(
   const cam = new GradCam(model);
   const K = AAMI_CLASSES.length;
   const classify = async (beats: readonly PendingBeat[]): Promise<ClassifiedBeat[]> => {
-    const inputs = beatWindowInputs(beats.map((b) => b.window));
+    const inputs = beatWindowInputs(
+      beats.map((b) => b.window),
+      classifier.layout,
+    );
     const p = await predictProbabilities(model, inputs);
     let decisions: BeatDecision[] | undefined;
     let labels: number[];
@@ -38,26 +41,27 @@ export function modelClassifier(
     } else labels = (await options.labels(beats)).map((c) => AAMI_CLASSES.indexOf(c));
     const abnormal = labels.flatMap((l, i) => (l === 0 ? [] : [i]));
     const curves = new Map<number, Float32Array>();
+    // what the beat shows is window block 0: the model input and Grad-CAM there
+    const { length: L, width: W } = inputs;
     if (abnormal.length > 0) {
-      const L = inputs.length;
       const explained = cam.explain(
         pickInputs(inputs, abnormal),
         abnormal.map((i) => labels[i]!),
       );
-      abnormal.forEach((i, k) => curves.set(i, explained.slice(k * L, (k + 1) * L)));
+      abnormal.forEach((i, k) => curves.set(i, explained.slice(k * L, k * L + W)));
     }
     return beats.map((beat, i) => ({
       ...beat,
       label: AAMI_CLASSES[labels[i]!]!,
       probabilities: Object.fromEntries(AAMI_CLASSES.map((c, k) => [c, p[i * K + k]!])) as Record<AamiClass, number>,
       decision: decisions === undefined ? null : { reason: decisions[i]!.reason, votedV: decisions[i]!.votedV },
-      modelInput: inputs.window.slice(i * inputs.length, (i + 1) * inputs.length),
+      modelInput: inputs.window.slice(i * L, i * L + W),
       gradCam: curves.get(i),
     }));
   };
   // the rule's beat families compare both leads even when the network reads one
   return Object.assign(classify, {
     usesSecondLead: inputShapeOf(model).channels === 4 || classifier.rule.familyVote !== null,
-    rIndex: classifier.rIndex,
+    window: classifier.layout.cut,
   });
 }

@@ -45,12 +45,12 @@ export interface ClassifiedBeat extends PendingBeat {
 /**
  * Classifies a micro-batch of beats from any beds (the model, or a fake in tests).
  * `usesSecondLead`: the beats must carry their second lead's window where the bed has one (for
- * the network, or for its decision rule's beat families). `rIndex`: where the R peak must sit in
- * the windows (the model's; default the front end's).
+ * the network, or for its decision rule's beat families). `window`: the windows to cut, their
+ * length and where the R peak sits (the model's `WindowLayout.cut`; default the front end's).
  */
 export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>) & {
   readonly usesSecondLead?: boolean;
-  readonly rIndex?: number;
+  readonly window?: { readonly length: number; readonly rIndex: number };
 };
 
 export interface BatchingConfig {
@@ -114,12 +114,12 @@ export function monitorWard(deps: {
         let m = monitors.get(bedId);
         if (m === undefined) {
           const bed = deps.bed ?? DEFAULT_BED;
-          const rIndex = deps.classify.rIndex;
+          const window = deps.classify.window;
           m = new BedMonitor(bedId, {
             ...bed,
-            ...(rIndex === undefined
+            ...(window === undefined
               ? {}
-              : { frontEnd: { ...bed.frontEnd, window: { ...bed.frontEnd?.window, rIndex } } }),
+              : { frontEnd: { ...bed.frontEnd, window: { ...bed.frontEnd?.window, ...window } } }),
             secondLeadWindows: deps.classify.usesSecondLead === true,
           });
           monitors.set(bedId, m);

@@ -7,32 +7,35 @@ import { repeats } from './kafkaTopics.js';
 /** Every MIT-BIH record is sampled at 360 Hz. */
 export const MITDB_HZ = 360;
 
+/** The windows a classifier has its beds cut (`WindowLayout.cut`). */
+export type CutWindow = { readonly length: number; readonly rIndex: number };
+
 /**
  * The R peaks (source samples) whose windows the offline front end cuts in a record's first
- * `seconds`, with the R peak at `rIndex` of the window (the classifier's: it decides which beats
- * near the start and the end have a whole window).
+ * `seconds`, windows cut as `window` (the classifier's: it decides which beats near the start
+ * and the end have a whole window).
  */
 export async function offlineRPeaks(
   record: string,
   seconds: number,
-  rIndex = DEFAULT_BEAT_WINDOW.rIndex,
+  window: CutWindow = DEFAULT_BEAT_WINDOW,
 ): Promise<number[]> {
   const r = await readRecord(mitdbDir(), record);
   const fs = r.header.samplingFrequency;
   const lead = toPhysical(r.signals[monitoringLeadIndex(r.header)]!).subarray(0, seconds * fs);
-  return new EcgFrontEnd({ sourceHz: fs, window: { rIndex } })
+  return new EcgFrontEnd({ sourceHz: fs, window: { length: window.length, rIndex: window.rIndex } })
     .push(lead)
     .windows.map((w) => Math.round((w.rPeak * fs) / MODEL_HZ));
 }
 
-/** Each bed's offline R peaks over its first `seconds` (windows cut at `rIndex`), and their total. */
+/** Each bed's offline R peaks over its first `seconds` (windows cut as `window`), and their total. */
 export async function offlineBeds(
   beds: readonly { bedId: string; record: string }[],
   seconds: number,
-  rIndex = DEFAULT_BEAT_WINDOW.rIndex,
+  window: CutWindow = DEFAULT_BEAT_WINDOW,
 ): Promise<{ expected: Map<string, number[]>; total: number }> {
   const expected = new Map<string, number[]>();
-  for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, seconds, rIndex));
+  for (const bed of beds) expected.set(bed.bedId, await offlineRPeaks(bed.record, seconds, window));
   return { expected, total: [...expected.values()].reduce((n, p) => n + p.length, 0) };
 }
 

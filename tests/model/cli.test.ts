@@ -226,7 +226,7 @@ describe('npm run train / eval:model', () => {
     const mixed = await failing('stream/model/evalCli.ts', [
       ...['--folds', `${join(work, 'r93-119')},${join(work, 'r62-208')}`, '--cache-dir', join(work, 'cache')],
     ]);
-    expect(mixed.stderr).toContain('takes windows with the R peak at 62');
+    expect(mixed.stderr).toContain('takes windows with the R peak at 62, ');
   });
 
   it('rejects wrong flags and values with the valid choices', async () => {

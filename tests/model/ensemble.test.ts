@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BeatWindow } from '../../stream/dsp/index.js';
+import { BeatWindowCutter, DEFAULT_BEAT_WINDOW, type BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
 import { ruleOf } from '../../stream/model/decision.js';
 import { GradCam } from '../../stream/model/gradcam.js';
-import { beatWindowInputs, predictProbabilities } from '../../stream/model/inference.js';
-import { ENSEMBLE_FILE, loadModel, ModelFileError, saveModel } from '../../stream/model/io.js';
+import { beatWindowInputs, predictProbabilities, windowLayout } from '../../stream/model/inference.js';
+import { ENSEMBLE_FILE, loadModel, ModelFileError, rIndicesOf, saveModel } from '../../stream/model/io.js';
 import type { BeatSet } from '../../stream/model/dataset.js';
 import { train } from '../../stream/model/train.js';
 
@@ -158,16 +158,84 @@ describe('ensembles of beat classifiers', () => {
     );
     expect(refused).toMatchObject({ code: 2 });
     expect((refused as { stderr: string }).stderr).toContain('members have different decision rules');
-    const otherWindow = await tsx([
-      '--members',
-      `${join(work, 'a')},${join(work, 'f')}`,
-      '--out',
-      join(work, 'no'),
-    ]).catch((e: { code: number; stderr: string }) => e);
-    expect(otherWindow).toMatchObject({ code: 2 });
-    expect((otherWindow as { stderr: string }).stderr).toContain(
-      'members take windows with the R peak at different indices (62 vs 93)',
+    // members trained at different R indices: the first member's index is the ensemble's, each is saved once
+    const aligned = join(work, 'aligned');
+    await tsx(['--members', `${join(work, 'f')},${join(work, 'a')},${join(work, 'b')}`, '--out', aligned]);
+    expect((await loadModel(aligned)).metadata).toMatchObject({ rIndex: 93, rIndices: [93, 62] });
+    await tsx(['--members', `${join(work, 'a')},${join(work, 'b')}`, '--out', join(work, 'one-window')]);
+    expect((await loadModel(join(work, 'one-window'))).metadata).not.toHaveProperty('rIndices');
+    const nested = await tsx(['--members', `${aligned},${join(work, 'a')}`, '--out', join(work, 'no')]).catch(
+      (e: { code: number; stderr: string }) => e,
     );
+    expect(nested).toMatchObject({ code: 2 });
+    expect((nested as { stderr: string }).stderr).toContain('take(s) windows at several R indices; give their members');
+  });
+});
+
+describe('an ensemble of members trained at different R indices', () => {
+  /** A stream of beat-like bumps of varying shape, cut as `window` says. */
+  const cut = (window: { length: number; rIndex: number }): BeatWindow[] => {
+    const peaks = Array.from({ length: 14 }, (_, k) => 120 + 95 * k + (k % 3) * 11);
+    const signal = Float32Array.from(
+      { length: 1600 },
+      (_, i) =>
+        peaks.reduce((v, p, k) => v + (1 + 0.3 * (k % 4)) * Math.exp(-(((i - p) / (3 + (k % 5))) ** 2)), 0) +
+        0.1 * Math.sin(i / 40),
+    );
+    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, ...window, fs: 125 });
+    return cutter.push(signal, peaks);
+  };
+
+  it("gives each member the window it was trained on, cut from one longer window: the members' average on their own windows", async () => {
+    const dir = join(work, 'fa');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, ENSEMBLE_FILE),
+      JSON.stringify({ members: ['../f', '../a'], metadata: { modelId: 'fa', rIndex: 93, rIndices: [93, 62] } }),
+    );
+    const { model, metadata } = await loadModel(dir);
+    const layout = windowLayout(rIndicesOf(metadata));
+    expect(layout).toEqual({ cut: { length: 218, rIndex: 93 }, width: 187, rIndices: [93, 62], offsets: [0, 31] });
+    const spans = cut(layout.cut);
+    const at93 = cut({ length: 187, rIndex: 93 });
+    const at62 = cut({ length: 187, rIndex: 62 });
+    const peaks = spans.map((w) => w.rPeak);
+    expect(peaks.length).toBeGreaterThan(8);
+    const same = (windows: BeatWindow[]) => peaks.map((r) => windows.find((w) => w.rPeak === r)!);
+    const [f, a] = [(await loadModel(join(work, 'f'))).model, (await loadModel(join(work, 'a'))).model];
+    const inputs = beatWindowInputs(spans, layout);
+    expect(inputs.length).toBe(374);
+    const [pEnsemble, pf, pa] = await Promise.all([
+      predictProbabilities(model, inputs),
+      predictProbabilities(f, beatWindowInputs(same(at93))),
+      predictProbabilities(a, beatWindowInputs(same(at62))),
+    ]);
+    expect(Array.from(pf)).not.toEqual(Array.from(pa));
+    pEnsemble.forEach((p, i) => expect(p).toBeCloseTo((pf[i]! + pa[i]!) / 2, 6));
+    // a window of the wrong length for the layout is refused, not read askew
+    expect(() => beatWindowInputs(at93, layout)).toThrow(/windows of 187 samples, the model's layout needs 218/);
+
+    // Grad-CAM: in block 0 (R at 93) f's curve as it is and a's moved by 31 samples, summed and scaled
+    const classes = peaks.map((_, k) => k % 5);
+    const curves = new GradCam(model).explain(inputs, classes);
+    expect(curves).toHaveLength(peaks.length * 374);
+    const cf = new GradCam(f).explain(beatWindowInputs(same(at93)), classes);
+    const ca = new GradCam(a).explain(beatWindowInputs(same(at62)), classes);
+    for (let k = 0; k < peaks.length; k++) {
+      const sum = Array.from({ length: L }, (_, j) => cf[k * L + j]! + (j >= 31 ? ca[k * L + j - 31]! : 0));
+      const max = Math.max(...sum);
+      for (let j = 0; j < L; j += 5) expect(curves[k * 374 + j]).toBeCloseTo(max > 0 ? sum[j]! / max : 0, 5);
+      expect(Math.max(...curves.subarray(k * 374, k * 374 + L))).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('refuses an ensemble whose members take an R index it does not list', async () => {
+    const dir = join(work, 'fa-wrong');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, ENSEMBLE_FILE), JSON.stringify({ members: ['../f', '../a'], metadata: { rIndex: 93 } }));
+    await expect(loadModel(dir)).rejects.toThrow(/members take windows with the R peak at 93, 62, the ensemble at 93/);
   });
 });
 

@@ -32,7 +32,7 @@ describe("eval:model's labels are the monitor's", () => {
     );
     const live: ClassifiedBeat[] = events.flatMap((e) => (e.kind === 'beat' ? [e.beat] : []));
 
-    const set = await buildBeatSet(mitdbDir(), [RECORD], { frontEnd: { window: { rIndex: classifier.rIndex } } });
+    const set = await buildBeatSet(mitdbDir(), [RECORD], { frontEnd: { window: classifier.layout.cut } });
     // the detections whose windows were complete within the frames the ward was given
     const windowAfterS = (set.windowLength - set.rIndex) / 125;
     const heard = beatIndices(set, (i) => set.sourceSample[i]! / FS + windowAfterS <= SECONDS - 0.25);
@@ -41,6 +41,7 @@ describe("eval:model's labels are the monitor's", () => {
     const test = labelledBeats(set, heard);
     const { predictions } = await evaluateModel([{ model: classifier.model, test, heard }], set, {
       rule: classifier.rule,
+      layout: classifier.layout,
       faithfulnessBeats: 10,
     });
 

@@ -78,13 +78,20 @@ describe('monitorWard: frames in, classified beats and alarms out', () => {
       return cut;
     };
     const asShipped = await windows(classify);
-    const centred = await windows(Object.assign((beats: Parameters<Classify>[0]) => classify(beats), { rIndex: 93 }));
+    const taking = (window: { length: number; rIndex: number }) =>
+      windows(Object.assign((beats: Parameters<Classify>[0]) => classify(beats), { window }));
+    const centred = await taking({ length: 187, rIndex: 93 });
+    // an ensemble of networks taking 62 and 93: one window holding both
+    const spanning = await taking({ length: 218, rIndex: 93 });
     // the same R peaks, each window starting 31 samples earlier in the same signal
-    const both = [...asShipped.keys()].filter((r) => centred.has(r));
+    const both = [...asShipped.keys()].filter((r) => centred.has(r) && spanning.has(r));
     expect(both.length).toBeGreaterThan(20);
     expect(both.length).toBeGreaterThanOrEqual(asShipped.size - 1);
     for (const r of both) {
       expect(Array.from(centred.get(r)!.subarray(31))).toEqual(Array.from(asShipped.get(r)!.subarray(0, 187 - 31)));
+      expect(spanning.get(r)!).toHaveLength(218);
+      expect(Array.from(spanning.get(r)!.subarray(31))).toEqual(Array.from(asShipped.get(r)!));
+      expect(Array.from(spanning.get(r)!.subarray(0, 187))).toEqual(Array.from(centred.get(r)!));
     }
   });
 
