@@ -72,7 +72,7 @@ export const PREMATURITY_RATIOS = [0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
  * channel (the template difference becomes 0 there: no deviation from the patient's beat).
  */
 function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly number[]): void {
-  const L = inputs.length;
+  const { length: L, width: W } = inputs;
   const channels = [
     ['window', 'diff'],
     ['secondWindow', 'secondDiff'],
@@ -80,9 +80,13 @@ function deleteSamples(inputs: BatchInputs, beat: number, samples: readonly numb
   for (const [windowChannel, diffChannel] of channels) {
     const row = inputs[windowChannel].subarray(beat * L, (beat + 1) * L);
     const diff = inputs[diffChannel].subarray(beat * L, (beat + 1) * L);
-    const mean = row.reduce((a, b) => a + b, 0) / L;
+    // each window block is a window of its own (WindowLayout), with its own mean
+    const means = Array.from(
+      { length: L / W },
+      (_, b) => row.subarray(b * W, (b + 1) * W).reduce((a, v) => a + v, 0) / W,
+    );
     for (const i of samples) {
-      row[i] = mean;
+      row[i] = means[Math.floor(i / W)]!;
       diff[i] = 0;
     }
   }

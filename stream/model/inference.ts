@@ -107,9 +107,13 @@ export function writeLead(
   });
 }
 
-/** The layout of a model taking whole windows of `length` samples. */
-function wholeWindow(length: number, layout: WindowLayout | undefined, what: string): WindowLayout {
-  if (layout === undefined) return { cut: { length, rIndex: 0 }, width: length, rIndices: [0], offsets: [0] };
+/** The blocks to read from windows of `length` samples: `layout`'s, or without one each window whole. */
+function blocksOf(
+  length: number,
+  layout: WindowLayout | undefined,
+  what: string,
+): Pick<WindowLayout, 'width' | 'offsets'> {
+  if (layout === undefined) return { width: length, offsets: [0] };
   if (layout.cut.length !== length)
     throw new ConfigError(`${what}: windows of ${length} samples, the model's layout needs ${layout.cut.length}`);
   return layout;
@@ -121,7 +125,7 @@ function wholeWindow(length: number, layout: WindowLayout | undefined, what: str
  */
 export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>, layout?: WindowLayout): BatchInputs {
   const L = set.windowLength;
-  const { width, offsets } = wholeWindow(L, layout, 'beatSetInputs');
+  const { width, offsets } = blocksOf(L, layout, 'beatSetInputs');
   if (layout !== undefined && layout.cut.rIndex !== set.rIndex)
     throw new ConfigError(
       `beatSetInputs: windows cut at R index ${set.rIndex}, the model's layout needs ${layout.cut.rIndex}`,
@@ -182,7 +186,8 @@ export function pickInputs(inputs: BatchInputs, picks: readonly number[]): Batch
 
 /** Builds model inputs for live beat windows (the pipeline), laid out as `layout` says. */
 export function beatWindowInputs(windows: readonly BeatWindow[], layout?: WindowLayout): BatchInputs {
-  const { width, offsets } = wholeWindow(windows[0]?.samples.length ?? 0, layout, 'beatWindowInputs');
+  const length = windows[0]?.samples.length ?? layout?.cut.length ?? 0;
+  const { width, offsets } = blocksOf(length, layout, 'beatWindowInputs');
   const inputs = emptyInputs(windows.length, width, offsets.length);
   windows.forEach((w, k) => {
     writeLead(inputs, k, 'first', w.samples, w.template, offsets);
