@@ -4,8 +4,8 @@ import { buildBeatSet, setRhythm } from '../model/dataset.js';
 import { decideBeatSet } from '../model/beatFamilies.js';
 import { ruleOf, type DecisionReason } from '../model/decision.js';
 import { RR_FEATURES } from '../model/features.js';
-import { beatSetInputs, predictProbabilities, windowLayout } from '../model/inference.js';
-import { loadModel, rIndicesOf } from '../model/io.js';
+import { beatSetInputs, predictProbabilities, windowLayoutOf } from '../model/inference.js';
+import { loadModel } from '../model/io.js';
 import {
   isQrsCode,
   monitoringLeadIndex,
@@ -103,7 +103,7 @@ export async function inspectBeats(
   cacheDir = 'out/cache',
 ): Promise<InspectedBeat[]> {
   const { model, metadata } = await loadModel(modelDir);
-  const layout = windowLayout(rIndicesOf(metadata));
+  const layout = windowLayoutOf(metadata);
   const [wfdb, annotations, set] = await Promise.all([
     readRecord(dir, record),
     readAnnotations(dir, record),

@@ -18,7 +18,7 @@ import {
 import { describeRule, ruleOf, sameRule } from './decision.js';
 import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation, type ScoredPart } from './evaluate.js';
 import { loadModel, rIndicesOf } from './io.js';
-import { windowLayout } from './inference.js';
+import { windowLayoutOf } from './inference.js';
 import { renderReport } from './report.js';
 import { SHIPPED_MODEL_DIR } from './shipped.js';
 import type { EpochRecord } from './train.js';
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   const wanted = foldDirs === undefined ? values.records : folds.flatMap((f) => f.records).join(',');
   const records = await selectRecords(dir, wanted, 'eval:model');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const layout = windowLayout(rIndicesOf(metadata));
+  const layout = windowLayoutOf(metadata);
   const built = await buildBeatSet(dir, records, {
     cacheDir: values['cache-dir'] ?? 'out/cache',
     frontEnd: { window: layout.cut },

@@ -64,6 +64,11 @@ export function windowLayout(rIndices: readonly number[], width: number = DEFAUL
   };
 }
 
+/** The windows a saved model takes, from its metadata (`rIndicesOf`). */
+export function windowLayoutOf(metadata: Record<string, unknown>): WindowLayout {
+  return windowLayout(rIndicesOf(metadata));
+}
+
 /** Inputs for n beats of `blocks` windows of `width`, all zero: a missing second lead stays that way. */
 export function emptyInputs(n: number, width: number, blocks = 1): BatchInputs {
   const L = width * blocks;
@@ -282,7 +287,7 @@ export class BeatClassifier {
   static async load(dir: string): Promise<BeatClassifier> {
     const { model, metadata } = await loadModel(dir);
     const modelId = typeof metadata.modelId === 'string' ? metadata.modelId : dir;
-    return new BeatClassifier(model, modelId, ruleOf(metadata), windowLayout(rIndicesOf(metadata)));
+    return new BeatClassifier(model, modelId, ruleOf(metadata), windowLayoutOf(metadata));
   }
 
   /**

@@ -7,8 +7,8 @@ import { kafkajsClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
-import { ENSEMBLE_FILE, rIndicesOf, type EnsembleJson } from '../../stream/model/io.js';
-import { windowLayout } from '../../stream/model/inference.js';
+import { ENSEMBLE_FILE, type EnsembleJson } from '../../stream/model/io.js';
+import { windowLayoutOf } from '../../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
 import { allArrived, followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
 import { expectNoBeatLostOrRepeated, MITDB_HZ, offlineBeds } from '../helpers/offline.js';
@@ -38,7 +38,7 @@ describe('a pipeline worker killed mid-replay', () => {
     const beats = await followTopic<BeatMessage>(kafka, TOPICS.beats, (b) => beatCodec.decode(b));
     // the shipped model's windows decide which beats near the start and the end are cut
     const shipped = JSON.parse(await readFile(join(SHIPPED_MODEL_DIR, ENSEMBLE_FILE), 'utf8')) as EnsembleJson;
-    const { expected, total } = await offlineBeds(beds, FRAMES / 4, windowLayout(rIndicesOf(shipped.metadata)).cut);
+    const { expected, total } = await offlineBeds(beds, FRAMES / 4, windowLayoutOf(shipped.metadata).cut);
 
     const first = pipelineProcess();
     // 12x real time: the replay lasts 15 s, and the worker is killed a third of the way in

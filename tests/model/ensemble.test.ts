@@ -9,8 +9,8 @@ import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
 import { ruleOf } from '../../stream/model/decision.js';
 import { GradCam } from '../../stream/model/gradcam.js';
-import { beatWindowInputs, predictProbabilities, windowLayout } from '../../stream/model/inference.js';
-import { ENSEMBLE_FILE, loadModel, ModelFileError, rIndicesOf, saveModel } from '../../stream/model/io.js';
+import { beatWindowInputs, predictProbabilities, windowLayoutOf } from '../../stream/model/inference.js';
+import { ENSEMBLE_FILE, loadModel, ModelFileError, saveModel } from '../../stream/model/io.js';
 import type { BeatSet } from '../../stream/model/dataset.js';
 import { train } from '../../stream/model/train.js';
 
@@ -195,7 +195,7 @@ describe('an ensemble of members trained at different R indices', () => {
       JSON.stringify({ members: ['../f', '../a'], metadata: { modelId: 'fa', rIndex: 93, rIndices: [93, 62] } }),
     );
     const { model, metadata } = await loadModel(dir);
-    const layout = windowLayout(rIndicesOf(metadata));
+    const layout = windowLayoutOf(metadata);
     expect(layout).toEqual({ cut: { length: 218, rIndex: 93 }, width: 187, rIndices: [93, 62], offsets: [0, 31] });
     const spans = cut(layout.cut);
     const at93 = cut({ length: 187, rIndex: 93 });

@@ -5,8 +5,8 @@ import { buildBeatSet, labelledBeats, type BeatSet } from '../../stream/model/da
 import { GradCam } from '../../stream/model/gradcam.js';
 import { faithfulnessSample, gradCamFaithfulness } from '../../stream/model/evaluate.js';
 import { DS2 } from '../../stream/model/aami.js';
-import { beatSetInputs, windowLayout, type WindowLayout } from '../../stream/model/inference.js';
-import { loadModel, rIndicesOf } from '../../stream/model/io.js';
+import { beatSetInputs, windowLayoutOf, type WindowLayout } from '../../stream/model/inference.js';
+import { loadModel } from '../../stream/model/io.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
   await initBackend('wasm', () => undefined);
   const shipped = await loadModel(SHIPPED_MODEL_DIR);
   model = shipped.model;
-  layout = windowLayout(rIndicesOf(shipped.metadata));
+  layout = windowLayoutOf(shipped.metadata);
   // DS2: unseen by the shipped model; many clear PVCs
   set = await buildBeatSet(mitdbDir(), ['233'], { frontEnd: { window: layout.cut } });
 });

@@ -3,8 +3,8 @@ import { initBackend } from '../../stream/model/backend.js';
 import { beatIndices, buildBeatSet, labelledBeats } from '../../stream/model/dataset.js';
 import { ruleOf } from '../../stream/model/decision.js';
 import { evaluateModel } from '../../stream/model/evaluate.js';
-import { windowLayout } from '../../stream/model/inference.js';
-import { loadModel, rIndicesOf } from '../../stream/model/io.js';
+import { windowLayoutOf } from '../../stream/model/inference.js';
+import { loadModel } from '../../stream/model/io.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
 import { mitdbDir } from '../../stream/wfdb/index.js';
 
@@ -27,7 +27,7 @@ describe('the shipped model', () => {
   it(`keeps its accuracy on records ${RECORDS.join(', ')} (unseen patients)`, async () => {
     const { model, metadata } = await loadModel(SHIPPED_MODEL_DIR);
     expect(metadata).toMatchObject({ split: 'inter', windowLength: 187, rIndex: 93, rIndices: [93, 62] });
-    const layout = windowLayout(rIndicesOf(metadata));
+    const layout = windowLayoutOf(metadata);
     const set = await buildBeatSet(mitdbDir(), RECORDS, { frontEnd: { window: layout.cut } });
     const heard = beatIndices(set);
     const { metrics, ec57, prematurityCurve } = await evaluateModel([{ model, test: labelledBeats(set), heard }], set, {
