@@ -126,7 +126,16 @@ export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; m
     (text) => text,
     () => undefined,
   );
-  return ensemble === undefined ? loadSingle(dir) : loadEnsemble(dir, ensemble);
+  const loaded = ensemble === undefined ? await loadSingle(dir) : await loadEnsemble(dir, ensemble);
+  // a network of another input length would be fed the monitor's windows and fail at its first
+  // beat, deep inside tfjs: refuse it here, with its path
+  const blocks = rIndicesOf(loaded.metadata).length;
+  const takes = Number(loaded.model.inputs[0]?.shape[1]) / blocks;
+  if (takes !== DEFAULT_BEAT_WINDOW.length)
+    throw new ModelFileError(
+      `${dir}: the model takes windows of ${takes} samples; the monitor gives each network ${DEFAULT_BEAT_WINDOW.length} (125 Hz)`,
+    );
+  return loaded;
 }
 
 async function loadEnsemble(

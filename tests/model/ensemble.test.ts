@@ -270,6 +270,13 @@ describe('a damaged model', () => {
       expect(error, name).toBeInstanceOf(ModelFileError);
       expect((error as Error).message, name).toMatch(message);
     }
+    // a network that takes windows of another length than the monitor cuts
+    await saveModel(ARCHITECTURES['template-rr-resnet'].build(200, 1), join(work, 'long'), { modelId: 'long' });
+    const long: unknown = await loadModel(join(work, 'long')).catch((e: unknown) => e);
+    expect(long).toBeInstanceOf(ModelFileError);
+    expect((long as Error).message).toMatch(
+      /long: the model takes windows of 200 samples; the monitor gives each network 187/,
+    );
     // a damaged member names itself, not the ensemble
     await expect(loadModel(await writeEnsemble('damaged-member', ['b', 'short']))).rejects.toThrow(
       /short: cannot load the model \(weights.bin holds 1000 bytes/,
