@@ -26,7 +26,7 @@ import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
 import { monitorWard } from '../stream/pipeline/ward.js';
-import { runPipelineWorker } from '../stream/pipeline/worker.js';
+import { runPipelineWorker, workerFailure } from '../stream/pipeline/worker.js';
 import { listRecords, mitdbDir, readAnnotations, readRecord } from '../stream/wfdb/index.js';
 import { percentile } from '../stream/eval/qrsEval.js';
 import { ReferenceLabels } from '../stream/eval/referenceLabels.js';
@@ -144,11 +144,11 @@ async function shippedWorker(hooks: Pick<Parameters<typeof runPipelineWorker>[0]
     stop.abort();
     await worker;
   };
-  return { connection, kafka: connection.kafka, stopWorker };
+  return { connection, kafka: connection.kafka, stopWorker, failed: workerFailure(worker) };
 }
 
 async function latency(beds: number, seconds: number): Promise<void> {
-  const { connection, kafka, stopWorker } = await shippedWorker();
+  const { connection, kafka, stopWorker, failed } = await shippedWorker();
   // each beat's latency, and when its window was complete: an alarm raised by a beat (the engine
   // stamps it with that beat's time, raisedS) is timed from that beat's window completion to the
   // alert's arrival
@@ -173,12 +173,10 @@ async function latency(beds: number, seconds: number): Promise<void> {
   await producer.connect();
   const records = await listRecords(mitdbDir());
   const bedList = Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! }));
-  await publishReplay(producer, await loadAll(bedList), {
-    frameMs: 250,
-    loop: false,
-    speed: 1,
-    maxFrames: seconds * 4,
-  });
+  await Promise.race([
+    publishReplay(producer, await loadAll(bedList), { frameMs: 250, loop: false, speed: 1, maxFrames: seconds * 4 }),
+    failed,
+  ]);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   await stopWorker();
   await Promise.all([...readers.map((r) => r.stop()), producer.disconnect()]);
@@ -205,7 +203,7 @@ async function latency(beds: number, seconds: number): Promise<void> {
 async function replay(records: string[]): Promise<void> {
   let beats = 0;
   const pacer = new ReplayPacer();
-  const { connection, kafka, stopWorker } = await shippedWorker({
+  const { connection, kafka, stopWorker, failed } = await shippedWorker({
     onEvent: (e) => void (e.kind === 'beat' && beats++),
     onFrame: pacer.onFrame,
   });
@@ -213,13 +211,16 @@ async function replay(records: string[]): Promise<void> {
   await producer.connect();
   const started = performance.now();
   const beds = records.map((record, b) => ({ bedId: `bed-${b}`, record }));
-  const { frames } = await publishReplay(producer, await loadAll(beds), {
-    frameMs: 250,
-    loop: false,
-    speed: Infinity,
-    throttle: pacer.throttle,
-  });
-  await pacer.allConsumed(frames);
+  const { frames } = await Promise.race([
+    publishReplay(producer, await loadAll(beds), {
+      frameMs: 250,
+      loop: false,
+      speed: Infinity,
+      throttle: pacer.throttle,
+    }),
+    failed,
+  ]);
+  await Promise.race([pacer.allConsumed(frames), failed]);
   await stopWorker();
   const minutes = (performance.now() - started) / 60000;
   await producer.disconnect();

@@ -19,7 +19,7 @@ import { AAMI_CLASSES } from '../model/aami.js';
 import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
-import { runPipelineWorker } from '../pipeline/worker.js';
+import { runPipelineWorker, workerFailure } from '../pipeline/worker.js';
 import { loadBeds, type ReplayBed } from '../../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
 import { mitdbDir, nstdbDir, readRecord, selectRecords } from '../wfdb/index.js';
@@ -173,29 +173,33 @@ async function main(): Promise<void> {
     onFrame: pacer.onFrame,
     onPublished: (n) => void (published += n),
   });
+  const failed = workerFailure(worker);
   const started = performance.now();
   const producer = kafka.producer();
   await producer.connect();
-  const { frames } = await publishReplay(producer, beds, {
-    frameMs: FRAME_S * 1000,
-    loop: false,
-    speed,
-    throttle: pacer.throttle,
-    transform: (stream, bed) =>
-      injectFaults(
-        stream,
-        {
-          kinds: faultKinds,
-          everyS: faultEvery,
-          noiseSnrDb,
-          seed: beds.findIndex((b) => b.bed === bed) + 1,
-          ...(noise === undefined ? {} : { noise }),
-        },
-        injected,
-      ),
-  });
+  const { frames } = await Promise.race([
+    publishReplay(producer, beds, {
+      frameMs: FRAME_S * 1000,
+      loop: false,
+      speed,
+      throttle: pacer.throttle,
+      transform: (stream, bed) =>
+        injectFaults(
+          stream,
+          {
+            kinds: faultKinds,
+            everyS: faultEvery,
+            noiseSnrDb,
+            seed: beds.findIndex((b) => b.bed === bed) + 1,
+            ...(noise === undefined ? {} : { noise }),
+          },
+          injected,
+        ),
+    }),
+    failed,
+  ]);
   await producer.disconnect();
-  await pacer.allConsumed(frames);
+  await Promise.race([pacer.allConsumed(frames), failed]);
   stop.abort();
   await worker;
   const wallS = (performance.now() - started) / 1000;

@@ -237,3 +237,17 @@ export async function runPipelineWorker(options: {
     await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect(), publishedBeats.stop()]);
   }
 }
+
+/**
+ * Rejects with a running worker's error if it fails, and never settles otherwise. A command that
+ * replays records into its own worker races each wait of the replay against it: a worker that
+ * fails (a lost broker) then ends the command with its error, where the replay, waiting for its
+ * frames to be consumed, would wait for ever, and the error would surface only as an unhandled
+ * rejection.
+ */
+export function workerFailure(worker: Promise<void>): Promise<never> {
+  const failure = worker.then(() => new Promise<never>(() => undefined));
+  // raced later: until then its rejection must not count as unhandled
+  failure.catch(() => undefined);
+  return failure;
+}
