@@ -163,7 +163,8 @@ async function loadEnsemble(
   const metadata = json.metadata ?? {};
   const rIndices = rIndicesOf(metadata);
   const blockOf = members.map((m) => rIndices.indexOf(rIndexOf(m.metadata)));
-  if (blockOf.some((b) => b < 0))
+  // every window the beds would cut must be one a member reads, each once
+  if (blockOf.some((b) => b < 0) || rIndices.some((_, b) => blockOf.filter((k) => k === b).length === 0))
     throw new ModelFileError(
       `${path}: members take windows with the R peak at ${members.map((m) => rIndexOf(m.metadata)).join(', ')}, the ensemble at ${rIndices.join(', ')}`,
     );

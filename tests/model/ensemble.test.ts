@@ -236,6 +236,14 @@ describe('an ensemble of members trained at different R indices', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, ENSEMBLE_FILE), JSON.stringify({ members: ['../f', '../a'], metadata: { rIndex: 93 } }));
     await expect(loadModel(dir)).rejects.toThrow(/members take windows with the R peak at 93, 62, the ensemble at 93/);
+    // nor one that lists a window no member reads (the beds would cut it for nothing)
+    await writeFile(
+      join(dir, ENSEMBLE_FILE),
+      JSON.stringify({ members: ['../f', '../a'], metadata: { rIndex: 93, rIndices: [93, 62, 150] } }),
+    );
+    await expect(loadModel(dir)).rejects.toThrow(
+      /members take windows with the R peak at 93, 62, the ensemble at 93, 62, 150/,
+    );
   });
 });
 
