@@ -48,9 +48,19 @@ export class GradCam {
     const blocks = Math.max(1, this.rIndices.length);
     if (W !== this.width || L !== W * blocks)
       throw new Error(`Grad-CAM: inputs in rows of ${L} samples, the model reads ${blocks} windows of ${this.width}`);
+    const [only, ...others] = this.members;
+    if (others.length === 0 && only!.block === undefined) return only!.cam.explain(inputs, classes);
+    // members of one window block read the same copy of it
+    const blockCopies = new Map<number, BatchInputs>();
+    const inputsOf = (block: WindowBlock | undefined): BatchInputs => {
+      if (block === undefined) return inputs;
+      let copy = blockCopies.get(block.block);
+      if (copy === undefined) blockCopies.set(block.block, (copy = blockInputs(inputs, block.block)));
+      return copy;
+    };
     const out = new Float32Array(inputs.count * L);
     for (const { cam, block } of this.members) {
-      const curves = cam.explain(block === undefined ? inputs : blockInputs(inputs, block.block), classes);
+      const curves = cam.explain(inputsOf(block), classes);
       // a member's sample i is the instant i - rIndex of the beat; block b shows it at j
       const rows = block === undefined ? [0] : this.rIndices.map((r) => block.rIndex - r);
       for (let b = 0; b < inputs.count; b++)
