@@ -5,10 +5,14 @@
  *       weights, and explains the beats the reference labels abnormal, as a trained model would
  *   npm run bench:pipeline -- latency [--beds 100 --seconds 60]   window complete -> beat event in ecg.beats, through Kafka
  *   npm run bench:pipeline -- replay [--records 100,101,...]      hours of ECG per wall-clock minute through Kafka
+ *   npm run bench:pipeline -- memory [--beds 10 --hours 2]        the worker's heap per bed, and whether it grows
+ *       over a long shift: each bed replays its record looped, through Kafka at full speed
  */
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { publishReplay, ReplayPacer } from '../simulators/publish.js';
 import { loadBed, recordFrames, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
@@ -231,6 +235,96 @@ async function replay(records: string[]): Promise<void> {
   );
 }
 
+/** A full garbage collection, so that the heap measured is what the pipeline holds, not what it has yet to free. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The worker's JavaScript heap after a full collection, every 10 minutes of ECG per bed: the
+ * beds' state (filters, detector, templates, families, alarm engine, checkpoints) is what
+ * grows with beds; a heap that still grows once every bed has run longer than its longest
+ * memory (the 200-beat RR baseline, about 3 minutes) would be a leak that ends a long shift.
+ */
+async function memory(beds: number, hours: number): Promise<void> {
+  const pacer = new ReplayPacer();
+  const every = beds * 10 * 60 * 4; // frames of 10 minutes of ECG for every bed
+  const heap: { ecgMinutesPerBed: number; heapMb: number; rssMb: number }[] = [];
+  // measured with the worker drained (every frame sent consumed), so that no measurement holds
+  // more frames in flight than another
+  const measure = async (sent: number): Promise<void> => {
+    await pacer.allConsumed(sent);
+    collectGarbage();
+    const { heapUsed, rss } = process.memoryUsage();
+    heap.push({ ecgMinutesPerBed: sent / beds / 4 / 60, heapMb: heapUsed / MB, rssMb: rss / MB });
+  };
+  const { connection, kafka, stopWorker, failed } = await shippedWorker({ onFrame: pacer.onFrame });
+  const producer = kafka.producer();
+  await producer.connect();
+  const records = await listRecords(mitdbDir());
+  // the replayed records live in this process too: loaded before the first measurement and
+  // held until after the last, they are in every one
+  const loaded = await loadAll(
+    Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! })),
+  );
+  await measure(0); // the model loaded, the worker running and the records read, before the first frame
+  const started = performance.now();
+  const { frames } = await Promise.race([
+    publishReplay(producer, loaded, {
+      frameMs: 250,
+      loop: true,
+      speed: Infinity,
+      maxFrames: Math.round(hours * 3600 * 4),
+      // every bed sends one frame per tick, so the count passes each multiple of `every`
+      throttle: async (sent) => {
+        if (sent > 0 && sent % every === 0) await measure(sent);
+        await pacer.throttle(sent);
+      },
+    }),
+    failed,
+  ]);
+  await Promise.race([measure(frames), failed]);
+  const minutes = (performance.now() - started) / 60000;
+  await stopWorker();
+  await producer.disconnect();
+  connection.close();
+  for (const h of heap)
+    console.log(
+      `memory: ${h.ecgMinutesPerBed.toFixed(0).padStart(4)} min of ECG per bed: heap ${h.heapMb.toFixed(1)} MB, rss ${h.rssMb.toFixed(0)} MB`,
+    );
+  const empty = heap[0]!;
+  const rest = heap.slice(1); // at least three: --hours is 0.5 or more
+  const last = rest[rest.length - 1]!;
+  // the trend over the second half of the run, when every bed's memory of its past is full
+  const half = rest.slice(Math.floor(rest.length / 2));
+  const slope = leastSquaresSlope(
+    half.map((h) => h.ecgMinutesPerBed / 60),
+    half.map((h) => h.heapMb),
+  );
+  console.log(
+    `memory: ${loaded.length} beds, ${hours} h of ECG each (records looped) through ${connection.description} in ${minutes.toFixed(1)} min, one worker: ` +
+      `heap ${empty.heapMb.toFixed(1)} MB before the first frame, ${last.heapMb.toFixed(1)} MB at the end => ${(((last.heapMb - empty.heapMb) * 1024) / beds).toFixed(0)} kB per bed; ` +
+      `trend over the second half ${((slope * 1024) / beds).toFixed(1)} kB per bed per hour of ECG; rss ${last.rssMb.toFixed(0)} MB (the embedded broker's retained messages included)`,
+  );
+}
+
+/** Slope of the least-squares line through (x, y). */
+function leastSquaresSlope(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  const mx = x.reduce((a, v) => a + v, 0) / n;
+  const my = y.reduce((a, v) => a + v, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
+  return sxy / sxx;
+}
+
 async function main(): Promise<void> {
   const [mode, ...argv] = process.argv.slice(2);
   if (mode === 'capacity-worker') {
@@ -242,6 +336,7 @@ async function main(): Promise<void> {
     beds: { type: 'string' },
     records: { type: 'string' },
     model: { type: 'string' },
+    hours: { type: 'string' },
   });
   console.log(`bench:pipeline ${mode ?? ''} | backend wasm | ${machineLine()}`);
   const seconds = (fallback: string): number => positiveNumber('bench:pipeline', 'seconds', values.seconds ?? fallback);
@@ -249,7 +344,13 @@ async function main(): Promise<void> {
   else if (mode === 'latency')
     await latency(positiveNumber('bench:pipeline', 'beds', values.beds ?? '100', true), seconds('60'));
   else if (mode === 'replay') await replay((values.records ?? '100,101,103,105,106,108,109,111').split(','));
-  else throw new ConfigError('bench:pipeline: choose capacity, latency or replay');
+  else if (mode === 'memory') {
+    const hours = positiveNumber('bench:pipeline', 'hours', values.hours ?? '2');
+    // a trend needs two measurements after the first 10 minutes
+    if (hours < 0.5)
+      throw new ConfigError(`bench:pipeline: --hours must be at least 0.5 for a trend, got "${values.hours}"`);
+    await memory(positiveNumber('bench:pipeline', 'beds', values.beds ?? '10', true), hours);
+  } else throw new ConfigError('bench:pipeline: choose capacity, latency, replay or memory');
 }
 
 runMain(main);
