@@ -1,8 +1,31 @@
-import type { KafkaProducer } from '../stream/kafka/client.js';
+import type { KafkaClient, KafkaProducer } from '../stream/kafka/client.js';
 import { encodeFrame } from '../stream/kafka/frame.js';
-import { referenceCodec } from '../stream/kafka/messages.js';
+import { referenceCodec, type MalformedMessages } from '../stream/kafka/messages.js';
+import { streamEnds } from '../stream/kafka/streamEnds.js';
 import { TOPICS } from '../stream/kafka/topics.js';
 import { referenceMessages, replayBeds, type LoadedBed, type ReplayRun } from './replay.js';
+
+/**
+ * The beds, each going on from where its stream in `ecg.samples` ends (a bed that streamed
+ * before: an earlier replay into the same cluster), so that its numbering never goes back.
+ */
+export async function continuedBeds(
+  kafka: KafkaClient,
+  beds: readonly LoadedBed[],
+  malformed: MalformedMessages,
+  stop: AbortSignal,
+): Promise<LoadedBed[]> {
+  const ends = await streamEnds(
+    kafka,
+    beds.map((b) => b.bed.bedId),
+    malformed,
+    stop,
+  );
+  return beds.map((b) => {
+    const start = ends.get(b.bed.bedId);
+    return start === undefined ? b : { ...b, start };
+  });
+}
 
 /** Replays beds (records or synthetic) into `ecg.samples` (and their annotations into `ecg.reference`), keyed by bed. */
 export async function publishReplay(

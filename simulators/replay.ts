@@ -1,4 +1,4 @@
-import type { SampleFrame } from '../stream/kafka/frame.js';
+import type { SampleFrame, StreamPosition } from '../stream/kafka/frame.js';
 import type { ReferenceMessage } from '../stream/kafka/messages.js';
 import { readAnnotations, readRecord, WfdbError, type Annotation, type WfdbRecord } from '../stream/wfdb/index.js';
 import { synthesizeRecord, type SynthConfig } from './synth.js';
@@ -13,6 +13,8 @@ export interface LoadedBed {
   readonly record: WfdbRecord;
   readonly annotations: readonly Annotation[];
   readonly source: string;
+  /** Where the bed's numbering goes on (its stream's end in `ecg.samples`); from 0 if not given. */
+  readonly start?: StreamPosition;
 }
 
 /** A bed whose record could not be read, and the reader's reason (it names the file). */
@@ -74,6 +76,7 @@ export function* recordFrames(
   bedId: string,
   source: string,
   options: ReplayOptions = DEFAULT_REPLAY,
+  start: StreamPosition = { seq: 0, sample: 0 },
 ): Generator<SampleFrame> {
   const fs = record.header.samplingFrequency;
   const perFrame = Math.max(1, Math.round((fs * options.frameMs) / 1000));
@@ -83,9 +86,9 @@ export function* recordFrames(
     gain: s.spec.gain,
     baseline: s.spec.baseline,
   }));
-  let seq = 0;
-  let offset = 0;
-  const limit = options.maxFrames ?? Infinity;
+  let seq = start.seq;
+  let offset = start.sample;
+  const limit = start.seq + (options.maxFrames ?? Infinity);
   do {
     for (let start = 0; start < length && seq < limit; start += perFrame) {
       const n = Math.min(perFrame, length - start);
@@ -100,14 +103,15 @@ export function* recordFrames(
 }
 
 /** Reference annotations (beats, rhythm changes, flutter marks) as `ecg.reference` messages. */
-export function referenceMessages({ bed, record, annotations, source }: LoadedBed): ReferenceMessage[] {
+export function referenceMessages({ bed, record, annotations, source, start }: LoadedBed): ReferenceMessage[] {
   const fs = record.header.samplingFrequency;
+  const offset = start?.sample ?? 0;
   return annotations.map((a) => ({
     v: 1 as const,
     bedId: bed.bedId,
     source,
-    sample: a.sample,
-    timeS: a.sample / fs,
+    sample: offset + a.sample,
+    timeS: (offset + a.sample) / fs,
     symbol: a.symbol,
     aux: a.aux,
   }));
@@ -139,8 +143,8 @@ export async function replayBeds(
 ): Promise<{ frames: number }> {
   const now = options.now ?? Date.now;
   const transform = options.transform ?? ((frames: Generator<SampleFrame>) => frames);
-  const generators = beds.map(({ bed, record, source }) =>
-    transform(recordFrames(record, bed.bedId, source, options), bed),
+  const generators = beds.map(({ bed, record, source, start }) =>
+    transform(recordFrames(record, bed.bedId, source, options, start), bed),
   );
   let started = now();
   let frames = 0;

@@ -1,5 +1,5 @@
 import { timer } from 'rxjs';
-import { publishReplay } from '../simulators/publish.js';
+import { continuedBeds, publishReplay } from '../simulators/publish.js';
 import { loadBeds, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
 import { parseCommandLine, positiveNumber, runMain, speedOption } from './cli.js';
@@ -40,16 +40,23 @@ function printSummary(ward: WardSummary, malformed: MalformedMessages): void {
 }
 
 async function simulate(
+  command: string,
   connection: KafkaConnection,
   beds: readonly LoadedBed[],
   speed: number,
   loop: boolean,
   stop: AbortSignal,
 ): Promise<void> {
+  const continued = await continuedBeds(connection.kafka, beds, new MalformedMessages(log), stop);
+  for (const { bed, start } of continued)
+    if (start !== undefined)
+      log(
+        `${command}: ${bed.bedId} goes on from seq ${start.seq}, sample ${start.sample}, where its stream in ${TOPICS.samples} ends`,
+      );
   const producer = connection.kafka.producer();
   await producer.connect();
   try {
-    const { frames } = await publishReplay(producer, beds, { frameMs: 250, loop, speed, signal: stop });
+    const { frames } = await publishReplay(producer, continued, { frameMs: 250, loop, speed, signal: stop });
     log(`simulate: ${frames} frames published for ${beds.length} beds`);
   } finally {
     await producer.disconnect();
@@ -179,7 +186,7 @@ async function main(): Promise<void> {
     );
   }
   try {
-    if (classifier === undefined) await simulate(connection, beds, speed, values.loop === true, stop.signal);
+    if (classifier === undefined) await simulate(command, connection, beds, speed, values.loop === true, stop.signal);
     else if (command === 'pipeline') await pipeline(connection, classifier, stop.signal, summaryEvery);
     else {
       log(`start: ${beds.map((b) => `${b.bed.bedId} = ${b.source}`).join(', ')} at ${speed}x`);
@@ -187,7 +194,7 @@ async function main(): Promise<void> {
       // a worker that fails (a lost broker) ends the replay too; its error is reported below
       worker.catch(() => stop.abort());
       try {
-        await simulate(connection, beds, speed, values.loop === true, stop.signal);
+        await simulate(command, connection, beds, speed, values.loop === true, stop.signal);
       } catch (error) {
         stop.abort();
         await worker.catch(() => undefined);

@@ -122,7 +122,7 @@ export class BedCheckpoints {
     return true;
   }
 
-  /** A beat reached `ecg.beats` (published by this worker, or read there: see PublishedBeats). */
+  /** A beat reached `ecg.beats` (published by this worker, or read there: see followPublishedBeats). */
   onPublished(bedId: string, rPeakSample: number): void {
     this.raise(this.published, bedId, rPeakSample);
     this.raise(this.admitted, bedId, rPeakSample);

@@ -38,6 +38,22 @@ export interface SampleFrame {
   readonly samples: Int16Array;
 }
 
+/**
+ * Where a bed's stream goes on: the seq and first sample index of its next frame. A bed's
+ * numbering never goes back, across producer restarts too: the pipeline drops a frame numbered
+ * below what it has seen of the bed as a duplicate, and identifies beats and alarms by the bed's
+ * sample index.
+ */
+export interface StreamPosition {
+  readonly seq: number;
+  readonly sample: number;
+}
+
+/** The position just after `frame`. */
+export function positionAfter(frame: SampleFrame): StreamPosition {
+  return { seq: frame.seq + 1, sample: frame.firstSample + frame.samples.length / frame.leads.length };
+}
+
 // "ECGF" + version byte. Layout v1, little-endian:
 //   0  magic u8[4]     4 version u8     5 lead count u8   6 samples per lead u16
 //   8  sample rate f32 12 seq u32       16 first sample f64   24 produced-at ms f64

@@ -5,7 +5,12 @@ export type OrderedFrameEvent =
   | { readonly kind: 'frame'; readonly frame: SampleFrame }
   /** Frames `fromSeq`..`toSeq - 1` never came: the stream resumes at `toSeq`. */
   | { readonly kind: 'gap'; readonly bedId: string; readonly fromSeq: number; readonly toSeq: number }
-  | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number };
+  /**
+   * A frame numbered below what the bed has reached. `renumbered`: it was produced after every
+   * frame of the bed taken so far, yet numbered further back than any reordering: its producer
+   * started the bed's numbering over, which a producer must not do (see StreamPosition).
+   */
+  | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number; readonly renumbered: boolean };
 
 export interface OrderFramesConfig {
   /** Frames held waiting for a missing one before it is declared lost. */
@@ -30,6 +35,8 @@ export function orderFrames(
   return (source) =>
     new Observable<OrderedFrameEvent>((subscriber) => {
       let next: number | undefined;
+      /** Latest production time of the frames taken: a copy of one of them carries its original's. */
+      let newestMs = -Infinity;
       const held = new Map<number, SampleFrame>();
       let timer: Subscription | undefined;
 
@@ -66,9 +73,11 @@ export function orderFrames(
         next(frame) {
           next ??= frame.seq;
           if (frame.seq < next || held.has(frame.seq)) {
-            subscriber.next({ kind: 'duplicate', bedId: frame.bedId, seq: frame.seq });
+            const renumbered = next - frame.seq > config.maxHeld && frame.producedAtMs > newestMs;
+            subscriber.next({ kind: 'duplicate', bedId: frame.bedId, seq: frame.seq, renumbered });
             return;
           }
+          newestMs = Math.max(newestMs, frame.producedAtMs);
           held.set(frame.seq, frame);
           drain();
           if (held.size > config.maxHeld) skipToEarliestHeld();

@@ -65,7 +65,7 @@ export type WardEvent =
   | { readonly kind: 'beat'; readonly beat: ClassifiedBeat }
   | { readonly kind: 'alarm'; readonly alarm: Alarm; readonly explanation: readonly ClassifiedBeat[] }
   | { readonly kind: 'gap'; readonly bedId: string; readonly lostFrames: number }
-  | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number };
+  | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number; readonly renumbered: boolean };
 
 /** Micro-batches beats across beds: a batch closes when full or after `maxWaitMs`, whichever first. */
 export function classifyInBatches(

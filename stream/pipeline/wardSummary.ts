@@ -8,13 +8,16 @@ export const HR_AVERAGE_BEATS = 8;
 export type SummaryEvent =
   | { readonly kind: 'beat'; readonly beat: Pick<ClassifiedBeat, 'bedId' | 'label' | 'rrS'> }
   | { readonly kind: 'alarm'; readonly alarm: Pick<Alarm, 'bedId' | 'id' | 'type' | 'priority' | 'state'> }
-  | { readonly kind: 'gap' | 'duplicate'; readonly bedId: string };
+  | { readonly kind: 'gap'; readonly bedId: string }
+  | { readonly kind: 'duplicate'; readonly bedId: string; readonly renumbered: boolean };
 
 interface BedState {
   beats: number;
   counts: Record<string, number>;
   recentRr: number[];
   active: Map<string, string>;
+  /** Frames dropped because their producer started the bed's numbering over. */
+  renumbered: number;
 }
 
 /**
@@ -34,7 +37,7 @@ export class WardSummary {
       } else if (e.kind === 'alarm') {
         if (e.alarm.state === 'active') bed.active.set(e.alarm.id, `${e.alarm.type} (${e.alarm.priority})`);
         else bed.active.delete(e.alarm.id);
-      }
+      } else if (e.kind === 'duplicate' && e.renumbered) bed.renumbered++;
     }
   }
 
@@ -55,14 +58,19 @@ export class WardSummary {
         .map(([c, n]) => `${c} ${n}`)
         .join(', ');
       const alarms = [...bed.active.values()].join('; ') || 'no active alarm';
-      return `  ${bedId.padEnd(10)} HR ${hr}  beats ${String(bed.beats).padStart(6)} (${classes})  ${alarms}`;
+      // not a fault of the signal: what an operator must fix at the producer
+      const renumbered =
+        bed.renumbered === 0
+          ? ''
+          : `  ${bed.renumbered} frames dropped: numbered below the bed's stream (its producer started its numbering over)`;
+      return `  ${bedId.padEnd(10)} HR ${hr}  beats ${String(bed.beats).padStart(6)} (${classes})  ${alarms}${renumbered}`;
     });
   }
 
   private bed(bedId: string): BedState {
     let bed = this.beds.get(bedId);
     if (bed === undefined) {
-      bed = { beats: 0, counts: {}, recentRr: [], active: new Map() };
+      bed = { beats: 0, counts: {}, recentRr: [], active: new Map(), renumbered: 0 };
       this.beds.set(bedId, bed);
     }
     return bed;

@@ -2,7 +2,7 @@ import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap 
 import { FETCH_WAIT_MS, type KafkaClient, type KafkaConsumer } from '../kafka/client.js';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
 import { MalformedMessages } from '../kafka/messages.js';
-import { PublishedBeats } from '../kafka/publishedBeats.js';
+import { followPublishedBeats } from '../kafka/publishedBeats.js';
 import { publishWard } from '../kafka/sink.js';
 import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
 import { monitorWard, type Classify, type WardEvent } from './ward.js';
@@ -96,7 +96,7 @@ class OffsetCommitter {
  * share the partitions (Kafka's scale-out). Offsets are committed only behind published beats
  * (BedCheckpoints), so a worker killed at any moment loses no beat, and the one that resumes
  * its partitions repeats none: it skips the beats the commits' watermarks or `ecg.beats`
- * itself (PublishedBeats) say were published.
+ * itself (followPublishedBeats) say were published.
  */
 export async function runPipelineWorker(options: {
   kafka: KafkaClient;
@@ -130,7 +130,7 @@ export async function runPipelineWorker(options: {
   const malformed = options.malformed ?? new MalformedMessages();
   const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT);
   const [publishedBeats] = await Promise.all([
-    PublishedBeats.start(options.kafka, groupId, (bedId, r) => checkpoints.onPublished(bedId, r), malformed),
+    followPublishedBeats(options.kafka, groupId, (bedId, r) => checkpoints.onPublished(bedId, r), malformed),
     consumer.connect(),
     producer.connect(),
     admin.connect(),

@@ -1,16 +1,17 @@
+import { from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { SampleFrame } from '../../stream/kafka/frame.js';
 import { orderFrames, type OrderedFrameEvent } from '../../stream/pipeline/orderFrames.js';
 
-const frame = (seq: number): SampleFrame => ({
+const frame = (seq: number, producedAtMs = 0): SampleFrame => ({
   bedId: 'b',
   source: 't',
   sampleRate: 360,
   leads: [{ name: 'MLII', gain: 200, baseline: 0 }],
   seq,
   firstSample: seq * 90,
-  producedAtMs: 0,
+  producedAtMs,
   samples: new Int16Array(90),
 });
 const f = (seq: number): OrderedFrameEvent => ({ kind: 'frame', frame: frame(seq) });
@@ -39,7 +40,7 @@ describe('orderFrames (marble tests)', () => {
         a: f(0),
         b: f(1),
         c: f(2),
-        d: { kind: 'duplicate', bedId: 'b', seq: 1 },
+        d: { kind: 'duplicate', bedId: 'b', seq: 1, renumbered: false },
       });
     });
   });
@@ -67,5 +68,31 @@ describe('orderFrames (marble tests)', () => {
         e: f(4),
       });
     });
+  });
+
+  it('tells a producer that started its numbering over from copies and late frames', () => {
+    // frames 0..11 produced 250 ms apart, as a replay at real time sends them
+    const stream = Array.from({ length: 12 }, (_, k) => frame(k, 1000 + 250 * k));
+    const taken = stream.map((x) => ({ kind: 'frame', frame: x }));
+    const after = (...more: SampleFrame[]): OrderedFrameEvent[] => {
+      const out: OrderedFrameEvent[] = [];
+      from([...stream, ...more])
+        .pipe(orderFrames({ maxHeld: 4, maxWaitMs: 10 }))
+        .subscribe((e) => out.push(e));
+      expect(out.slice(0, stream.length)).toEqual(taken);
+      return out.slice(stream.length);
+    };
+    const duplicate = (seq: number, renumbered: boolean): OrderedFrameEvent => ({
+      kind: 'duplicate',
+      bedId: 'b',
+      seq,
+      renumbered,
+    });
+    // a redelivered message is a copy: it carries its original's production time
+    expect(after(stream[2]!)).toEqual([duplicate(2, false)]);
+    // a copy sent again later (as the simulator's duplicate fault does) is one frame back
+    expect(after(frame(10, 9000))).toEqual([duplicate(10, false)]);
+    // numbered from 0 again, produced after every frame taken: a restarted producer
+    expect(after(frame(0, 9000), frame(1, 9250))).toEqual([duplicate(0, true), duplicate(1, true)]);
   });
 });

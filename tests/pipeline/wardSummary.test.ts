@@ -42,4 +42,17 @@ describe('WardSummary', () => {
     expect(ward.lines()[0]).toMatch(/no active alarm$/);
     expect(ward.lines()[2]).toBe('  bed-03     HR   -  beats      0 ()  no active alarm');
   });
+
+  it("says so when a bed's frames are dropped because their producer started its numbering over", () => {
+    const ward = new WardSummary();
+    ward.add([
+      beat('bed-01', 'N', 0.8),
+      { kind: 'duplicate', bedId: 'bed-01', renumbered: false },
+      { kind: 'duplicate', bedId: 'bed-01', renumbered: true },
+      { kind: 'duplicate', bedId: 'bed-01', renumbered: true },
+    ]);
+    expect(ward.lines()).toEqual([
+      "  bed-01     HR  75  beats      1 (N 1)  no active alarm  2 frames dropped: numbered below the bed's stream (its producer started its numbering over)",
+    ]);
+  });
 });
