@@ -57,7 +57,7 @@ async function simulate(
   await producer.connect();
   try {
     const { frames } = await publishReplay(producer, continued, { frameMs: 250, loop, speed, signal: stop });
-    log(`simulate: ${frames} frames published for ${beds.length} beds`);
+    log(`${command}: ${frames} frames published for ${beds.length} bed${beds.length === 1 ? '' : 's'}`);
   } finally {
     await producer.disconnect();
   }
