@@ -32,5 +32,9 @@ describe('numeric flags', () => {
     const bench = await runScript('bench/pipeline.ts', ['latency', '--beds', 'many']);
     expect(bench.code).toBe(2);
     expect(bench.stderr).toBe('error: bench:pipeline: --beds must be a positive integer, got "many"\n');
+    // a memory trend needs measurements after the first 10 minutes of ECG
+    const memory = await runScript('bench/pipeline.ts', ['memory', '--hours', '0.2']);
+    expect(memory.code).toBe(2);
+    expect(memory.stderr).toBe('error: bench:pipeline: --hours must be at least 0.5 for a trend, got "0.2"\n');
   });
 });
