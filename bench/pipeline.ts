@@ -38,22 +38,31 @@ import { machineLine } from './machine.js';
 
 const quiet = (): void => undefined;
 
+/** A ward of `beds` beds, bed-0, bed-1, ..., replaying the database's records in turn. */
+async function wardBeds(beds: number): Promise<{ bedId: string; record: string }[]> {
+  const records = await listRecords(mitdbDir());
+  return Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! }));
+}
+
 /**
- * Frames of `beds` beds (bed-0, bed-1, ...: the records cycled), `seconds` of ECG each,
- * interleaved as they would arrive, and the record each bed replays.
+ * Frames of `beds` beds (`wardBeds`), `seconds` of ECG each, interleaved as they would arrive,
+ * and the record each bed replays.
  */
 async function wardFrames(
   beds: number,
   seconds: number,
 ): Promise<{ frames: SampleFrame[]; recordOfBed: (bedId: string) => string }> {
-  const records = await listRecords(mitdbDir());
-  const recordOfBed = (bedId: string): string => records[Number(bedId.slice('bed-'.length)) % records.length]!;
+  const ward = await wardBeds(beds);
+  const records = new Map(ward.map((b) => [b.bedId, b.record]));
   const perBed: SampleFrame[][] = [];
-  for (let b = 0; b < beds; b++) {
-    const record = await readRecord(mitdbDir(), recordOfBed(`bed-${b}`));
-    perBed.push([...recordFrames(record, `bed-${b}`, 'bench', { frameMs: 250, loop: false, maxFrames: seconds * 4 })]);
+  for (const { bedId, record } of ward) {
+    const signal = await readRecord(mitdbDir(), record);
+    perBed.push([...recordFrames(signal, bedId, 'bench', { frameMs: 250, loop: false, maxFrames: seconds * 4 })]);
   }
-  return { frames: perBed[0]!.flatMap((_, i) => perBed.map((frames) => frames[i]!)), recordOfBed };
+  return {
+    frames: perBed[0]!.flatMap((_, i) => perBed.map((frames) => frames[i]!)),
+    recordOfBed: (bedId) => records.get(bedId)!,
+  };
 }
 
 interface WorkerRate {
@@ -175,10 +184,13 @@ async function latency(beds: number, seconds: number): Promise<void> {
   ];
   const producer = kafka.producer();
   await producer.connect();
-  const records = await listRecords(mitdbDir());
-  const bedList = Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! }));
   await Promise.race([
-    publishReplay(producer, await loadAll(bedList), { frameMs: 250, loop: false, speed: 1, maxFrames: seconds * 4 }),
+    publishReplay(producer, await loadAll(await wardBeds(beds)), {
+      frameMs: 250,
+      loop: false,
+      speed: 1,
+      maxFrames: seconds * 4,
+    }),
     failed,
   ]);
   await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -269,12 +281,9 @@ async function memory(beds: number, hours: number): Promise<void> {
   const { connection, kafka, stopWorker, failed } = await shippedWorker({ onFrame: pacer.onFrame });
   const producer = kafka.producer();
   await producer.connect();
-  const records = await listRecords(mitdbDir());
   // the replayed records live in this process too: loaded before the first measurement and
   // held until after the last, they are in every one
-  const loaded = await loadAll(
-    Array.from({ length: beds }, (_, b) => ({ bedId: `bed-${b}`, record: records[b % records.length]! })),
-  );
+  const loaded = await loadAll(await wardBeds(beds));
   await measure(0); // the model loaded, the worker running and the records read, before the first frame
   const started = performance.now();
   const { frames } = await Promise.race([
