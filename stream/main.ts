@@ -92,6 +92,7 @@ async function pipeline(
       modelId,
       stop,
       malformed,
+      warn: log,
       onEvent: (e) => pending.push(e),
       onAssigned: (partitions) =>
         log(

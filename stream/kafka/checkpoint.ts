@@ -11,6 +11,13 @@ import { z } from 'zod';
  * metadata carries, per bed, the R peak of the last beat published (its watermark). The worker
  * that resumes there re-reads the rebuild period, rebuilds the bed's state from it, and drops
  * the beats it regenerates up to the watermark.
+ *
+ * A broker keeps a commit's metadata only up to `offset.metadata.max.bytes` (4 096 by default)
+ * and refuses the commit beyond it, so the metadata holds only what a restart can need: the
+ * beds with a frame at or after the committed offset (with its offset, so the next owner can
+ * tell the same), and within the limit. A bed that left the ward is dropped once the commit
+ * has passed its last frame, so ids given per admission do not pile up; a bed left out for
+ * room has its regenerated beats dropped by what `ecg.beats` holds (followPublishedBeats).
  */
 export interface CheckpointConfig {
   /** Signal re-read before the watermark to rebuild filters, detector, template and RR history, s. */
@@ -21,11 +28,32 @@ export interface CheckpointConfig {
   readonly idleBedMs: number;
   /** Beds without beats (flat line, asystole) are rebuilt from at most this far back, s. */
   readonly maxHoldS: number;
+  /** The longest commit metadata, bytes: the cluster's `offset.metadata.max.bytes`. */
+  readonly metadataMaxBytes: number;
 }
 
-export const DEFAULT_CHECKPOINT: CheckpointConfig = { rebuildS: 20, sameBeatS: 0.15, idleBedMs: 60_000, maxHoldS: 60 };
+export const DEFAULT_CHECKPOINT: CheckpointConfig = {
+  rebuildS: 20,
+  sameBeatS: 0.15,
+  idleBedMs: 60_000,
+  maxHoldS: 60,
+  metadataMaxBytes: 4096,
+};
 
-const MetadataSchema = z.object({ v: z.literal(1), watermarks: z.record(z.string(), z.number().int()) });
+/** Per bed: [watermark (R peak sample), offset of the bed's last frame read]. */
+const MetadataSchema = z.object({
+  v: z.literal(2),
+  beds: z.record(z.string(), z.tuple([z.number().int(), z.number().int().nonnegative()])),
+});
+
+/** A bed's entry in a commit's metadata. */
+interface Carried {
+  readonly bedId: string;
+  readonly watermark: number;
+  readonly lastOffset: bigint;
+  /** When the bed's last frame was read (ms); undefined for one only inherited. */
+  readonly lastFrameMs: number | undefined;
+}
 
 interface FrameMark {
   readonly offset: bigint;
@@ -53,13 +81,21 @@ export class BedCheckpoints {
    * later by the rebuilt detector; after that, its beats are new, however close together.
    */
   private readonly continuing = new Set<string>();
-  /** Beds per partition whose watermark came with a commit and has not been seen since. */
-  private readonly inherited = new Map<number, Set<string>>();
+  /** Per partition, the beds of its last commit's metadata and their last frame's offset. */
+  private readonly inherited = new Map<number, Map<string, bigint>>();
   /** Highest offset read per partition, +1. */
   private readonly position = new Map<number, bigint>();
 
-  constructor(config: CheckpointConfig = DEFAULT_CHECKPOINT) {
+  /** Partitions whose metadata had to leave beds out: said once each. */
+  private readonly trimmedWarned = new Set<number>();
+  private readonly warn: (line: string) => void;
+
+  constructor(
+    config: CheckpointConfig = DEFAULT_CHECKPOINT,
+    warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  ) {
     this.config = config;
+    this.warn = warn;
   }
 
   /** Partitions were (re)assigned: frames will be read again from the committed offsets. */
@@ -79,11 +115,11 @@ export class BedCheckpoints {
     } catch {
       return;
     }
-    const beds = this.inherited.get(partition) ?? new Set<string>();
-    for (const [bedId, sample] of Object.entries(parsed.watermarks)) {
+    const beds = this.inherited.get(partition) ?? new Map<string, bigint>();
+    for (const [bedId, [sample, lastOffset]] of Object.entries(parsed.beds)) {
       this.raise(this.published, bedId, sample);
       this.raise(this.admitted, bedId, sample);
-      beds.add(bedId);
+      beds.set(bedId, BigInt(lastOffset));
     }
     this.inherited.set(partition, beds);
   }
@@ -143,20 +179,63 @@ export class BedCheckpoints {
     const position = this.position.get(partition);
     if (position === undefined) return undefined;
     let offset = position;
-    const watermarks: Record<string, number> = {};
-    for (const bedId of this.inherited.get(partition) ?? []) {
-      const w = this.published.get(bedId);
-      if (w !== undefined) watermarks[bedId] = w;
-    }
+    const carried: Carried[] = [];
     for (const [bedId, bed] of this.beds) {
       if (bed.partition !== partition) continue;
-      const w = this.published.get(bedId);
-      if (w !== undefined) watermarks[bedId] = w;
+      const watermark = this.published.get(bedId);
+      if (watermark !== undefined)
+        carried.push({ bedId, watermark, lastOffset: bed.frames.at(-1)!.offset, lastFrameMs: bed.lastFrameMs });
       if (nowMs - bed.lastFrameMs > this.config.idleBedMs) continue;
       const restart = this.restartFrame(bedId, bed);
       if (restart !== undefined && restart.offset < offset) offset = restart.offset;
     }
-    return { offset: offset.toString(), metadata: JSON.stringify({ v: 1, watermarks }) };
+    const inherited = this.inherited.get(partition) ?? new Map<string, bigint>();
+    for (const [bedId, lastOffset] of inherited) {
+      const watermark = this.published.get(bedId);
+      const seen = this.beds.get(bedId)?.partition === partition;
+      if (watermark !== undefined && !seen) carried.push({ bedId, watermark, lastOffset, lastFrameMs: undefined });
+    }
+    // A restart from `offset` re-reads no frame of a bed whose last frame lies before it: such a
+    // bed (idle, or gone from the ward) needs neither its entry nor its track. Should it stream
+    // again, its numbering goes on, so its beats are new.
+    const needed: Carried[] = [];
+    for (const c of carried) {
+      if (c.lastOffset >= offset) needed.push(c);
+      else if (c.lastFrameMs === undefined) inherited.delete(c.bedId);
+      else this.beds.delete(c.bedId);
+    }
+    return { offset: offset.toString(), metadata: this.metadata(partition, needed) };
+  }
+
+  /**
+   * The metadata JSON within `metadataMaxBytes`. Over it, the beds whose last frame is oldest
+   * go in first: the last beats of the beds streaming now are the newest in `ecg.beats`, whose
+   * tail a successor reads anyway.
+   */
+  private metadata(partition: number, carried: Carried[]): string {
+    const entry = (c: Carried): string => `${JSON.stringify(c.bedId)}:[${c.watermark},${c.lastOffset}]`;
+    const frame = (entries: string[]): string => `{"v":2,"beds":{${entries.join(',')}}}`;
+    const all = frame(carried.map(entry));
+    if (Buffer.byteLength(all) <= this.config.metadataMaxBytes) return all;
+    const byAge = [...carried].sort((a, b) => (a.lastFrameMs ?? -1) - (b.lastFrameMs ?? -1)); // inherited ones first
+    const kept: string[] = [];
+    let bytes = Buffer.byteLength(frame([]));
+    for (const c of byAge) {
+      const e = entry(c);
+      const more = Buffer.byteLength(e) + (kept.length > 0 ? 1 : 0);
+      if (bytes + more > this.config.metadataMaxBytes) break;
+      kept.push(e);
+      bytes += more;
+    }
+    if (!this.trimmedWarned.has(partition)) {
+      this.trimmedWarned.add(partition);
+      this.warn(
+        `warning [ecg.samples/${partition}]: the commit metadata holds the watermarks of ${kept.length} of ` +
+          `${carried.length} beds (${this.config.metadataMaxBytes} bytes, the cluster's offset.metadata.max.bytes); ` +
+          'the others are taken from the tail of ecg.beats after a restart. More partitions keep every bed in it.',
+      );
+    }
+    return frame(kept);
   }
 
   /** The frame a restart must begin with to rebuild the bed before its first unpublished beat. */

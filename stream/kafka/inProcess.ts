@@ -14,6 +14,19 @@ import { DEFAULT_PARTITIONS } from './topics.js';
 /** A topic the in-process transport does not have, or a consumer used out of order. */
 export class InProcessKafkaError extends MonitorError {}
 
+/** A broker's refusal, typed as kafkajs types the protocol errors it throws (`error.type`). */
+export class InProcessProtocolError extends InProcessKafkaError {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Kafka's default `offset.metadata.max.bytes`: a broker refuses a commit whose metadata is longer. */
+export const KAFKA_OFFSET_METADATA_MAX_BYTES = 4096;
+
 interface Stored {
   readonly key: Buffer;
   readonly value: Buffer;
@@ -107,9 +120,18 @@ export class InProcessKafka implements KafkaClient {
   private readonly logs = new Map<string, PartitionLog[]>();
   private readonly groups = new Map<string, Group>();
   private readonly waiters = new Set<() => void>();
+  /** @internal the longest commit metadata accepted, as a broker's `offset.metadata.max.bytes`. */
+  readonly offsetMetadataMaxBytes: number;
 
-  constructor(options: { partitions?: Partial<Record<string, number>>; retentionBytes?: number } = {}) {
+  constructor(
+    options: {
+      partitions?: Partial<Record<string, number>>;
+      retentionBytes?: number;
+      offsetMetadataMaxBytes?: number;
+    } = {},
+  ) {
     const retention = options.retentionBytes ?? 64 * 1024 * 1024;
+    this.offsetMetadataMaxBytes = options.offsetMetadataMaxBytes ?? KAFKA_OFFSET_METADATA_MAX_BYTES;
     for (const [topic, count] of Object.entries({ ...DEFAULT_PARTITIONS, ...options.partitions })) {
       this.logs.set(
         topic,
@@ -235,6 +257,14 @@ export class InProcessConsumer implements KafkaConsumer {
   }
 
   async commitOffsets(offsets: PartitionOffset[]): Promise<void> {
+    // the broker refuses the whole request, as Kafka does (the error kafkajs throws for code 12)
+    const max = this.transport.offsetMetadataMaxBytes;
+    const tooLong = offsets.find((o) => Buffer.byteLength(o.metadata ?? '') > max);
+    if (tooLong !== undefined)
+      throw new InProcessProtocolError(
+        'OFFSET_METADATA_TOO_LARGE',
+        `${tooLong.topic}/${tooLong.partition}: the metadata field of the offset request was too large (${Buffer.byteLength(tooLong.metadata ?? '')} bytes, at most ${max})`,
+      );
     for (const o of offsets) {
       this.group.committed.set(`${o.topic}/${o.partition}`, { offset: Number(o.offset), metadata: o.metadata ?? null });
     }

@@ -116,6 +116,8 @@ export async function runPipelineWorker(options: {
   /** Called with the number of messages of each batch published to ecg.beats / ecg.alerts. */
   onPublished?: (messages: number) => void;
   malformed?: MalformedMessages;
+  /** Warnings about the worker's own bookkeeping (a commit metadata that had to leave beds out). */
+  warn?: (line: string) => void;
 }): Promise<void> {
   const groupId = options.groupId ?? 'ecg-pipeline';
   // A crashed worker's partitions move after 10 s instead of kafkajs's default 30 s.
@@ -128,7 +130,7 @@ export async function runPipelineWorker(options: {
   const producer = options.kafka.producer();
   const admin = options.kafka.admin();
   const malformed = options.malformed ?? new MalformedMessages();
-  const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT);
+  const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT, options.warn);
   const [publishedBeats] = await Promise.all([
     followPublishedBeats(options.kafka, groupId, (bedId, r) => checkpoints.onPublished(bedId, r), malformed),
     consumer.connect(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BedCheckpoints } from '../../stream/kafka/checkpoint.js';
 
 const FS = 360;
-const config = { rebuildS: 10, sameBeatS: 0.15, idleBedMs: 60_000, maxHoldS: 60 };
+const config = { rebuildS: 10, sameBeatS: 0.15, idleBedMs: 60_000, maxHoldS: 60, metadataMaxBytes: 4096 };
 /** Frames of 1 s at offsets 0.. for one bed on one partition. */
 function feed(c: BedCheckpoints, bedId: string, partition: number, seconds: number, firstOffset = 0, nowMs = 0): void {
   for (let s = 0; s < seconds; s++) {
@@ -17,7 +17,8 @@ describe('BedCheckpoints', () => {
     c.onPublished('bed-1', 30 * FS + 100);
     const commit = c.commit(0, 0)!;
     expect(commit.offset).toBe('20'); // the frame starting 10 s before the beat
-    expect(JSON.parse(commit.metadata)).toEqual({ v: 1, watermarks: { 'bed-1': 30 * FS + 100 } });
+    // with the offset of the bed's last frame read, so the next owner knows when it is no longer needed
+    expect(JSON.parse(commit.metadata)).toEqual({ v: 2, beds: { 'bed-1': [30 * FS + 100, 39] } });
   });
 
   it('holds the commit at the first frame of a bed that has published nothing yet', () => {
@@ -41,20 +42,25 @@ describe('BedCheckpoints', () => {
 
   it('drops beats regenerated up to the inherited watermark, and lets the next one through', () => {
     const c = new BedCheckpoints(config);
-    c.inherit(3, JSON.stringify({ v: 1, watermarks: { 'bed-1': 5000 } }));
+    c.inherit(3, JSON.stringify({ v: 2, beds: { 'bed-1': [5000, 7] } }));
     expect(c.admit('bed-1', 4700, FS)).toBe(false);
     expect(c.admit('bed-1', 5000 + 40, FS)).toBe(false); // the same beat, detected 40 samples later
     expect(c.admit('bed-1', 5300, FS)).toBe(true);
     expect(c.admit('bed-1', 5300, FS)).toBe(false);
     expect(c.admit('bed-2', 10, FS)).toBe(true);
-    // inherited beds keep their watermark in the partition's next commit until seen again
-    feed(c, 'bed-9', 3, 2);
-    expect(JSON.parse(c.commit(3, 0)!.metadata).watermarks).toEqual({ 'bed-1': 5000 });
+    // an inherited bed keeps its entry while a restart could re-read its frames, seen again or not
+    feed(c, 'bed-9', 3, 2, 5);
+    expect(JSON.parse(c.commit(3, 0)!.metadata).beds).toEqual({ 'bed-1': [5000, 7] });
+    // once the commit has passed its last frame it is dropped
+    feed(c, 'bed-9', 3, 20, 8);
+    c.onPublished('bed-9', 15 * FS);
+    expect(c.commit(3, 0)!.offset).toBe('13');
+    expect(JSON.parse(c.commit(3, 0)!.metadata).beds).toEqual({ 'bed-9': [15 * FS, 27] });
   });
 
   it('drops a regenerated beat that ecg.beats already holds, beyond the commit (a crash between publish and commit)', () => {
     const c = new BedCheckpoints(config);
-    c.inherit(0, JSON.stringify({ v: 1, watermarks: { 'bed-1': 5000 } }));
+    c.inherit(0, JSON.stringify({ v: 2, beds: { 'bed-1': [5000, 3] } }));
     c.onPublished('bed-1', 5300); // read from the tail of ecg.beats: published after that commit
     expect(c.admit('bed-1', 5300, FS)).toBe(false);
     expect(c.admit('bed-1', 5600, FS)).toBe(true);
@@ -79,6 +85,43 @@ describe('BedCheckpoints', () => {
     const c = new BedCheckpoints(config);
     c.inherit(0, 'not json');
     c.inherit(0, JSON.stringify({ v: 2 }));
+    // the format before session 21 (one watermark per bed ever seen, without its last frame)
+    c.inherit(0, JSON.stringify({ v: 1, watermarks: { 'bed-1': 5000 } }));
     expect(c.admit('bed-1', 0, FS)).toBe(true);
+  });
+
+  it('forgets a bed once the commit has passed its last frame: ids given per admission do not pile up', () => {
+    const c = new BedCheckpoints(config);
+    // 500 admissions one after another on one partition, 30 s each, then gone
+    for (let i = 0; i < 500; i++) {
+      const bedId = `admission-${i}`;
+      for (let s = 0; s < 30; s++)
+        c.onFrame(0, String(i * 30 + s), { bedId, firstSample: s * FS, sampleRate: FS }, (i * 30 + s) * 1000);
+      c.onPublished(bedId, 28 * FS);
+    }
+    const commit = c.commit(0, 500 * 30 * 1000)!;
+    // the last two admissions were streaming within idleBedMs (60 s): the earlier one holds the
+    // commit 10 s before its last beat, and only they have frames from there on
+    expect(commit.offset).toBe(String(498 * 30 + 18));
+    expect(Object.keys(JSON.parse(commit.metadata).beds)).toEqual(['admission-498', 'admission-499']);
+    expect(commit.metadata.length).toBeLessThan(100);
+  });
+
+  it('keeps the metadata within metadataMaxBytes, the beds silent longest first, and says so once', () => {
+    const warnings: string[] = [];
+    const c = new BedCheckpoints({ ...config, metadataMaxBytes: 300 }, (l) => warnings.push(l));
+    // 40 beds interleaved on one partition, bed k's last frame read at k ms
+    for (let s = 0; s < 30; s++)
+      for (let k = 0; k < 40; k++)
+        c.onFrame(0, String(s * 40 + k), { bedId: `bed-${k}`, firstSample: s * FS, sampleRate: FS }, k);
+    for (let k = 0; k < 40; k++) c.onPublished(`bed-${k}`, 25 * FS);
+    const metadata = c.commit(0, 40)!.metadata;
+    expect(Buffer.byteLength(metadata)).toBeLessThanOrEqual(300);
+    const kept = Object.keys(JSON.parse(metadata).beds);
+    expect(kept.length).toBeGreaterThan(5);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, k) => `bed-${k}`));
+    c.commit(0, 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${kept.length} of 40 beds`);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FetchedBatch } from '../../stream/kafka/client.js';
-import { InProcessKafka, InProcessKafkaError } from '../../stream/kafka/inProcess.js';
+import { InProcessKafka, InProcessKafkaError, KAFKA_OFFSET_METADATA_MAX_BYTES } from '../../stream/kafka/inProcess.js';
 import { waitFor } from '../helpers/kafkaTopics.js';
 
 const TOPIC = 'ecg.samples';
@@ -128,5 +128,18 @@ describe('InProcessKafka', () => {
     const kafka = new InProcessKafka();
     await expect(kafka.producer().send({ topic: 'nope', messages: [] })).rejects.toThrow(InProcessKafkaError);
     await expect(kafka.consumer({ groupId: 'g' }).subscribe({ topic: 'nope' })).rejects.toThrow(/unknown topic nope/);
+  });
+
+  it("refuses a commit whose metadata is longer than Kafka's default limit, as a broker does, and keeps the last commit", async () => {
+    const kafka = new InProcessKafka({ partitions: { [TOPIC]: 1 } });
+    const consumer = kafka.consumer({ groupId: 'g' });
+    const commit = (metadata: string) =>
+      consumer.commitOffsets([{ topic: TOPIC, partition: 0, offset: '5', metadata }]);
+    await commit('x'.repeat(KAFKA_OFFSET_METADATA_MAX_BYTES));
+    await expect(commit('x'.repeat(KAFKA_OFFSET_METADATA_MAX_BYTES + 1))).rejects.toMatchObject({
+      type: 'OFFSET_METADATA_TOO_LARGE',
+    });
+    const [offsets] = await kafka.admin().fetchOffsets({ groupId: 'g', topics: [TOPIC] });
+    expect(offsets!.partitions[0]!.metadata).toHaveLength(KAFKA_OFFSET_METADATA_MAX_BYTES);
   });
 });
