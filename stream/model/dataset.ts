@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DEFAULT_BEAT_WINDOW, EcgFrontEnd, MODEL_HZ, type EcgFrontEndConfig } from '../dsp/index.js';
@@ -259,7 +259,8 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
   );
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
-  const tmp = `${path}.tmp`;
+  // a file of its own: two trainings started together build the same set at once
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   // bytes in fixed order; each typed array is copied so its alignment never matters on reading
   await writeFile(
     tmp,

@@ -54,6 +54,20 @@ describe('beat datasets', () => {
     expect(Array.from(cached.referenceSample)).toEqual(Array.from(built.referenceSample));
   });
 
+  it('lets builds of one beat set run at once (two trainings started together) without either failing', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
+    cacheDirs.push(cacheDir);
+    const [a, b] = await Promise.all([
+      buildBeatSet(mitdbDir(), ['100'], { cacheDir }),
+      buildBeatSet(mitdbDir(), ['100'], { cacheDir }),
+    ]);
+    expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
+    expect(await readdir(cacheDir)).toHaveLength(1); // the cache, and no temporary file left
+    const logs: string[] = [];
+    await buildBeatSet(mitdbDir(), ['100'], { cacheDir, log: (l) => logs.push(l) });
+    expect(logs.some((l) => l.includes('from cache'))).toBe(true);
+  });
+
   it('rebuilds, rather than misreads, a cache file of another length or a damaged one, and says so', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
     cacheDirs.push(cacheDir);
