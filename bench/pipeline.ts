@@ -353,7 +353,14 @@ async function main(): Promise<void> {
     hours: { type: 'string' },
   });
   console.log(`bench:pipeline ${mode ?? ''} | backend wasm | ${machineLine()}`);
-  const seconds = (fallback: string): number => positiveNumber('bench:pipeline', 'seconds', values.seconds ?? fallback);
+  const seconds = (fallback: string): number => {
+    const s = positiveNumber('bench:pipeline', 'seconds', values.seconds ?? fallback);
+    // the detector learns 2 s of signal and a window needs 1 s after its R peak: shorter runs
+    // have no beat to time or to rate
+    if (s < 5)
+      throw new ConfigError(`bench:pipeline: --seconds must be at least 5 for any beat, got "${values.seconds}"`);
+    return s;
+  };
   if (mode === 'capacity') await capacity(seconds('20'), values.model ?? SHIPPED_MODEL_DIR);
   else if (mode === 'latency')
     await latency(positiveNumber('bench:pipeline', 'beds', values.beds ?? '100', true), seconds('60'));

@@ -36,5 +36,9 @@ describe('numeric flags', () => {
     const memory = await runScript('bench/pipeline.ts', ['memory', '--hours', '0.2']);
     expect(memory.code).toBe(2);
     expect(memory.stderr).toBe('error: bench:pipeline: --hours must be at least 0.5 for a trend, got "0.2"\n');
+    // 2 s of ECG hold no beat: the capacity run printed "0 beats, NaN % explained"
+    const capacity = await runScript('bench/pipeline.ts', ['capacity', '--seconds', '2']);
+    expect(capacity.code).toBe(2);
+    expect(capacity.stderr).toBe('error: bench:pipeline: --seconds must be at least 5 for any beat, got "2"\n');
   });
 });
