@@ -130,7 +130,13 @@ export class BedCheckpoints {
     frame: { bedId: string; firstSample: number; sampleRate: number },
     nowMs: number,
   ): void {
+    const next = BigInt(offset) + 1n;
+    if (next > (this.position.get(partition) ?? -1n)) this.position.set(partition, next);
     let bed = this.beds.get(frame.bedId);
+    // A frame that does not go on from the bed's newest (a duplicate, a late one, or one of a
+    // producer that numbered the bed from 0 again) brings no signal the pipeline uses: tracking
+    // it would keep the bed active and its list unpruned for as long as such frames come.
+    if (bed?.partition === partition && frame.firstSample <= bed.frames.at(-1)!.firstSample) return;
     if (bed === undefined || bed.partition !== partition) {
       bed = { partition, sampleRate: frame.sampleRate, frames: [], lastFrameMs: nowMs };
       this.beds.set(frame.bedId, bed);
@@ -139,8 +145,6 @@ export class BedCheckpoints {
     bed.lastFrameMs = nowMs;
     bed.frames.push({ offset: BigInt(offset), firstSample: frame.firstSample });
     this.prune(frame.bedId, bed);
-    const next = BigInt(offset) + 1n;
-    if (next > (this.position.get(partition) ?? -1n)) this.position.set(partition, next);
   }
 
   /**

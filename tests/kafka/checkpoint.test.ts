@@ -90,6 +90,18 @@ describe('BedCheckpoints', () => {
     expect(c.admit('bed-1', 0, FS)).toBe(true);
   });
 
+  it("does not let frames numbered below the bed's stream (a producer that started over) hold the commit back", () => {
+    const c = new BedCheckpoints(config);
+    feed(c, 'bed-1', 0, 120, 0, 0);
+    c.onPublished('bed-1', 110 * FS);
+    expect(c.commit(0, 0)!.offset).toBe('100');
+    // the producer numbers the bed from 0 again, a frame a second for 90 s: the pipeline drops
+    // these frames, so they publish nothing, and must not keep the bed's old restart point
+    for (let s = 0; s < 90; s++)
+      c.onFrame(0, String(120 + s), { bedId: 'bed-1', firstSample: s * FS, sampleRate: FS }, (s + 1) * 1000);
+    expect(c.commit(0, 90_000)!.offset).toBe('210');
+  });
+
   it('forgets a bed once the commit has passed its last frame: ids given per admission do not pile up', () => {
     const c = new BedCheckpoints(config);
     // 500 admissions one after another on one partition, 30 s each, then gone
