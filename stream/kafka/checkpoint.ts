@@ -218,12 +218,12 @@ export class BedCheckpoints {
    */
   private metadata(partition: number, carried: Carried[]): string {
     const entry = (c: Carried): string => `${JSON.stringify(c.bedId)}:[${c.watermark},${c.lastOffset}]`;
-    const frame = (entries: string[]): string => `{"v":2,"beds":{${entries.join(',')}}}`;
-    const all = frame(carried.map(entry));
+    const asJson = (entries: string[]): string => `{"v":2,"beds":{${entries.join(',')}}}`;
+    const all = asJson(carried.map(entry));
     if (Buffer.byteLength(all) <= this.config.metadataMaxBytes) return all;
     const byAge = [...carried].sort((a, b) => (a.lastFrameMs ?? -1) - (b.lastFrameMs ?? -1)); // inherited ones first
     const kept: string[] = [];
-    let bytes = Buffer.byteLength(frame([]));
+    let bytes = Buffer.byteLength(asJson([]));
     for (const c of byAge) {
       const e = entry(c);
       const more = Buffer.byteLength(e) + (kept.length > 0 ? 1 : 0);
@@ -239,7 +239,7 @@ export class BedCheckpoints {
           'the others are taken from the tail of ecg.beats after a restart. More partitions keep every bed in it.',
       );
     }
-    return frame(kept);
+    return asJson(kept);
   }
 
   /** The frame a restart must begin with to rebuild the bed before its first unpublished beat. */
