@@ -28,6 +28,12 @@ export interface DecisionRule {
    */
   readonly irregularOverridesS: boolean;
   /**
+   * In a regular rhythm (at most `irregularityLimit`), a beat labelled S whose RR is at least this
+   * share of the baseline is labelled N: AAMI's S beats are premature (A a J S), so an S call on
+   * a beat that is not early is the network's confusion, not the patient's ectopy. null: never.
+   */
+  readonly notEarlySRatio: number | null;
+  /**
    * Before the rest of the rule, a beat's p(V) is averaged with what the network said of the
    * earlier beats of its morphology family in the same patient (`BeatFamilies`). null: each
    * beat alone.
@@ -51,6 +57,7 @@ export const ARGMAX: DecisionRule = {
   prematurityReference: 'recent',
   irregularityLimit: null,
   irregularOverridesS: false,
+  notEarlySRatio: null,
   familyVote: null,
 };
 
@@ -69,9 +76,10 @@ const S = 1;
  * probabilities do not show is explained: `network` its most probable class; `family` the
  * most probable class once the beat's morphology family voted on its p(V), where that differs
  * from the network's own; `premature` an N beat relabelled S by its RR in a regular rhythm;
- * `irregular-rhythm` an S call relabelled N because the rhythm is irregular (AF's beats are N).
+ * `irregular-rhythm` an S call relabelled N because the rhythm is irregular (AF's beats are N);
+ * `not-premature` an S call relabelled N because the beat is not early in a regular rhythm.
  */
-export const DECISION_REASONS = ['network', 'family', 'premature', 'irregular-rhythm'] as const;
+export const DECISION_REASONS = ['network', 'family', 'premature', 'irregular-rhythm', 'not-premature'] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 
 /** Class index for beat `k` of row-major probabilities, given its rhythm, and which step of the rule set it. */
@@ -86,6 +94,8 @@ export function decide(
   const regular = rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit;
   if (best === N && premature && regular) return { label: S, reason: 'premature' };
   if (best === S && !regular && rule.irregularOverridesS) return { label: N, reason: 'irregular-rhythm' };
+  if (best === S && regular && rule.notEarlySRatio !== null && rhythm.baseline >= rule.notEarlySRatio)
+    return { label: N, reason: 'not-premature' };
   return { label: best, reason: 'network' };
 }
 
@@ -110,24 +120,30 @@ function describePrematurity(rule: DecisionRule): string {
   const regular =
     rule.irregularityLimit === null ? '' : `, while the rhythm irregularity is at most ${rule.irregularityLimit}`;
   const overrides = rule.irregularityLimit !== null && rule.irregularOverridesS ? '; S -> N above it' : '';
-  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}`;
+  const notEarly =
+    rule.notEarlySRatio === null
+      ? ''
+      : `; S -> N when RR >= ${rule.notEarlySRatio} x the mean of the previous ${rrBaselineBeats} RR${regular}`;
+  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}${notEarly}`;
 }
 
 /**
  * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
  * the baseline and the irregularity limit existed measured against `recent`, always, and
- * before `irregularOverridesS` kept the network's S calls, and before `familyVote` judged each
- * beat alone.
+ * before `irregularOverridesS` kept the network's S calls, before `notEarlySRatio` kept every S
+ * call in a regular rhythm, and before `familyVote` judged each beat alone.
  */
 export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
   const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
   const ratio = saved?.prematurityRatio;
   const limit = saved?.irregularityLimit;
+  const notEarly = saved?.notEarlySRatio;
   return {
     prematurityRatio: typeof ratio === 'number' && ratio > 0 && ratio < 1 ? ratio : null,
     prematurityReference: saved?.prematurityReference === 'baseline' ? 'baseline' : 'recent',
     irregularityLimit: typeof limit === 'number' && limit > 0 ? limit : null,
     irregularOverridesS: saved?.irregularOverridesS === true,
+    notEarlySRatio: typeof notEarly === 'number' && notEarly > 0 ? notEarly : null,
     familyVote: familyVoteOf(saved?.familyVote),
   };
 }

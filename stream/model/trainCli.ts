@@ -34,6 +34,9 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
                         the rule holds only while the rhythm irregularity is at most X (default: always)
   --irregular-overrides-s
                         above --irregularity-limit, a beat the network calls S is labelled N (default: off)
+  --not-early-s-ratio X
+                        at most --irregularity-limit, a beat labelled S whose RR is at least X x the
+                        baseline is labelled N (AAMI's S beats are premature; default: off)
   --family-vote R,W     before that, a beat's p(V) is averaged with its QRS family's (correlation >= R,
                         the family's mean weighted W; default: each beat alone)
   --checkpoint-every N  steps between checkpoints (default 200)
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
       'prematurity-reference': { type: 'string' },
       'irregularity-limit': { type: 'string' },
       'irregular-overrides-s': { type: 'boolean' },
+      'not-early-s-ratio': { type: 'string' },
       'family-vote': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'max-steps': { type: 'string' },
@@ -117,6 +121,13 @@ async function main(): Promise<void> {
   const irregularOverridesS = values['irregular-overrides-s'] === true;
   if (irregularOverridesS && irregularityLimit === null) {
     throw new ConfigError('train: --irregular-overrides-s needs --irregularity-limit');
+  }
+  const notEarlySRatio =
+    values['not-early-s-ratio'] === undefined
+      ? null
+      : positiveNumber('train', 'not-early-s-ratio', values['not-early-s-ratio']);
+  if (notEarlySRatio !== null && irregularityLimit === null) {
+    throw new ConfigError('train: --not-early-s-ratio needs --irregularity-limit');
   }
   const familyVote = values['family-vote'] === undefined ? null : parseFamilyVote('train', values['family-vote']);
   const secondLeadDropout = Number(values['second-lead-dropout'] ?? '0.2');
@@ -209,6 +220,7 @@ async function main(): Promise<void> {
         prematurityReference,
         irregularityLimit,
         irregularOverridesS,
+        notEarlySRatio,
         familyVote,
       } satisfies DecisionRule,
     },

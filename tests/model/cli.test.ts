@@ -180,7 +180,7 @@ describe('npm run train / eval:model', () => {
       const [record, , referenceSample, reference, predicted, reason, ...numbers] = row.split(',');
       expect(Number(referenceSample)).toBeGreaterThan(0);
       expect(['119', '208']).toContain(record);
-      expect(['network', 'family', 'premature', 'irregular-rhythm']).toContain(reason);
+      expect(['network', 'family', 'premature', 'irregular-rhythm', 'not-premature']).toContain(reason);
       const p = numbers.slice(0, 5).map(Number);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
       const voted = Number(numbers[5]);

@@ -42,6 +42,7 @@ describe('decision rule', () => {
       prematurityReference: 'recent',
       irregularityLimit: null,
       irregularOverridesS: false,
+      notEarlySRatio: null,
       familyVote: null,
     });
     expect(decide(p, 0, rhythm(0.7), rule)).toEqual({ label: 1, reason: 'premature' });
@@ -69,5 +70,15 @@ describe('decision rule', () => {
     expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.05), overriding).label).toBe(1); // regular: the network's S stands
     expect(decide(p, 1, rhythm(0.7, 0.7, 0.2), overriding).label).toBe(2); // V is never overridden
     expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), ruleOf({ decisionRule: saved })).label).toBe(1); // v3 metadata
+  });
+
+  it('labels an S call N when the beat is not early in a regular rhythm, when the rule says so', () => {
+    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
+    const saved = { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 };
+    const rule = ruleOf({ decisionRule: { ...saved, irregularOverridesS: true, notEarlySRatio: 0.9 } });
+    expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.02), rule)).toEqual({ label: 0, reason: 'not-premature' });
+    expect(decide(looksS, 0, rhythm(0.85, 0.85, 0.02), rule)).toEqual({ label: 1, reason: 'network' }); // early enough
+    expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.2), rule).reason).toBe('irregular-rhythm');
+    expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.02), ruleOf({ decisionRule: saved })).label).toBe(1); // v9 metadata
   });
 });
