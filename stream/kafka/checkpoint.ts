@@ -217,18 +217,17 @@ export class BedCheckpoints {
    * tail a successor reads anyway.
    */
   private metadata(partition: number, carried: Carried[]): string {
-    const entry = (c: Carried): string => `${JSON.stringify(c.bedId)}:[${c.watermark},${c.lastOffset}]`;
-    const asJson = (entries: string[]): string => `{"v":2,"beds":{${entries.join(',')}}}`;
-    const all = asJson(carried.map(entry));
+    const entries = carried.map((c) => ({ c, json: `${JSON.stringify(c.bedId)}:[${c.watermark},${c.lastOffset}]` }));
+    const asJson = (kept: readonly string[]): string => `{"v":2,"beds":{${kept.join(',')}}}`;
+    const all = asJson(entries.map((e) => e.json));
     if (Buffer.byteLength(all) <= this.config.metadataMaxBytes) return all;
-    const byAge = [...carried].sort((a, b) => (a.lastFrameMs ?? -1) - (b.lastFrameMs ?? -1)); // inherited ones first
+    entries.sort((a, b) => (a.c.lastFrameMs ?? -1) - (b.c.lastFrameMs ?? -1)); // inherited ones first
     const kept: string[] = [];
     let bytes = Buffer.byteLength(asJson([]));
-    for (const c of byAge) {
-      const e = entry(c);
-      const more = Buffer.byteLength(e) + (kept.length > 0 ? 1 : 0);
+    for (const { json } of entries) {
+      const more = Buffer.byteLength(json) + (kept.length > 0 ? 1 : 0);
       if (bytes + more > this.config.metadataMaxBytes) break;
-      kept.push(e);
+      kept.push(json);
       bytes += more;
     }
     if (!this.trimmedWarned.has(partition)) {

@@ -114,16 +114,16 @@ export function describeRule(rule: DecisionRule): string {
 }
 
 function describePrematurity(rule: DecisionRule): string {
-  if (rule.prematurityRatio === null) return 'argmax';
   const { rrBaselineBeats, rrHistory } = DEFAULT_BEAT_WINDOW;
-  const intervals = rule.prematurityReference === 'baseline' ? rrBaselineBeats : rrHistory;
   const regular =
     rule.irregularityLimit === null ? '' : `, while the rhythm irregularity is at most ${rule.irregularityLimit}`;
-  const overrides = rule.irregularityLimit !== null && rule.irregularOverridesS ? '; S -> N above it' : '';
   const notEarly =
     rule.notEarlySRatio === null
       ? ''
       : `; S -> N when RR >= ${rule.notEarlySRatio} x the mean of the previous ${rrBaselineBeats} RR${regular}`;
+  if (rule.prematurityRatio === null) return `argmax${notEarly}`;
+  const intervals = rule.prematurityReference === 'baseline' ? rrBaselineBeats : rrHistory;
+  const overrides = rule.irregularityLimit !== null && rule.irregularOverridesS ? '; S -> N above it' : '';
   return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}${notEarly}`;
 }
 
