@@ -7,6 +7,8 @@
  *   npm run bench:pipeline -- replay [--records 100,101,...]      hours of ECG per wall-clock minute through Kafka
  *   npm run bench:pipeline -- memory [--beds 10 --hours 2]        the worker's heap per bed, and whether it grows
  *       over a long shift: each bed replays its record looped, through Kafka at full speed
+ *   npm run bench:pipeline -- admissions [--beds 10 --rounds 10 --minutes 10 --release-seconds 10
+ *       --silence-seconds 12]   the worker's heap as bed ids come and go, one per admission
  */
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -141,7 +143,9 @@ function loadAll(beds: readonly ReplayBed[]): Promise<LoadedBed[]> {
 }
 
 /** The embedded broker and one pipeline worker serving the shipped model, as `npm start` runs them. */
-async function shippedWorker(hooks: Pick<Parameters<typeof runPipelineWorker>[0], 'onEvent' | 'onFrame'> = {}) {
+async function shippedWorker(
+  hooks: Pick<Parameters<typeof runPipelineWorker>[0], 'onEvent' | 'onFrame' | 'release'> = {},
+) {
   const connection = embeddedKafka('bench', quiet);
   await initBackend('wasm', quiet);
   const classifier = await BeatClassifier.load(SHIPPED_MODEL_DIR);
@@ -325,6 +329,73 @@ async function memory(beds: number, hours: number): Promise<void> {
   );
 }
 
+/**
+ * The worker's heap as beds come and go under new ids (an id per admission, as some hospitals
+ * give them): rounds of `beds` admissions, each streaming `minutes` of ECG at full speed and
+ * then silent for good, measured `silenceSeconds` after each round. A bed silent longer than
+ * the release time gives up its analysis (`ReleaseConfig`); what it keeps is what an admission
+ * costs for as long as the worker runs.
+ */
+async function admissions(
+  beds: number,
+  rounds: number,
+  minutes: number,
+  releaseSeconds: number,
+  silenceSeconds: number,
+): Promise<void> {
+  const pacer = new ReplayPacer();
+  const { connection, kafka, stopWorker, failed } = await shippedWorker({
+    onFrame: pacer.onFrame,
+    release: { afterMs: releaseSeconds * 1000 },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  const ward = await loadAll(await wardBeds(beds));
+  const heap: number[] = [];
+  const measure = (): void => {
+    collectGarbage();
+    heap.push(process.memoryUsage().heapUsed / MB);
+  };
+  measure();
+  const started = performance.now();
+  let sent = 0;
+  for (let round = 0; round < rounds; round++) {
+    const admitted = ward.map((b, i) => ({ ...b, bed: { ...b.bed, bedId: `admission-${round * beds + i}` } }));
+    const run = await Promise.race([
+      publishReplay(producer, admitted, {
+        frameMs: 250,
+        loop: true,
+        speed: Infinity,
+        maxFrames: minutes * 60 * 4,
+        throttle: (n) => pacer.throttle(sent + n),
+      }),
+      failed,
+    ]);
+    sent += run.frames;
+    await Promise.race([pacer.allConsumed(sent), failed]);
+    await new Promise((resolve) => setTimeout(resolve, silenceSeconds * 1000));
+    measure();
+    console.log(
+      `admissions: ${((round + 1) * beds).toString().padStart(5)} beds admitted and gone silent: heap ${heap.at(-1)!.toFixed(1)} MB`,
+    );
+  }
+  const wallMinutes = (performance.now() - started) / 60000;
+  await stopWorker();
+  await producer.disconnect();
+  connection.close();
+  // from the first round on: the worker's own start-up growth is in every measurement after it
+  const rest = heap.slice(1);
+  const perAdmission =
+    leastSquaresSlope(
+      rest.map((_, i) => (i + 1) * beds),
+      rest,
+    ) * 1024;
+  console.log(
+    `admissions: ${rounds * beds} admissions (${beds} at a time, ${minutes} min of ECG each, measured ${silenceSeconds} s after each round) through ${connection.description} in ${wallMinutes.toFixed(1)} min, one worker, release after ${releaseSeconds} s: ` +
+      `heap ${heap[0]!.toFixed(1)} MB before the first frame, ${heap.at(-1)!.toFixed(1)} MB at the end; ${perAdmission.toFixed(1)} kB per admission (least squares over the rounds)`,
+  );
+}
+
 /** Slope of the least-squares line through (x, y). */
 function leastSquaresSlope(x: readonly number[], y: readonly number[]): number {
   const n = x.length;
@@ -351,6 +422,10 @@ async function main(): Promise<void> {
     records: { type: 'string' },
     model: { type: 'string' },
     hours: { type: 'string' },
+    rounds: { type: 'string' },
+    minutes: { type: 'string' },
+    'release-seconds': { type: 'string' },
+    'silence-seconds': { type: 'string' },
   });
   console.log(`bench:pipeline ${mode ?? ''} | backend wasm | ${machineLine()}`);
   const seconds = (fallback: string): number => {
@@ -371,7 +446,20 @@ async function main(): Promise<void> {
     if (hours < 0.5)
       throw new ConfigError(`bench:pipeline: --hours must be at least 0.5 for a trend, got "${values.hours}"`);
     await memory(positiveNumber('bench:pipeline', 'beds', values.beds ?? '10', true), hours);
-  } else throw new ConfigError('bench:pipeline: choose capacity, latency, replay or memory');
+  } else if (mode === 'admissions') {
+    const release = positiveNumber('bench:pipeline', 'release-seconds', values['release-seconds'] ?? '10');
+    if (release <= 5)
+      throw new ConfigError(
+        `bench:pipeline: --release-seconds must be longer than the 5 s stall time, got "${values['release-seconds']}"`,
+      );
+    await admissions(
+      positiveNumber('bench:pipeline', 'beds', values.beds ?? '10', true),
+      positiveNumber('bench:pipeline', 'rounds', values.rounds ?? '10', true),
+      positiveNumber('bench:pipeline', 'minutes', values.minutes ?? '10'),
+      release,
+      positiveNumber('bench:pipeline', 'silence-seconds', values['silence-seconds'] ?? String(release + 2)),
+    );
+  } else throw new ConfigError('bench:pipeline: choose capacity, latency, replay, memory or admissions');
 }
 
 runMain(main);

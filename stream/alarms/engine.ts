@@ -247,6 +247,17 @@ export class AlarmEngine {
     return out;
   }
 
+  /**
+   * The signal path's analysis stopped at `s` and will start afresh (a bed released while
+   * silent): not a technical event, but a detector started again has beats yet to find, so
+   * rhythm and the asystole clock start afresh as after a gap, and the beat history goes.
+   */
+  onRelease(s: number): void {
+    this.nowS = s;
+    this.restartRhythm(s);
+    this.beats = [];
+  }
+
   /** Signal resumes at `s` after a hole: rhythm and the asystole clock start afresh. */
   private restartRhythm(s: number): void {
     this.breaks.push(s);

@@ -145,6 +145,11 @@ export class BeatDecider {
     const swayed = decision.reason === 'network' && argmax(this.row, 0) !== argmax(own, 0);
     return { label: decision.label, votedV, reason: swayed ? 'family' : decision.reason };
   }
+
+  /** The stream has ended, or paused long enough to be heard afresh: its families go. */
+  forget(stream: string): void {
+    this.streams.delete(stream);
+  }
 }
 
 /**

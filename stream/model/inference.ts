@@ -306,4 +306,9 @@ export class BeatClassifier {
       ),
     );
   }
+
+  /** The bed's rule state (its beat families) goes; its next beat starts them afresh. */
+  forget(bedId: string): void {
+    this.decider.forget(bedId);
+  }
 }

@@ -63,5 +63,6 @@ export function modelClassifier(
   return Object.assign(classify, {
     usesSecondLead: inputShapeOf(model).channels === 4 || classifier.rule.familyVote !== null,
     window: classifier.layout.cut,
+    forget: (bedId: string) => classifier.forget(bedId),
   });
 }

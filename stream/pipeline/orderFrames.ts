@@ -12,6 +12,12 @@ export type OrderedFrameEvent =
    */
   | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number; readonly renumbered: boolean };
 
+/** The next sequence number a bed's stream goes on from, and the latest production time of its frames taken. */
+export interface ResumePoint {
+  readonly seq: number;
+  readonly producedAtMs: number;
+}
+
 export interface OrderFramesConfig {
   /** Frames held waiting for a missing one before it is declared lost. */
   readonly maxHeld: number;
@@ -30,13 +36,15 @@ export const DEFAULT_ORDERING: OrderFramesConfig = { maxHeld: 8, maxWaitMs: 1000
  */
 export function orderFrames(
   config: OrderFramesConfig = DEFAULT_ORDERING,
+  /** Where the bed's stream had got to, for a bed seen before (`ResumePoint`); else it starts at its first frame. */
+  resumeAt?: ResumePoint,
 ): OperatorFunction<SampleFrame, OrderedFrameEvent> {
   const scheduler = config.scheduler ?? asyncScheduler;
   return (source) =>
     new Observable<OrderedFrameEvent>((subscriber) => {
-      let next: number | undefined;
+      let next: number | undefined = resumeAt?.seq;
       /** Latest production time of the frames taken: a copy of one of them carries its original's. */
-      let newestMs = -Infinity;
+      let newestMs = resumeAt?.producedAtMs ?? -Infinity;
       const held = new Map<number, SampleFrame>();
       let timer: Subscription | undefined;
 

@@ -17,9 +17,11 @@ import {
   type SchedulerLike,
   switchMap,
   takeUntil,
+  tap,
   timer,
 } from 'rxjs';
 import type { Alarm } from '../alarms/types.js';
+import { ConfigError } from '../errors.js';
 import type { SampleFrame } from '../kafka/frame.js';
 import type { AamiClass } from '../model/aami.js';
 import type { BeatDecision } from '../model/beatFamilies.js';
@@ -51,6 +53,8 @@ export interface ClassifiedBeat extends PendingBeat {
 export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>) & {
   readonly usesSecondLead?: boolean;
   readonly window?: { readonly length: number; readonly rIndex: number };
+  /** Drops what the classifier keeps for a bed between batches (the ward released it). */
+  readonly forget?: (bedId: string) => void;
 };
 
 export interface BatchingConfig {
@@ -91,10 +95,24 @@ export interface StallConfig {
 /** Five seconds: twenty frames late, well past any reordering wait or broker hiccup. */
 export const DEFAULT_STALL: StallConfig = { afterMs: 5000 };
 
+/** A bed silent this long (wall clock; longer than the stall time) is released (`BedMonitor.release`). */
+export interface ReleaseConfig {
+  readonly afterMs: number;
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * Ten minutes: a patient off telemetry that long (discharged, moved, or the transmitter off)
+ * starts afresh when the stream comes back, as after a gap, and losing the first beats its
+ * detector needs to learn the signal again costs less than holding every bed ever admitted.
+ */
+export const DEFAULT_RELEASE: ReleaseConfig = { afterMs: 10 * 60_000 };
+
 /**
  * The per-ward pipeline: frames of many beds in, beat and alarm events out. It only wires the
  * stages (ordering, BedMonitor, classifier, alarm engine); per-bed state lives in this
- * subscription and is released when it ends.
+ * subscription and is released when it ends, and a bed's signal analysis (the bulk of it) when
+ * the bed has been silent for the release time.
  */
 export function monitorWard(deps: {
   classify: Classify;
@@ -103,9 +121,17 @@ export function monitorWard(deps: {
   bed?: BedConfig;
   /** A bed whose frames stop for this long (wall clock) raises stream-stalled. */
   stall?: StallConfig;
+  /** A bed whose frames stop for this long (wall clock) gives up its signal analysis. */
+  release?: ReleaseConfig;
   /** Called for every beat window cut, before it waits for the classifier. */
   onPending?: (beat: PendingBeat) => void;
 }): OperatorFunction<SampleFrame, WardEvent> {
+  const stall = deps.stall ?? DEFAULT_STALL;
+  const release = deps.release ?? DEFAULT_RELEASE;
+  if (!(release.afterMs > stall.afterMs))
+    throw new ConfigError(
+      `monitorWard: the release time (${release.afterMs} ms) must be longer than the stall time (${stall.afterMs} ms)`,
+    );
   return (frames) =>
     defer(() => {
       const monitors = new Map<string, BedMonitor>();
@@ -132,13 +158,27 @@ export function monitorWard(deps: {
       };
       const alarmEvent = (alarm: Alarm): WardEvent => ({ kind: 'alarm', alarm, explanation: explain(alarm) });
 
+      const released = (bedId: string): void => {
+        monitors.get(bedId)?.release();
+        recent.delete(bedId);
+        deps.classify.forget?.(bedId);
+      };
+
       type Stage = WardEvent | { readonly kind: 'pending'; readonly beat: PendingBeat };
-      const stall = deps.stall ?? DEFAULT_STALL;
       const staged: Observable<Stage> = frames.pipe(
-        groupBy((f) => f.bedId),
+        // a bed's group ends when it has been silent for the release time; its next frame
+        // opens another, which goes on from where the bed's stream had got to
+        groupBy((f) => f.bedId, {
+          duration: (bed) =>
+            bed.pipe(
+              switchMap(() => timer(release.afterMs, release.scheduler ?? asyncScheduler)),
+              takeUntil(bed.pipe(ignoreElements(), endWith(null))),
+              tap(() => released(bed.key)),
+            ),
+        }),
         mergeMap((bed) =>
           merge(
-            bed.pipe(orderFrames(deps.ordering ?? DEFAULT_ORDERING)),
+            bed.pipe(orderFrames(deps.ordering ?? DEFAULT_ORDERING, monitors.get(bed.key)?.resumePoint)),
             // every frame restarts the bed's stall clock; the clock stops with the stream
             bed.pipe(
               switchMap(() => timer(stall.afterMs, stall.scheduler ?? asyncScheduler)),

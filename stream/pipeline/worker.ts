@@ -5,7 +5,7 @@ import { MalformedMessages } from '../kafka/messages.js';
 import { followPublishedBeats } from '../kafka/publishedBeats.js';
 import { publishWard } from '../kafka/sink.js';
 import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
-import { monitorWard, type Classify, type WardEvent } from './ward.js';
+import { monitorWard, type Classify, type ReleaseConfig, type WardEvent } from './ward.js';
 
 /** Beats and events a worker may hold unpublished before it stops fetching (bounds its memory). */
 export const MAX_UNPUBLISHED = 2000;
@@ -118,6 +118,8 @@ export async function runPipelineWorker(options: {
   malformed?: MalformedMessages;
   /** Warnings about the worker's own bookkeeping (a commit metadata that had to leave beds out). */
   warn?: (line: string) => void;
+  /** When a silent bed's analysis is released (default DEFAULT_RELEASE). */
+  release?: ReleaseConfig;
 }): Promise<void> {
   const groupId = options.groupId ?? 'ecg-pipeline';
   // A crashed worker's partitions move after 10 s instead of kafkajs's default 30 s.
@@ -194,7 +196,7 @@ export async function runPipelineWorker(options: {
       mergeMap((group) =>
         group.pipe(
           map((s) => s.frame),
-          monitorWard({ classify: options.classify, onPending: () => progress.beatStaged() }),
+          monitorWard({ classify: options.classify, onPending: () => progress.beatStaged(), release: options.release }),
           map((event) => ({ event, generation: group.key })),
         ),
       ),

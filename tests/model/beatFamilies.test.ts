@@ -78,6 +78,18 @@ describe('BeatDecider with a family vote', () => {
     expect(run(decider, [[normal, 0.9]], 'bed-1')).toEqual([0]);
   });
 
+  it("forgets a bed's families when told, and only that bed's", () => {
+    const decider = withNormalFamily('bed-1');
+    run(
+      decider,
+      Array.from({ length: 3 }, (): [Float32Array, number] => [normal, 0.01]),
+      'bed-2',
+    );
+    decider.forget('bed-1');
+    expect(run(decider, [[normal, 0.9]], 'bed-1')).toEqual([2]);
+    expect(run(decider, [[normal, 0.9]], 'bed-2')).toEqual([0]);
+  });
+
   it('does not let a beat of another shape join (correlation below the threshold)', () => {
     const decider = withNormalFamily();
     expect(run(decider, [[bump(3), 0.9]])).toEqual([2]); // shifted 3 samples: r about 0.14

@@ -6,6 +6,7 @@ import { EcgFrontEnd } from '../../stream/dsp/index.js';
 import type { SampleFrame } from '../../stream/kafka/frame.js';
 import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { MITDB_HZ } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 
 const MINUTES = 5;
@@ -137,5 +138,76 @@ describe('monitorWard: a bed whose stream stops', () => {
       ['stream-stalled', 'active'],
       ['stream-stalled', 'ended'],
     ]);
+  });
+});
+
+describe('monitorWard: a bed silent past the release time', () => {
+  const STALL = { afterMs: 20 };
+  const RELEASE = { afterMs: 60 };
+  const RESUME = 600; // frames before the silence: 150 s
+
+  /** Frames 0..RESUME-1, a silence past the release time, then `after`; the classifier's forgotten beds. */
+  async function silentThen(frames: SampleFrame[], after: SampleFrame[], classify: Classify) {
+    const forgotten: string[] = [];
+    const forgetting = Object.assign((beats: Parameters<Classify>[0]) => classify(beats), {
+      forget: (bedId: string) => void forgotten.push(bedId),
+    });
+    const input = new Subject<SampleFrame>();
+    const done = firstValueFrom(
+      input.pipe(monitorWard({ classify: forgetting, stall: STALL, release: RELEASE }), toArray()),
+    );
+    for (const f of frames.slice(0, RESUME)) input.next(f);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const forgottenWhileSilent = [...forgotten];
+    for (const f of after) input.next(f);
+    input.complete();
+    return { events: await done, forgottenWhileSilent };
+  }
+
+  it('gives up its analysis, and goes on where its stream stopped when it comes back', async () => {
+    const record = '119';
+    const classify = await referenceClassifierOf(record);
+    const frames = await framesOf(record);
+    const clean = beatsOf(await run(frames, classify)).map((b) => b.rPeakSample);
+    const { events, forgottenWhileSilent } = await silentThen(frames, frames.slice(RESUME), classify);
+    expect(forgottenWhileSilent).toEqual(['bed-119']);
+
+    // the same beats, but for those whose window the old analysis had not finished when the
+    // stream stopped, and those the restarted detector finds while it learns the signal again
+    const resumeS = frames[RESUME]!.firstSample / MITDB_HZ;
+    const live = beatsOf(events).map((b) => b.rPeakSample);
+    const lost = clean.filter((s) => !live.includes(s));
+    expect(live.every((s) => clean.includes(s))).toBe(true);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.length).toBeLessThanOrEqual(5);
+    for (const s of lost) expect(s / MITDB_HZ).toSatisfy((t: number) => t > resumeS - 1 && t < resumeS + 3);
+
+    const alarms = events.flatMap((e) => (e.kind === 'alarm' ? [e.alarm] : []));
+    expect(alarms.filter((a) => a.type === 'stream-stalled').map((a) => a.state)).toEqual(['active', 'ended']);
+    // no sample was missing: no technical gap, and no pause or asystole across the beats not found
+    expect(events.filter((e) => e.kind === 'gap' || e.kind === 'duplicate')).toEqual([]);
+    expect(alarms.filter((a) => ['signal-gap', 'pause', 'asystole'].includes(a.type))).toEqual([]);
+  });
+
+  it('reports frames lost while it was released, and takes its first frames back in order', async () => {
+    const record = '119';
+    const frames = await framesOf(record);
+    // twenty frames lost in the silence, and the two after them swapped
+    const after = [frames[RESUME + 21]!, frames[RESUME + 20]!, ...frames.slice(RESUME + 22)];
+    const { events } = await silentThen(frames, after, await referenceClassifierOf(record));
+    expect(events.filter((e) => e.kind === 'gap')).toEqual([{ kind: 'gap', bedId: 'bed-119', lostFrames: 20 }]);
+    expect(events.filter((e) => e.kind === 'duplicate')).toEqual([]);
+    const gaps = events.flatMap((e) => (e.kind === 'alarm' && e.alarm.type === 'signal-gap' ? [e.alarm] : []));
+    expect(gaps.map((a) => [a.state, a.onsetS, a.endS])).toEqual([
+      ['active', 150, undefined],
+      ['ended', 150, 155],
+    ]);
+  });
+
+  it('refuses a release time not longer than the stall time', async () => {
+    const classify = await referenceClassifierOf('100');
+    expect(() => monitorWard({ classify, stall: { afterMs: 5000 }, release: { afterMs: 5000 } })).toThrow(
+      'monitorWard: the release time (5000 ms) must be longer than the stall time (5000 ms)',
+    );
   });
 });
