@@ -40,5 +40,11 @@ describe('numeric flags', () => {
     const capacity = await runScript('bench/pipeline.ts', ['capacity', '--seconds', '2']);
     expect(capacity.code).toBe(2);
     expect(capacity.stderr).toBe('error: bench:pipeline: --seconds must be at least 5 for any beat, got "2"\n');
+    // a bed is released only after its stream-stalled alarm (5 s)
+    const admissions = await runScript('bench/pipeline.ts', ['admissions', '--release-seconds', '5']);
+    expect(admissions.code).toBe(2);
+    expect(admissions.stderr).toBe(
+      'error: bench:pipeline: --release-seconds must be longer than the 5 s stall time, got "5"\n',
+    );
   });
 });
