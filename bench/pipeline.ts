@@ -8,7 +8,8 @@
  *   npm run bench:pipeline -- memory [--beds 10 --hours 2]        the worker's heap per bed, and whether it grows
  *       over a long shift: each bed replays its record looped, through Kafka at full speed
  *   npm run bench:pipeline -- admissions [--beds 10 --rounds 10 --minutes 10 --release-seconds 10
- *       --silence-seconds 12]   the worker's heap as bed ids come and go, one per admission
+ *       --silence-seconds 12]   the worker's heap as bed ids come and go, one per admission (a release
+ *       time over the silence keeps every bed, as before session 22)
  */
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -31,7 +32,7 @@ import { architecture, ARCHITECTURES } from '../stream/model/architectures.js';
 import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { modelClassifier } from '../stream/pipeline/classifier.js';
-import { monitorWard } from '../stream/pipeline/ward.js';
+import { DEFAULT_STALL, monitorWard } from '../stream/pipeline/ward.js';
 import { runPipelineWorker, workerFailure } from '../stream/pipeline/worker.js';
 import { listRecords, mitdbDir, readAnnotations, readRecord } from '../stream/wfdb/index.js';
 import { percentile } from '../stream/eval/qrsEval.js';
@@ -392,7 +393,8 @@ async function admissions(
     ) * 1024;
   console.log(
     `admissions: ${rounds * beds} admissions (${beds} at a time, ${minutes} min of ECG each, measured ${silenceSeconds} s after each round) through ${connection.description} in ${wallMinutes.toFixed(1)} min, one worker, release after ${releaseSeconds} s: ` +
-      `heap ${heap[0]!.toFixed(1)} MB before the first frame, ${heap.at(-1)!.toFixed(1)} MB at the end; ${perAdmission.toFixed(1)} kB per admission (least squares over the rounds)`,
+      `heap ${heap[0]!.toFixed(1)} MB before the first frame, ${heap.at(-1)!.toFixed(1)} MB at the end; ${perAdmission.toFixed(1)} kB per admission (least squares over the rounds)` +
+      (silenceSeconds > releaseSeconds ? '' : '; no bed was released before it was measured'),
   );
 }
 
@@ -448,16 +450,20 @@ async function main(): Promise<void> {
     await memory(positiveNumber('bench:pipeline', 'beds', values.beds ?? '10', true), hours);
   } else if (mode === 'admissions') {
     const release = positiveNumber('bench:pipeline', 'release-seconds', values['release-seconds'] ?? '10');
-    if (release <= 5)
+    const stallS = DEFAULT_STALL.afterMs / 1000;
+    if (release <= stallS)
       throw new ConfigError(
-        `bench:pipeline: --release-seconds must be longer than the 5 s stall time, got "${values['release-seconds']}"`,
+        `bench:pipeline: --release-seconds must be longer than the ${stallS} s stall time, got "${values['release-seconds']}"`,
       );
+    const rounds = positiveNumber('bench:pipeline', 'rounds', values.rounds ?? '10', true);
+    if (rounds < 2)
+      throw new ConfigError(`bench:pipeline: --rounds must be at least 2 for a trend, got "${values.rounds}"`);
     await admissions(
       positiveNumber('bench:pipeline', 'beds', values.beds ?? '10', true),
-      positiveNumber('bench:pipeline', 'rounds', values.rounds ?? '10', true),
-      positiveNumber('bench:pipeline', 'minutes', values.minutes ?? '10'),
+      rounds,
+      positiveNumber('bench:pipeline', 'minutes', values.minutes ?? '10', true),
       release,
-      positiveNumber('bench:pipeline', 'silence-seconds', values['silence-seconds'] ?? String(release + 2)),
+      positiveNumber('bench:pipeline', 'silence-seconds', values['silence-seconds'] ?? '12'),
     );
   } else throw new ConfigError('bench:pipeline: choose capacity, latency, replay, memory or admissions');
 }
