@@ -263,6 +263,7 @@ export async function predictProbabilities(
 export class BeatClassifier {
   readonly model: tf.LayersModel;
   readonly modelId: string;
+  readonly rule: DecisionRule;
   /** The windows this model takes (`rIndicesOf`): beds cut `layout.cut`. */
   readonly layout: WindowLayout;
   private readonly decider: BeatDecider;
@@ -275,13 +276,15 @@ export class BeatClassifier {
   ) {
     this.model = model;
     this.modelId = modelId;
+    this.rule = rule;
     this.layout = layout;
-    // the families compare QRS shapes in block 0, the window shown with the beat
-    this.decider = new BeatDecider(rule, layout.rIndices[0]!);
+    this.decider = this.ruleState();
   }
 
-  get rule(): DecisionRule {
-    return this.decider.rule;
+  /** Per-bed rule state (beat families) of its own, for `decide`: a pipeline ward holds one. */
+  ruleState(): BeatDecider {
+    // the families compare QRS shapes in block 0, the window shown with the beat
+    return new BeatDecider(this.rule, this.layout.rIndices[0]!);
   }
 
   static async load(dir: string): Promise<BeatClassifier> {
@@ -292,12 +295,18 @@ export class BeatClassifier {
 
   /**
    * The decision on each beat of a batch, by this classifier's rule; `beds[k]` is beat k's bed,
-   * whose beats must come in time order from one call to the next.
+   * whose beats must come in time order from one call to the next in the same rule state
+   * (`ruleState`; the classifier's own where none is given).
    */
-  decide(inputs: BatchInputs, probabilities: Float32Array, beds: readonly string[]): BeatDecision[] {
+  decide(
+    inputs: BatchInputs,
+    probabilities: Float32Array,
+    beds: readonly string[],
+    state: BeatDecider = this.decider,
+  ): BeatDecision[] {
     const { length: L, width: W } = inputs;
     return Array.from({ length: inputs.count }, (_, k) =>
-      this.decider.decide(
+      state.decide(
         beds[k]!,
         [inputs.window.subarray(k * L, k * L + W), inputs.secondWindow.subarray(k * L, k * L + W)],
         probabilities,
@@ -305,10 +314,5 @@ export class BeatClassifier {
         beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!),
       ),
     );
-  }
-
-  /** The bed's rule state (its beat families) goes; its next beat starts them afresh. */
-  forget(bedId: string): void {
-    this.decider.forget(bedId);
   }
 }

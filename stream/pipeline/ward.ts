@@ -55,6 +55,12 @@ export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBea
   readonly window?: { readonly length: number; readonly rIndex: number };
   /** Drops what the classifier keeps for a bed between batches (the ward released it). */
   readonly forget?: (bedId: string) => void;
+  /**
+   * The same classifier with per-bed state of its own: each ward subscription opens one, so
+   * that a bed's classifier state starts and ends with the rest of its state (a new group
+   * generation of a worker starts every bed afresh, on whichever worker it lands).
+   */
+  readonly open?: () => Classify;
 };
 
 export interface BatchingConfig {
@@ -134,19 +140,20 @@ export function monitorWard(deps: {
     );
   return (frames) =>
     defer(() => {
+      const classify = deps.classify.open?.() ?? deps.classify;
       const monitors = new Map<string, BedMonitor>();
       const recent = new Map<string, ClassifiedBeat[]>();
       const monitorOf = (bedId: string): BedMonitor => {
         let m = monitors.get(bedId);
         if (m === undefined) {
           const bed = deps.bed ?? DEFAULT_BED;
-          const window = deps.classify.window;
+          const window = classify.window;
           m = new BedMonitor(bedId, {
             ...bed,
             ...(window === undefined
               ? {}
               : { frontEnd: { ...bed.frontEnd, window: { ...bed.frontEnd?.window, ...window } } }),
-            secondLeadWindows: deps.classify.usesSecondLead === true,
+            secondLeadWindows: classify.usesSecondLead === true,
           });
           monitors.set(bedId, m);
         }
@@ -161,7 +168,7 @@ export function monitorWard(deps: {
       const released = (bedId: string): void => {
         monitors.get(bedId)?.release();
         recent.delete(bedId);
-        deps.classify.forget?.(bedId);
+        classify.forget?.(bedId);
       };
 
       type Stage = WardEvent | { readonly kind: 'pending'; readonly beat: PendingBeat };
@@ -204,7 +211,7 @@ export function monitorWard(deps: {
             shared.pipe(
               filter((s): s is { kind: 'pending'; beat: PendingBeat } => s.kind === 'pending'),
               map((s) => s.beat),
-              classifyInBatches(deps.classify, deps.batching),
+              classifyInBatches(classify, deps.batching),
               mergeMap((beat): WardEvent[] => {
                 const list = recent.get(beat.bedId) ?? [];
                 list.push(beat);

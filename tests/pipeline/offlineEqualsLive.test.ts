@@ -57,3 +57,22 @@ describe("eval:model's labels are the monitor's", () => {
     expect(predictions.reasons.filter((reason) => reason === 'family').length).toBeGreaterThan(10);
   });
 });
+
+describe("a ward's beat families", () => {
+  it('start afresh with every subscription of the ward (a new group generation), on the one classifier', async () => {
+    const classify = modelClassifier(await BeatClassifier.load(SHIPPED_MODEL_DIR));
+    const r = await readRecord(mitdbDir(), '208');
+    const frames = [...recordFrames(r, 'bed', 'mitdb/208')].slice(0, (120 * 1000) / 250);
+    const beats = async () => {
+      const events = await firstValueFrom(from(frames).pipe(monitorWard({ classify }), toArray()));
+      return events.flatMap((e) => (e.kind === 'beat' ? [e.beat] : []));
+    };
+    const first = await beats();
+    // the families spoke: a beat's voted p(V) is not the network's own once its family has members
+    expect(first.filter((b) => b.decision!.votedV !== b.probabilities.V).length).toBeGreaterThan(100);
+    const second = await beats();
+    expect(second.map((b) => [b.rPeakSample, b.label, b.decision])).toEqual(
+      first.map((b) => [b.rPeakSample, b.label, b.decision]),
+    );
+  });
+});
