@@ -257,8 +257,9 @@ export async function predictProbabilities(
 }
 
 /**
- * The classifier the pipeline holds: a loaded model, its identity and its decision rule, with
- * the rule's per-bed state (beat families) carried from batch to batch.
+ * The classifier the pipeline holds: a loaded model, its identity and its decision rule. The
+ * rule's per-bed state (beat families), carried from batch to batch, is the caller's
+ * (`ruleState`): each pipeline ward holds its own.
  */
 export class BeatClassifier {
   readonly model: tf.LayersModel;
@@ -266,7 +267,6 @@ export class BeatClassifier {
   readonly rule: DecisionRule;
   /** The windows this model takes (`rIndicesOf`): beds cut `layout.cut`. */
   readonly layout: WindowLayout;
-  private readonly decider: BeatDecider;
 
   constructor(
     model: tf.LayersModel,
@@ -278,10 +278,9 @@ export class BeatClassifier {
     this.modelId = modelId;
     this.rule = rule;
     this.layout = layout;
-    this.decider = this.ruleState();
   }
 
-  /** Per-bed rule state (beat families) of its own, for `decide`: a pipeline ward holds one. */
+  /** Fresh per-bed rule state (beat families) for `decide`. */
   ruleState(): BeatDecider {
     // the families compare QRS shapes in block 0, the window shown with the beat
     return new BeatDecider(this.rule, this.layout.rIndices[0]!);
@@ -295,14 +294,13 @@ export class BeatClassifier {
 
   /**
    * The decision on each beat of a batch, by this classifier's rule; `beds[k]` is beat k's bed,
-   * whose beats must come in time order from one call to the next in the same rule state
-   * (`ruleState`; the classifier's own where none is given).
+   * whose beats must come in time order from one call to the next with the same `state`.
    */
   decide(
+    state: BeatDecider,
     inputs: BatchInputs,
     probabilities: Float32Array,
     beds: readonly string[],
-    state: BeatDecider = this.decider,
   ): BeatDecision[] {
     const { length: L, width: W } = inputs;
     return Array.from({ length: inputs.count }, (_, k) =>

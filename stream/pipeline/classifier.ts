@@ -35,10 +35,10 @@ export function modelClassifier(
       let labels: number[];
       if (options.labels === undefined) {
         decisions = classifier.decide(
+          state,
           inputs,
           p,
           beats.map((b) => b.bedId),
-          state,
         );
         labels = decisions.map((d) => d.label);
       } else labels = (await options.labels(beats)).map((c) => AAMI_CLASSES.indexOf(c));

@@ -112,14 +112,16 @@ describe("the pipeline classifier's decision rule", () => {
     const voting = ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 0.8 } } });
     const classifier = new BeatClassifier(model, 'voting', voting);
     const pV = (v: number) => Float32Array.from([1 - v, 0, v, 0, 0]);
-    const labelOf = (c: BeatClassifier, v: number, bed: string) =>
-      c.decide(beatWindowInputs([beat(true)]), pV(v), [bed]).map((d) => [d.label, d.reason]);
+    const state = classifier.ruleState();
+    const labelOf = (c: BeatClassifier, v: number, bed: string, s = state) =>
+      c.decide(s, beatWindowInputs([beat(true)]), pV(v), [bed]).map((d) => [d.label, d.reason]);
     // three beats of one shape that the network calls N, then one it calls V, in separate batches
     for (let i = 0; i < 3; i++) expect(labelOf(classifier, 0.01, 'bed-1')).toEqual([[0, 'network']]);
     // the family turns the V call back to N, and says so
     expect(labelOf(classifier, 0.9, 'bed-1')).toEqual([[0, 'family']]);
     expect(labelOf(classifier, 0.9, 'bed-2')).toEqual([[2, 'network']]);
     // without the vote the same call is V
-    expect(labelOf(new BeatClassifier(model, 'alone'), 0.9, 'bed-1')).toEqual([[2, 'network']]);
+    const alone = new BeatClassifier(model, 'alone');
+    expect(labelOf(alone, 0.9, 'bed-1', alone.ruleState())).toEqual([[2, 'network']]);
   });
 });
