@@ -4,6 +4,7 @@ import { loadBeds, type LoadedBed, type ReplayBed } from '../simulators/replay.j
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
 import { parseCommandLine, positiveNumber, runMain, speedOption } from './cli.js';
 import { ConfigError } from './errors.js';
+import { DEFAULT_CHECKPOINT, metadataMaxBytesFromEnv, type CheckpointConfig } from './kafka/checkpoint.js';
 import { asKafkaFailure, connectKafka, type KafkaConnection } from './kafka/client.js';
 import { MalformedMessages } from './kafka/messages.js';
 import { TOPICS } from './kafka/topics.js';
@@ -28,7 +29,9 @@ npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ec
   --loop              replay records in a loop
   --duration S        stop after S seconds of wall time
   --model DIR         classifier (default ${SHIPPED_MODEL_DIR})
-  --summary-every S   ward summary period, s (default 5)`;
+  --summary-every S   ward summary period, s (default 5)
+Environment: KAFKA_BROKERS (a cluster; unset, the embedded broker), KAFKA_OFFSET_METADATA_MAX_BYTES (the
+cluster's offset.metadata.max.bytes where it is not Kafka's default 4096; start and pipeline)`;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -76,6 +79,7 @@ async function pipeline(
   classifier: BeatClassifier,
   stop: AbortSignal,
   summaryEvery: number,
+  checkpoint: CheckpointConfig,
 ): Promise<void> {
   const modelId = classifier.modelId;
   const malformed = new MalformedMessages(log);
@@ -92,6 +96,7 @@ async function pipeline(
       modelId,
       stop,
       malformed,
+      checkpoint,
       warn: log,
       onEvent: (e) => pending.push(e),
       onAssigned: (partitions) =>
@@ -170,6 +175,10 @@ async function main(): Promise<void> {
   const speed = speedOption(command, values.speed ?? '1');
   const summaryEvery = positiveNumber(command, 'summary-every', values['summary-every'] ?? '5');
   const durationS = values.duration === undefined ? undefined : positiveNumber(command, 'duration', values.duration);
+  const checkpoint: CheckpointConfig =
+    command === 'simulate'
+      ? DEFAULT_CHECKPOINT
+      : { ...DEFAULT_CHECKPOINT, metadataMaxBytes: metadataMaxBytesFromEnv() };
   const { loaded: beds, leftOut } =
     command === 'pipeline' ? { loaded: [], leftOut: 0 } : await readableBeds(command, await wardBeds(command, values));
 
@@ -188,10 +197,10 @@ async function main(): Promise<void> {
   }
   try {
     if (classifier === undefined) await simulate(command, connection, beds, speed, values.loop === true, stop.signal);
-    else if (command === 'pipeline') await pipeline(connection, classifier, stop.signal, summaryEvery);
+    else if (command === 'pipeline') await pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint);
     else {
       log(`start: ${beds.map((b) => `${b.bed.bedId} = ${b.source}`).join(', ')} at ${speed}x`);
-      const worker = pipeline(connection, classifier, stop.signal, summaryEvery);
+      const worker = pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint);
       // a worker that fails (a lost broker) ends the replay too; its error is reported below
       worker.catch(() => stop.abort());
       try {

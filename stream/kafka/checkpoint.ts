@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 
 /**
  * What a pipeline worker commits for an `ecg.samples` partition, and how a worker that takes
@@ -39,6 +40,22 @@ export const DEFAULT_CHECKPOINT: CheckpointConfig = {
   maxHoldS: 60,
   metadataMaxBytes: 4096,
 };
+
+/**
+ * The cluster's `offset.metadata.max.bytes`, from KAFKA_OFFSET_METADATA_MAX_BYTES where its
+ * operators changed Kafka's default: a commit with longer metadata is refused, and the worker
+ * with it. A bad value ends the command before it starts.
+ */
+export function metadataMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.KAFKA_OFFSET_METADATA_MAX_BYTES;
+  if (value === undefined || value === '') return DEFAULT_CHECKPOINT.metadataMaxBytes;
+  const bytes = Number(value);
+  if (!(/^\d+$/.test(value.trim()) && Number.isSafeInteger(bytes)))
+    throw new ConfigError(
+      `KAFKA_OFFSET_METADATA_MAX_BYTES must be a whole number of bytes (the cluster's offset.metadata.max.bytes), got "${value}"`,
+    );
+  return bytes;
+}
 
 /** Per bed: [watermark (R peak sample), offset of the bed's last frame read]. */
 const MetadataSchema = z.object({
@@ -224,13 +241,15 @@ export class BedCheckpoints {
     entries.sort((a, b) => (a.c.lastFrameMs ?? -1) - (b.c.lastFrameMs ?? -1)); // inherited ones first
     const kept: string[] = [];
     let bytes = Buffer.byteLength(asJson([]));
-    for (const { json } of entries) {
+    // a budget too small for the format itself: no metadata at all, the tail of ecg.beats does it all
+    const none = bytes > this.config.metadataMaxBytes;
+    for (const { json } of none ? [] : entries) {
       const more = Buffer.byteLength(json) + (kept.length > 0 ? 1 : 0);
       if (bytes + more > this.config.metadataMaxBytes) break;
       kept.push(json);
       bytes += more;
     }
-    if (!this.trimmedWarned.has(partition)) {
+    if (kept.length < carried.length && !this.trimmedWarned.has(partition)) {
       this.trimmedWarned.add(partition);
       this.warn(
         `warning [ecg.samples/${partition}]: the commit metadata holds the watermarks of ${kept.length} of ` +
@@ -238,7 +257,7 @@ export class BedCheckpoints {
           'the others are taken from the tail of ecg.beats after a restart. More partitions keep every bed in it.',
       );
     }
-    return asJson(kept);
+    return none ? '' : asJson(kept);
   }
 
   /** The frame a restart must begin with to rebuild the bed before its first unpublished beat. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BedCheckpoints } from '../../stream/kafka/checkpoint.js';
+import { BedCheckpoints, metadataMaxBytesFromEnv } from '../../stream/kafka/checkpoint.js';
 
 const FS = 360;
 const config = { rebuildS: 10, sameBeatS: 0.15, idleBedMs: 60_000, maxHoldS: 60, metadataMaxBytes: 4096 };
@@ -135,5 +135,26 @@ describe('BedCheckpoints', () => {
     c.commit(0, 40);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`${kept.length} of 40 beds`);
+  });
+
+  it('commits no metadata at all under a budget too small for its format, and says so once', () => {
+    const warnings: string[] = [];
+    const c = new BedCheckpoints({ ...config, metadataMaxBytes: 10 }, (l) => warnings.push(l));
+    feed(c, 'bed-1', 0, 40);
+    c.onPublished('bed-1', 30 * FS);
+    expect(c.commit(0, 0)).toEqual({ offset: '20', metadata: '' });
+    expect(warnings).toEqual([expect.stringContaining('holds the watermarks of 0 of 1 beds (10 bytes')]);
+  });
+});
+
+describe('KAFKA_OFFSET_METADATA_MAX_BYTES', () => {
+  it("is the cluster's limit where set, Kafka's default where not, and refused when not a number of bytes", () => {
+    expect(metadataMaxBytesFromEnv({})).toBe(4096);
+    expect(metadataMaxBytesFromEnv({ KAFKA_OFFSET_METADATA_MAX_BYTES: '1024' })).toBe(1024);
+    expect(metadataMaxBytesFromEnv({ KAFKA_OFFSET_METADATA_MAX_BYTES: '0' })).toBe(0);
+    for (const bad of ['4k', '-1', '1.5', ' '])
+      expect(() => metadataMaxBytesFromEnv({ KAFKA_OFFSET_METADATA_MAX_BYTES: bad })).toThrow(
+        `KAFKA_OFFSET_METADATA_MAX_BYTES must be a whole number of bytes (the cluster's offset.metadata.max.bytes), got "${bad}"`,
+      );
   });
 });

@@ -29,6 +29,11 @@ describe('numeric flags', () => {
     const start = await runMonitor(['start', '--duration', '0']);
     expect(start.code).toBe(2);
     expect(start.stderr).toBe('error: start: --duration must be a positive number, got "0"\n');
+    const metadata = await runMonitor(['start'], { KAFKA_OFFSET_METADATA_MAX_BYTES: '4k' });
+    expect(metadata.code).toBe(2);
+    expect(metadata.stderr).toBe(
+      `error: KAFKA_OFFSET_METADATA_MAX_BYTES must be a whole number of bytes (the cluster's offset.metadata.max.bytes), got "4k"\n`,
+    );
     const bench = await runScript('bench/pipeline.ts', ['latency', '--beds', 'many']);
     expect(bench.code).toBe(2);
     expect(bench.stderr).toBe('error: bench:pipeline: --beds must be a positive integer, got "many"\n');
