@@ -165,7 +165,7 @@ export function monitorWard(deps: {
       };
       const alarmEvent = (alarm: Alarm): WardEvent => ({ kind: 'alarm', alarm, explanation: explain(alarm) });
 
-      const released = (bedId: string): void => {
+      const releaseBed = (bedId: string): void => {
         monitors.get(bedId)?.release();
         recent.delete(bedId);
         classify.forget?.(bedId);
@@ -180,7 +180,7 @@ export function monitorWard(deps: {
             bed.pipe(
               switchMap(() => timer(release.afterMs, release.scheduler ?? asyncScheduler)),
               takeUntil(bed.pipe(ignoreElements(), endWith(null))),
-              tap(() => released(bed.key)),
+              tap(() => releaseBed(bed.key)),
             ),
         }),
         mergeMap((bed) =>
