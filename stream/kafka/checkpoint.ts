@@ -241,9 +241,7 @@ export class BedCheckpoints {
     entries.sort((a, b) => (a.c.lastFrameMs ?? -1) - (b.c.lastFrameMs ?? -1)); // inherited ones first
     const kept: string[] = [];
     let bytes = Buffer.byteLength(asJson([]));
-    // a budget too small for the format itself: no metadata at all, the tail of ecg.beats does it all
-    const none = bytes > this.config.metadataMaxBytes;
-    for (const { json } of none ? [] : entries) {
+    for (const { json } of entries) {
       const more = Buffer.byteLength(json) + (kept.length > 0 ? 1 : 0);
       if (bytes + more > this.config.metadataMaxBytes) break;
       kept.push(json);
@@ -257,7 +255,8 @@ export class BedCheckpoints {
           'the others are taken from the tail of ecg.beats after a restart. More partitions keep every bed in it.',
       );
     }
-    return none ? '' : asJson(kept);
+    // a budget too small for the format itself: no metadata at all, the tail of ecg.beats does it all
+    return bytes > this.config.metadataMaxBytes ? '' : asJson(kept);
   }
 
   /** The frame a restart must begin with to rebuild the bed before its first unpublished beat. */

@@ -13,7 +13,6 @@ import {
 } from '../dsp/index.js';
 import { leadMillivolts, type SampleFrame } from '../kafka/frame.js';
 import { monitoringLeadOf, secondLeadOf } from '../wfdb/index.js';
-import type { ResumePoint } from './orderFrames.js';
 
 /** A beat window cut for one bed, waiting for the classifier. */
 export interface PendingBeat {
@@ -82,8 +81,6 @@ export class BedMonitor {
   /** Stream sample index at which the current front end started (after a start or a gap). */
   private origin = 0;
   private expectedSample: number | undefined;
-  private resumeSeq: number | undefined;
-  private newestProducedMs = -Infinity;
   readonly alarms: AlarmEngine;
   private flatSince: number | undefined;
   private quality: SignalQuality | undefined;
@@ -109,8 +106,6 @@ export class BedMonitor {
       alarms.push(...this.onGap(this.expectedSample / frame.sampleRate, frame.firstSample / frame.sampleRate));
       this.restart(frame);
     } else if (this.frontEnd === undefined || !sameSignal) this.restart(frame);
-    this.resumeSeq = frame.seq + 1;
-    this.newestProducedMs = Math.max(this.newestProducedMs, frame.producedAtMs);
     const lead = monitoringLead(frame);
     const mv = leadMillivolts(frame, lead);
     const perLead = mv.length;
@@ -191,7 +186,7 @@ export class BedMonitor {
    * The bed has been silent so long (`ReleaseConfig`) that its signal analysis is dropped: the
    * memory of a ward whose beds come and go (bed ids given per admission) stays that of the
    * beds streaming. What a later frame needs stays: its alarms (the active stream-stalled among
-   * them), where its stream had got to, and the sample it must start at (else a gap).
+   * them) and the sample it must start at (else a gap).
    */
   release(): void {
     if (this.expectedSample !== undefined) this.alarms.onRelease(this.expectedSample / this.sourceHz);
@@ -199,11 +194,6 @@ export class BedMonitor {
     this.second = undefined;
     this.quality = undefined;
     this.vf = undefined;
-  }
-
-  /** Where the bed's stream had got to (undefined before its first frame). */
-  get resumePoint(): ResumePoint | undefined {
-    return this.resumeSeq === undefined ? undefined : { seq: this.resumeSeq, producedAtMs: this.newestProducedMs };
   }
 
   /** No frame has come for the pipeline's stall time. */

@@ -18,6 +18,12 @@ export interface ResumePoint {
   readonly producedAtMs: number;
 }
 
+/** A bed's stream seen before: where it had got to, and where to keep where it gets to now. */
+export interface ResumeTrack {
+  readonly from: ResumePoint | undefined;
+  save(point: ResumePoint): void;
+}
+
 export interface OrderFramesConfig {
   /** Frames held waiting for a missing one before it is declared lost. */
   readonly maxHeld: number;
@@ -36,15 +42,15 @@ export const DEFAULT_ORDERING: OrderFramesConfig = { maxHeld: 8, maxWaitMs: 1000
  */
 export function orderFrames(
   config: OrderFramesConfig = DEFAULT_ORDERING,
-  /** Where the bed's stream had got to, for a bed seen before (`ResumePoint`); else it starts at its first frame. */
-  resumeAt?: ResumePoint,
+  /** Where the bed's stream had got to (else it starts at its first frame), and where it gets to, saved at the end. */
+  resume?: ResumeTrack,
 ): OperatorFunction<SampleFrame, OrderedFrameEvent> {
   const scheduler = config.scheduler ?? asyncScheduler;
   return (source) =>
     new Observable<OrderedFrameEvent>((subscriber) => {
-      let next: number | undefined = resumeAt?.seq;
+      let next: number | undefined = resume?.from?.seq;
       /** Latest production time of the frames taken: a copy of one of them carries its original's. */
-      let newestMs = resumeAt?.producedAtMs ?? -Infinity;
+      let newestMs = resume?.from?.producedAtMs ?? -Infinity;
       const held = new Map<number, SampleFrame>();
       let timer: Subscription | undefined;
 
@@ -101,6 +107,7 @@ export function orderFrames(
         subscription.unsubscribe();
         timer?.unsubscribe();
         held.clear();
+        if (next !== undefined) resume?.save({ seq: next, producedAtMs: newestMs });
       };
     });
 }

@@ -26,7 +26,7 @@ import type { SampleFrame } from '../kafka/frame.js';
 import type { AamiClass } from '../model/aami.js';
 import type { BeatDecision } from '../model/beatFamilies.js';
 import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
-import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig } from './orderFrames.js';
+import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig, type ResumePoint } from './orderFrames.js';
 
 /** A beat with its class, and for non-N beats the Grad-CAM explanation. */
 export interface ClassifiedBeat extends PendingBeat {
@@ -142,6 +142,8 @@ export function monitorWard(deps: {
     defer(() => {
       const classify = deps.classify.open?.() ?? deps.classify;
       const monitors = new Map<string, BedMonitor>();
+      /** Where each bed's stream had got to when its group last ended (a released bed). */
+      const resumePoints = new Map<string, ResumePoint>();
       const recent = new Map<string, ClassifiedBeat[]>();
       const monitorOf = (bedId: string): BedMonitor => {
         let m = monitors.get(bedId);
@@ -185,7 +187,12 @@ export function monitorWard(deps: {
         }),
         mergeMap((bed) =>
           merge(
-            bed.pipe(orderFrames(deps.ordering ?? DEFAULT_ORDERING, monitors.get(bed.key)?.resumePoint)),
+            bed.pipe(
+              orderFrames(deps.ordering ?? DEFAULT_ORDERING, {
+                from: resumePoints.get(bed.key),
+                save: (point) => resumePoints.set(bed.key, point),
+              }),
+            ),
             // every frame restarts the bed's stall clock; the clock stops with the stream
             bed.pipe(
               switchMap(() => timer(stall.afterMs, stall.scheduler ?? asyncScheduler)),
