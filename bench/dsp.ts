@@ -1,7 +1,9 @@
 /**
  * Throughput of the signal core on one core: filter + resample to 125 Hz + online R-peak
  * detection over the monitoring lead of every MIT-BIH record (then the same with beat-window
- * cutting), with the records already in memory so file I/O is not timed.
+ * cutting), with the records already in memory so file I/O is not timed. Then how long after
+ * its R peak each beat is cut, in signal time: its window, and the wait for the next beat
+ * (`BeatWindow.rrNext`).
  *   npm run bench:dsp [-- --repeat 3]
  */
 import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
@@ -52,6 +54,29 @@ function frontEnd(lead: Lead): number {
   return windows;
 }
 
+/**
+ * Seconds of signal from each beat's R peak to the 250 ms chunk whose arrival cut it, and how
+ * many beats the wait for the next one ran out on.
+ */
+function cutDelays(leads: readonly Lead[]): { delays: number[]; waitedOut: number } {
+  const delays: number[] = [];
+  let waitedOut = 0;
+  for (const lead of leads) {
+    const fe = new EcgFrontEnd({ sourceHz: lead.fs });
+    const chunk = Math.round(lead.fs * CHUNK_S);
+    let n = 0;
+    for (let start = 0; start < lead.samples.length; start += chunk) {
+      const out = fe.push(lead.samples.subarray(start, start + chunk));
+      n += out.samples.length;
+      for (const w of out.windows) {
+        delays.push((n - w.rPeak) / MODEL_HZ);
+        if (w.rrNext === Infinity) waitedOut++;
+      }
+    }
+  }
+  return { delays: delays.sort((a, b) => a - b), waitedOut };
+}
+
 function measure(name: string, stage: Stage, leads: readonly Lead[], repeat: number): void {
   const samples = leads.reduce((n, l) => n + l.samples.length, 0);
   const signalS = leads.reduce((s, l) => s + l.samples.length / l.fs, 0);
@@ -86,6 +111,13 @@ async function main(): Promise<void> {
   );
   measure('filter + resample + detect', detectOnly, leads, repeat);
   measure('filter + resample + detect + windows', frontEnd, leads, repeat);
+  const { delays, waitedOut } = cutDelays(leads);
+  const at = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2);
+  console.log(
+    `R peak -> beat cut (signal time, window and next beat): p50 ${at(0.5)} s, p90 ${at(0.9)} s, ` +
+      `p99 ${at(0.99)} s, max ${delays.at(-1)!.toFixed(2)} s over ${delays.length} beats; ` +
+      `the wait for the next beat ran out on ${waitedOut}`,
+  );
 }
 
 runMain(main);

@@ -12,7 +12,7 @@ import { initBackend } from './model/backend.js';
 import { BeatClassifier } from './model/inference.js';
 import { SHIPPED_MODEL_DIR } from './model/shipped.js';
 import { modelClassifier } from './pipeline/classifier.js';
-import type { WardEvent } from './pipeline/ward.js';
+import { REPLAY_DRAIN_MS, type WardEvent } from './pipeline/ward.js';
 import { WardSummary } from './pipeline/wardSummary.js';
 import { runPipelineWorker } from './pipeline/worker.js';
 import { mitdbDir, selectRecords } from './wfdb/index.js';
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       }
       if (values.duration === undefined && values.loop !== true) {
         // replay finished: give the pipeline time to drain, then stop
-        await new Promise((resolve) => setTimeout(resolve, 5000));
+        await new Promise((resolve) => setTimeout(resolve, REPLAY_DRAIN_MS));
         stop.abort();
       }
       await worker;

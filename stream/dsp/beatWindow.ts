@@ -15,6 +15,13 @@ export interface BeatWindowConfig {
   readonly irregularityBeats: number;
   /** How many previous windows the patient's running template is the median of. */
   readonly templateBeats: number;
+  /**
+   * How long after its R peak a beat waits for the next one to be detected, s (`rrNext`): a
+   * premature atrial beat is followed by a pause, which the window alone shows only at fast
+   * rates. A window is emitted when it is complete and either the next peak has come or this
+   * much signal has passed its R peak.
+   */
+  readonly nextBeatWaitS: number;
 }
 
 export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
@@ -24,6 +31,7 @@ export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
   rrBaselineBeats: 200,
   irregularityBeats: 16,
   templateBeats: 8,
+  nextBeatWaitS: 2,
 };
 
 /** One lead's part of a beat: its window and that lead's running patient template. */
@@ -58,6 +66,11 @@ export interface BeatWindow extends LeadWindow {
    */
   readonly rrIrregularity: number;
   /**
+   * Interval to the next R peak, s: `Infinity` when none was detected within `nextBeatWaitS`
+   * (a pause), undefined when the stream was cut before either (a gap, a stall, its end).
+   */
+  readonly rrNext: number | undefined;
+  /**
    * The same instant in the bed's second lead, cut at the monitoring lead's R peak, where the
    * stream has one: some ventricular beats look normal in one lead and not in the other.
    */
@@ -67,7 +80,8 @@ export interface BeatWindow extends LeadWindow {
 /**
  * Cuts fixed-length windows around R peaks from a stream. Peaks arrive later than their
  * samples (the detector's delay), so samples are kept in a ring long enough for the slowest
- * decision; a window is emitted once its last sample has arrived.
+ * decision; a window is emitted once its last sample has arrived and the interval after its
+ * beat is known (`rrNext`), or `flush` is called.
  */
 export class BeatWindowCutter {
   readonly config: BeatWindowConfig;
@@ -78,12 +92,15 @@ export class BeatWindowCutter {
   private lastPeak: number | undefined;
   private readonly rr: RrHistory;
   private pendingRr = new Map<number, Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline' | 'rrIrregularity'>>();
+  /** The R peak registered after each waiting one. */
+  private nextPeak = new Map<number, number>();
+  private readonly wait: number;
   private recentWindows: Float32Array[] = [];
   /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
   skipped = 0;
 
   constructor(config: BeatWindowConfig) {
-    const { fs, length, rIndex, rrHistory, rrBaselineBeats, irregularityBeats, templateBeats } = config;
+    const { fs, length, rIndex, rrHistory, rrBaselineBeats, irregularityBeats, templateBeats, nextBeatWaitS } = config;
     if (!(fs > 0)) throw new ConfigError(`BeatWindowCutter: fs must be positive, got ${fs}`);
     if (!Number.isInteger(length) || length < 2)
       throw new ConfigError(`BeatWindowCutter: length must be an integer >= 2, got ${length}`);
@@ -99,11 +116,18 @@ export class BeatWindowCutter {
     if (!Number.isInteger(templateBeats) || templateBeats < 1) {
       throw new ConfigError(`BeatWindowCutter: templateBeats must be an integer >= 1, got ${templateBeats}`);
     }
+    if (!(nextBeatWaitS >= 0) || !Number.isFinite(nextBeatWaitS)) {
+      throw new ConfigError(
+        `BeatWindowCutter: nextBeatWaitS must be a finite number of seconds >= 0, got ${nextBeatWaitS}`,
+      );
+    }
     this.config = config;
+    this.wait = Math.round(nextBeatWaitS * fs);
     this.rr = new RrHistory(rrBaselineBeats, Math.max(rrHistory, irregularityBeats));
     let size = 1;
-    // room for one window plus 16 s of detector delay (search-back after a long pause)
-    while (size < length + 16 * fs) size <<= 1;
+    // room for one window, the wait for the next beat and 16 s of detector delay (search-back
+    // after a long pause)
+    while (size < length + this.wait + 16 * fs) size <<= 1;
     this.ring = new Float32Array(size);
     this.mask = size - 1;
   }
@@ -126,6 +150,7 @@ export class BeatWindowCutter {
     const rhythm = this.rr.last(irregularityBeats);
     const rrIrregularity = rhythm.length < irregularityBeats ? 0 : rhythmIrregularity(rhythm);
     if (rrPrevious !== undefined) this.rr.add(rrPrevious);
+    if (this.lastPeak !== undefined && this.pendingRr.has(this.lastPeak)) this.nextPeak.set(this.lastPeak, rPeak);
     this.lastPeak = rPeak;
     const start = rPeak - rIndex;
     if (start < 0 || start < this.n - this.ring.length || start + length > this.n + this.ring.length) {
@@ -144,23 +169,37 @@ export class BeatWindowCutter {
     return out;
   }
 
+  /**
+   * Emits the complete windows still waiting for the next beat, without it (`rrNext`
+   * undefined): the stream is cut (a gap, a stall, its end) and may not say for a long time.
+   */
+  flush(out: BeatWindow[]): void {
+    this.emitReady(out, true);
+  }
+
+  /** Forgets the stream; windows still waiting are dropped (`flush` first to keep them). */
   reset(): void {
     this.n = 0;
     this.waiting = [];
     this.lastPeak = undefined;
     this.rr.clear();
     this.pendingRr.clear();
+    this.nextPeak.clear();
     this.recentWindows = [];
     this.ring.fill(0);
   }
 
-  private emitReady(out: BeatWindow[]): void {
-    const { rIndex, length } = this.config;
+  private emitReady(out: BeatWindow[], cut = false): void {
+    const { rIndex, length, fs } = this.config;
     while (this.waiting.length > 0) {
       const rPeak = this.waiting[0] as number;
       const start = rPeak - rIndex;
       if (start + length > this.n) return;
+      const next = this.nextPeak.get(rPeak);
+      const waited = this.n - rPeak >= this.wait;
+      if (next === undefined && !waited && !cut) return;
       this.waiting.shift();
+      this.nextPeak.delete(rPeak);
       const samples = new Float32Array(length);
       for (let i = 0; i < length; i++) samples[i] = this.ring[(start + i) & this.mask] as number;
       const rr = this.pendingRr.get(rPeak);
@@ -175,6 +214,7 @@ export class BeatWindowCutter {
         rrMean: rr?.rrMean,
         rrBaseline: rr?.rrBaseline,
         rrIrregularity: rr?.rrIrregularity ?? 0,
+        rrNext: next !== undefined ? (next - rPeak) / fs : waited ? Infinity : undefined,
         template,
       });
     }

@@ -124,28 +124,37 @@ export class EcgFrontEnd {
       this.sourceCount++;
       this.resampler.step(this.filter.step(chunk[i] as number), this.emitSample);
     }
-    let windows = this.windows;
     let secondPeaks: DetectedPeak[] = [];
+    let secondCut: BeatWindow[] | undefined;
     if (this.second !== undefined) {
       const other = this.second.frontEnd.push(secondChunk!);
       secondPeaks = other.peaks;
-      const cut = this.second.cutter?.push(
+      secondCut = this.second.cutter?.push(
         other.samples,
         this.peaks.map((p) => p.index),
       );
-      if (cut !== undefined) {
-        const byPeak = new Map(cut.map((w) => [w.rPeak, { samples: w.samples, template: w.template }]));
-        windows = windows.map((w) => {
-          const secondLead = byPeak.get(w.rPeak);
-          return secondLead === undefined ? w : { ...w, secondLead };
-        });
-      }
     }
+    const windows = withSecondLead(this.windows, secondCut);
     const out = { samples: Float32Array.from(this.samples), peaks: this.peaks, windows, secondPeaks };
     this.samples = [];
     this.peaks = [];
     this.windows = [];
     return out;
+  }
+
+  /**
+   * The complete beat windows still waiting for the beat after them (`BeatWindowCutter.flush`):
+   * before a `reset`, or when the stream stops, so that a cut stream loses no beat it showed.
+   */
+  flush(): BeatWindow[] {
+    if (this.cutter === undefined) return [];
+    const windows: BeatWindow[] = [];
+    this.cutter.flush(windows);
+    const secondCutter = this.second?.cutter;
+    if (secondCutter === undefined) return windows;
+    const second: BeatWindow[] = [];
+    secondCutter.flush(second);
+    return withSecondLead(windows, second);
   }
 
   /** Forgets all signal history: after a gap the detector relearns rather than bridging it. */
@@ -158,4 +167,14 @@ export class EcgFrontEnd {
     this.second?.cutter?.reset();
     this.sourceCount = 0;
   }
+}
+
+/** The monitoring lead's windows with the second lead's, cut at the same R peaks, joined to them. */
+function withSecondLead(windows: BeatWindow[], second: readonly BeatWindow[] | undefined): BeatWindow[] {
+  if (second === undefined) return windows;
+  const byPeak = new Map(second.map((w) => [w.rPeak, { samples: w.samples, template: w.template }]));
+  return windows.map((w) => {
+    const secondLead = byPeak.get(w.rPeak);
+    return secondLead === undefined ? w : { ...w, secondLead };
+  });
 }

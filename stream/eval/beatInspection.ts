@@ -74,7 +74,8 @@ export interface InspectedBeat {
   readonly votedV: number | null;
   /**
    * RR before the beat, the recent mean (8 intervals) and the baseline (200), s, the RR as a
-   * share of each, and the rhythm irregularity before it (the decision rule's inputs).
+   * share of each, the rhythm irregularity before it, and the interval after it as a share of its
+   * RR (Infinity: none within the wait; NaN: not known) (the decision rule's inputs).
    */
   readonly rr: {
     readonly previousS: number;
@@ -83,6 +84,7 @@ export interface InspectedBeat {
     readonly baselineS: number;
     readonly baselineRatio: number;
     readonly irregularity: number;
+    readonly nextRatio: number;
   } | null;
   /** Correlation of the QRS with the patient's normal template, per lead name. */
   readonly normalCorrelation: Readonly<Record<string, number | null>>;
@@ -153,6 +155,7 @@ export async function inspectBeats(
               baselineS: set.rrBaseline[i!]!,
               baselineRatio: rhythm.baseline,
               irregularity: rhythm.irregularity,
+              nextRatio: rhythm.next,
             },
       normalCorrelation: Object.fromEntries(
         wfdb.header.signals.map((spec, lead) => [

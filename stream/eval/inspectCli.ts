@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     'RR/mean',
     'RR/base',
     'irreg',
+    'next/RR',
     ...leads.map((l) => `r ${l}`),
   ];
   const cell = (v: number | null | undefined, digits = 2): string =>
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     cell(b.rr?.ratio),
     cell(b.rr?.baselineRatio),
     cell(b.rr?.irregularity, 3),
+    cell(b.rr?.nextRatio),
     ...leads.map((l) => cell(b.normalCorrelation[l])),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

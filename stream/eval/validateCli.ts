@@ -19,6 +19,7 @@ import { AAMI_CLASSES } from '../model/aami.js';
 import { BeatClassifier } from '../model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../model/shipped.js';
 import { modelClassifier } from '../pipeline/classifier.js';
+import { REPLAY_DRAIN_MS } from '../pipeline/ward.js';
 import { runPipelineWorker, workerFailure } from '../pipeline/worker.js';
 import { loadBeds, type ReplayBed } from '../../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
   ]);
   await producer.disconnect();
   await Promise.race([pacer.allConsumed(frames), failed]);
+  await Promise.race([new Promise((resolve) => setTimeout(resolve, REPLAY_DRAIN_MS)), failed]);
   stop.abort();
   await worker;
   const wallS = (performance.now() - started) / 1000;
@@ -447,7 +449,7 @@ ${r.unreadableRecords.length === 0 ? '' : `<p><b>Not scored</b>, their files cou
 <table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>
 <p>Beat-by-beat confusion (rows: reference, columns: live; O: no beat on that side, so the O column holds missed beats and the O row extra detections):</p>
 <table><tr><th></th>${r.beatConfusion.labels.map((l) => `<th>${l}</th>`).join('')}</tr>${r.beatConfusion.counts.map((counts, i) => row([r.beatConfusion.labels[i]!, ...counts])).join('')}</table>
-<p>Which step of the model's decision rule set each matched beat's label (network: its most probable class; family: the beat's morphology family's vote changed it; premature: N relabelled S by its RR; irregular-rhythm: S relabelled N in an irregular rhythm; not-premature: S relabelled N, not early in a regular rhythm), and how often the reference agrees:</p>
+<p>Which step of the model's decision rule set each matched beat's label (network: its most probable class; family: the beat's morphology family's vote changed it; premature: N relabelled S by its RR; irregular-rhythm: S relabelled N in an irregular rhythm; not-premature: S relabelled N, not early in a regular rhythm; premature-pause: N relabelled S, early and followed by a pause), and how often the reference agrees:</p>
 <table><tr><th>step</th><th>beats</th><th>reference agrees %</th></tr>${Object.entries(r.decisions)
     .map(([reason, n]) => row([reason, n.beats, ((100 * n.agreeing) / n.beats).toFixed(1)]))
     .join('')}</table>

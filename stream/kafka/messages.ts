@@ -40,8 +40,8 @@ export const BeatMessageSchema = z.object({
   /** The network's own class probabilities. */
   probabilities,
   /**
-   * Why the label is what it is (`network`, `family`, `premature`, `irregular-rhythm`, `not-premature`: see
-   * DecisionReason), and p(V) after the beat's morphology family voted. null where the label did
+   * Why the label is what it is (`network`, `family`, `premature`, `irregular-rhythm`, `not-premature`,
+   * `premature-pause`: see DecisionReason), and p(V) after the beat's morphology family voted. null where the label did
    * not come from the model's decision rule (a benchmark replaying reference labels).
    */
   decision: z

@@ -13,7 +13,7 @@ import {
 } from '../wfdb/index.js';
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
 import type { BeatRhythm } from './decision.js';
-import { beatRhythmOf, RR_FEATURES, rrBaselineOf, rrFeatures } from './features.js';
+import { beatRhythmOf, RR_FEATURES, rrBaselineOf, rrFeatures, rrNextOf } from './features.js';
 import { seededRandom, shuffle } from './random.js';
 import { ConfigError } from '../errors.js';
 
@@ -48,6 +48,8 @@ export interface BeatSet {
   readonly rrBaseline: Float32Array;
   /** Rhythm irregularity before each beat (BeatWindow.rrIrregularity): for the decision rule too. */
   readonly rrIrregularity: Float32Array;
+  /** Interval to the next beat (s, `rrNextOf`): for the decision rule too. */
+  readonly rrNext: Float32Array;
   /** AAMI class index per beat (see AAMI_CLASSES), or UNLABELLED. */
   readonly labels: Uint8Array;
   /** Index into `recordNames` per beat. */
@@ -71,7 +73,7 @@ export function labelledBeats(set: BeatSet, indices: ArrayLike<number> = beatInd
 
 /** Beat i's rhythm as the decision rule reads it. */
 export function setRhythm(set: BeatSet, i: number): BeatRhythm {
-  return beatRhythmOf(set.rr, i, set.rrBaseline[i]!, set.rrIrregularity[i]!);
+  return beatRhythmOf(set.rr, i, set.rrBaseline[i]!, set.rrIrregularity[i]!, set.rrNext[i]!);
 }
 
 export interface DatasetStats {
@@ -98,6 +100,7 @@ export async function recordBeats(
   rr: Float32Array[];
   rrBaseline: number[];
   rrIrregularity: number[];
+  rrNext: number[];
   labels: number[];
   sourceSample: number[];
   referenceSample: number[];
@@ -121,6 +124,8 @@ export async function recordBeats(
     for (const p of out.peaks) sourceByIndex.set(p.index, p.sourceSample);
     cut.push(...out.windows);
   }
+  // the record's end cuts the last beats' wait for the beat after them, as a stopped stream does
+  cut.push(...frontEnd.flush());
   const reference = annotations.filter((a) => isQrsCode(a.code));
   const detections = cut.map((w) => sourceByIndex.get(w.rPeak) ?? (w.rPeak * fs) / MODEL_HZ);
   const matcher = new Ec57Matcher({ fs, windowS: 0.15, excluded: [] });
@@ -136,6 +141,7 @@ export async function recordBeats(
     rr: [] as Float32Array[],
     rrBaseline: [] as number[],
     rrIrregularity: [] as number[],
+    rrNext: [] as number[],
     labels: [] as number[],
     sourceSample: [] as number[],
     referenceSample: [] as number[],
@@ -155,6 +161,7 @@ export async function recordBeats(
     result.rr.push(rr);
     result.rrBaseline.push(rrBaselineOf(w));
     result.rrIrregularity.push(w.rrIrregularity);
+    result.rrNext.push(rrNextOf(w));
     result.labels.push(cls === undefined ? UNLABELLED : classIndex(cls));
     result.sourceSample.push(detections[d]!);
     result.referenceSample.push(cls === undefined ? NaN : reference[matched!]!.sample);
@@ -162,7 +169,7 @@ export async function recordBeats(
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 7;
+const CACHE_VERSION = 8;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   // the window with its defaults filled in: asking for the default R index finds the same set
@@ -218,6 +225,7 @@ export async function buildBeatSet(
     rr: new Float32Array(count * RR_FEATURES),
     rrBaseline: new Float32Array(count),
     rrIrregularity: new Float32Array(count),
+    rrNext: new Float32Array(count),
     labels: new Uint8Array(count),
     recordIndex: new Uint16Array(count),
     recordNames: [...records],
@@ -236,6 +244,7 @@ export async function buildBeatSet(
       set.rr.set(p.rr[i]!, k * RR_FEATURES);
       set.rrBaseline[k] = p.rrBaseline[i]!;
       set.rrIrregularity[k] = p.rrIrregularity[i]!;
+      set.rrNext[k] = p.rrNext[i]!;
       set.labels[k] = label;
       set.recordIndex[k] = r;
       set.sourceSample[k] = p.sourceSample[i]!;
@@ -274,6 +283,7 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
       Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
       Buffer.from(set.rrBaseline.buffer, set.rrBaseline.byteOffset, set.rrBaseline.byteLength),
       Buffer.from(set.rrIrregularity.buffer, set.rrIrregularity.byteOffset, set.rrIrregularity.byteLength),
+      Buffer.from(set.rrNext.buffer, set.rrNext.byteOffset, set.rrNext.byteLength),
       Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
       Buffer.from(set.referenceSample.buffer, set.referenceSample.byteOffset, set.referenceSample.byteLength),
       Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
@@ -316,8 +326,9 @@ async function readCache(
   }
   const n = header.count;
   let offset = 4 + headerLength;
-  // windows and templates of both leads, RR features, baseline and irregularity, two sample indices, record, label
-  const expected = offset + n * (4 * windowLength * 4 + RR_FEATURES * 4 + 4 + 4 + 8 + 8 + 2 + 1);
+  // windows and templates of both leads, RR features, baseline, irregularity and next interval,
+  // two sample indices, record, label
+  const expected = offset + n * (4 * windowLength * 4 + RR_FEATURES * 4 + 4 + 4 + 4 + 8 + 8 + 2 + 1);
   if (bytes.length !== expected) {
     log?.(`beat set: cache ${path} holds ${bytes.length} bytes, not ${expected}; rebuilding it`);
     return undefined;
@@ -334,6 +345,7 @@ async function readCache(
   const rr = new Float32Array(take(n * RR_FEATURES * 4));
   const rrBaseline = new Float32Array(take(n * 4));
   const rrIrregularity = new Float32Array(take(n * 4));
+  const rrNext = new Float32Array(take(n * 4));
   const sourceSample = new Float64Array(take(n * 8));
   const referenceSample = new Float64Array(take(n * 8));
   const recordIndex = new Uint16Array(take(n * 2));
@@ -349,6 +361,7 @@ async function readCache(
     rr,
     rrBaseline,
     rrIrregularity,
+    rrNext,
     labels,
     recordIndex,
     recordNames: header.recordNames,

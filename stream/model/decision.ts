@@ -34,6 +34,13 @@ export interface DecisionRule {
    */
   readonly notEarlySRatio: number | null;
   /**
+   * A beat the rest of the rule leaves N is labelled S when it is early and the interval after
+   * it is a pause (`BeatRhythm.next`): an atrial premature beat resets the sinus node, so the
+   * beat after it comes late, which a sinus-arrhythmia beat or a beat of atrial fibrillation
+   * does not do systematically. null: never.
+   */
+  readonly pausedPremature: PausedPremature | null;
+  /**
    * Before the rest of the rule, a beat's p(V) is averaged with what the network said of the
    * earlier beats of its morphology family in the same patient (`BeatFamilies`). null: each
    * beat alone.
@@ -52,20 +59,42 @@ export interface FamilyVote {
   readonly weight: number;
 }
 
+/**
+ * `DecisionRule.pausedPremature`: an N beat whose RR is below `ratio` x the 200-beat baseline and
+ * whose next interval is at least `pause` x its RR is S; one pair for a regular rhythm, a stricter
+ * one while the rhythm is irregular (above `irregularityLimit`), where short and long intervals
+ * follow each other by chance.
+ */
+export interface PausedPremature {
+  readonly regular: PauseCriterion;
+  readonly irregular: PauseCriterion;
+}
+
+export interface PauseCriterion {
+  readonly ratio: number;
+  readonly pause: number;
+}
+
 export const ARGMAX: DecisionRule = {
   prematurityRatio: null,
   prematurityReference: 'recent',
   irregularityLimit: null,
   irregularOverridesS: false,
   notEarlySRatio: null,
+  pausedPremature: null,
   familyVote: null,
 };
 
-/** What the rule needs of a beat's rhythm: its RR as a share of each reference, and the irregularity before it. */
+/**
+ * What the rule needs of a beat's rhythm: its RR as a share of each reference, the irregularity
+ * before it, and the interval after it as a share of its RR (Infinity: no beat came within the
+ * wait; NaN: not known, the stream was cut).
+ */
 export interface BeatRhythm {
   readonly recent: number;
   readonly baseline: number;
   readonly irregularity: number;
+  readonly next: number;
 }
 
 const N = 0;
@@ -77,9 +106,18 @@ const S = 1;
  * most probable class once the beat's morphology family voted on its p(V), where that differs
  * from the network's own; `premature` an N beat relabelled S by its RR in a regular rhythm;
  * `irregular-rhythm` an S call relabelled N because the rhythm is irregular (AF's beats are N);
- * `not-premature` an S call relabelled N because the beat is not early in a regular rhythm.
+ * `not-premature` an S call relabelled N because the beat is not early in a regular rhythm;
+ * `premature-pause` an N beat (or an S call the irregular rhythm would relabel) labelled S because
+ * it is early and a pause follows it.
  */
-export const DECISION_REASONS = ['network', 'family', 'premature', 'irregular-rhythm', 'not-premature'] as const;
+export const DECISION_REASONS = [
+  'network',
+  'family',
+  'premature',
+  'irregular-rhythm',
+  'not-premature',
+  'premature-pause',
+] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 
 /** Class index for beat `k` of row-major probabilities, given its rhythm, and which step of the rule set it. */
@@ -93,10 +131,19 @@ export function decide(
   const premature = rule.prematurityRatio !== null && rhythm[rule.prematurityReference] < rule.prematurityRatio;
   const regular = rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit;
   if (best === N && premature && regular) return { label: S, reason: 'premature' };
-  if (best === S && !regular && rule.irregularOverridesS) return { label: N, reason: 'irregular-rhythm' };
+  const paused =
+    rule.pausedPremature !== null && pausedPremature(rhythm, rule.pausedPremature[regular ? 'regular' : 'irregular']);
+  if (best === S && !regular && rule.irregularOverridesS)
+    return paused ? { label: S, reason: 'premature-pause' } : { label: N, reason: 'irregular-rhythm' };
   if (best === S && regular && rule.notEarlySRatio !== null && rhythm.baseline >= rule.notEarlySRatio)
     return { label: N, reason: 'not-premature' };
+  if (best === N && paused) return { label: S, reason: 'premature-pause' };
   return { label: best, reason: 'network' };
+}
+
+/** Early against the baseline and followed by a pause (NaN, an unknown next interval, is not one). */
+function pausedPremature(rhythm: BeatRhythm, criterion: PauseCriterion): boolean {
+  return rhythm.baseline < criterion.ratio && rhythm.next >= criterion.pause;
 }
 
 /** Whether two rules decide alike (compare rules as `ruleOf` reads them, not as saved). */
@@ -121,17 +168,24 @@ function describePrematurity(rule: DecisionRule): string {
     rule.notEarlySRatio === null
       ? ''
       : `; S -> N when RR >= ${rule.notEarlySRatio} x the mean of the previous ${rrBaselineBeats} RR${regular}`;
-  if (rule.prematurityRatio === null) return `argmax${notEarly}`;
+  const paused = rule.pausedPremature;
+  const pause =
+    paused === null
+      ? ''
+      : `; N -> S when RR < ${paused.regular.ratio} x that mean and the next RR >= ${paused.regular.pause} x RR` +
+        ` (irregular rhythm: ${paused.irregular.ratio} and ${paused.irregular.pause})`;
+  if (rule.prematurityRatio === null) return `argmax${notEarly}${pause}`;
   const intervals = rule.prematurityReference === 'baseline' ? rrBaselineBeats : rrHistory;
   const overrides = rule.irregularityLimit !== null && rule.irregularOverridesS ? '; S -> N above it' : '';
-  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}${notEarly}`;
+  return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}${notEarly}${pause}`;
 }
 
 /**
  * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
  * the baseline and the irregularity limit existed measured against `recent`, always, and
  * before `irregularOverridesS` kept the network's S calls, before `notEarlySRatio` kept every S
- * call in a regular rhythm, and before `familyVote` judged each beat alone.
+ * call in a regular rhythm, before `pausedPremature` ignored the interval after a beat, and before
+ * `familyVote` judged each beat alone.
  */
 export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
   const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
@@ -144,8 +198,42 @@ export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
     irregularityLimit: typeof limit === 'number' && limit > 0 ? limit : null,
     irregularOverridesS: saved?.irregularOverridesS === true,
     notEarlySRatio: typeof notEarly === 'number' && notEarly > 0 ? notEarly : null,
+    pausedPremature: pausedPrematureOf(saved?.pausedPremature),
     familyVote: familyVoteOf(saved?.familyVote),
   };
+}
+
+function pausedPrematureOf(saved: unknown): PausedPremature | null {
+  if (typeof saved !== 'object' || saved === null) return null;
+  const { regular, irregular } = saved as Partial<Record<keyof PausedPremature, unknown>>;
+  const criterion = (c: unknown): PauseCriterion | null => {
+    const { ratio, pause } = (typeof c === 'object' && c !== null ? c : {}) as Partial<
+      Record<keyof PauseCriterion, unknown>
+    >;
+    return typeof ratio === 'number' && ratio > 0 && ratio < 1 && typeof pause === 'number' && pause > 1
+      ? { ratio, pause }
+      : null;
+  };
+  const r = criterion(regular);
+  const i = criterion(irregular);
+  return r === null || i === null ? null : { regular: r, irregular: i };
+}
+
+/**
+ * `--paused-premature R,P,RI,PI`: an N beat whose RR is below R x the baseline and whose next
+ * interval is at least P x its RR is S; RI and PI apply while the rhythm is irregular.
+ */
+export function parsePausedPremature(command: string, value: string): PausedPremature {
+  const numbers = value.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  const [r, p, ri, pi] = numbers;
+  const ratio = (x: number | undefined): boolean => x !== undefined && x > 0 && x < 1;
+  const pause = (x: number | undefined): boolean => x !== undefined && x > 1;
+  if (numbers.length !== 4 || !ratio(r) || !pause(p) || !ratio(ri) || !pause(pi)) {
+    throw new ConfigError(
+      `${command}: --paused-premature takes RATIO,PAUSE,IRREGULAR_RATIO,IRREGULAR_PAUSE (0 < ratio < 1, pause > 1), e.g. 0.9,1.2,0.5,2; got "${value}"`,
+    );
+  }
+  return { regular: { ratio: r!, pause: p! }, irregular: { ratio: ri!, pause: pi! } };
 }
 
 function familyVoteOf(saved: unknown): FamilyVote | null {

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
-import { parseFamilyVote, ruleOf, sameRule } from './decision.js';
+import { parseFamilyVote, parsePausedPremature, ruleOf, sameRule } from './decision.js';
 import { ENSEMBLE_FILE, loadModel, rIndexOf, rIndicesOf, type EnsembleJson } from './io.js';
 
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME] [--family-vote R,W]
+    [--paused-premature R,P,RI,PI]
 Makes one model of several trained ones (same inputs, same decision rule): its class
 probabilities are the members' average, its Grad-CAM their mean curve. Members trained at
 different R indices (train --r-index) each read their own window, cut from one longer window
@@ -14,6 +15,8 @@ per beat; the first member's is the one shown with the beat. Members are copied
 into DIR/member-K; every command that takes --model (or models/beat-classifier) loads it.
 --family-vote R,W adds to the members' rule a vote of each beat's QRS family on its p(V)
 (families of correlation at least R, the family's mean weighted W; see the model card).
+--paused-premature R,P,RI,PI adds a step: a beat left N whose RR is below R x the 200-beat
+baseline and whose next RR is at least P x its own is S (RI and PI in an irregular rhythm).
 Metadata the members do not all share (seeds, epochs, held-out records) is not the ensemble's:
 an ensemble of fold models keeps its fold's held-out records only if every member held them out.`;
 
@@ -24,13 +27,21 @@ async function main(): Promise<void> {
   const { values } = parseCommandLine(
     'ensemble',
     process.argv.slice(2),
-    { members: { type: 'string' }, out: { type: 'string' }, id: { type: 'string' }, 'family-vote': { type: 'string' } },
+    {
+      members: { type: 'string' },
+      out: { type: 'string' },
+      id: { type: 'string' },
+      'family-vote': { type: 'string' },
+      'paused-premature': { type: 'string' },
+    },
     USAGE,
   );
   const members = values.members?.split(',').filter((m) => m.length > 0) ?? [];
   if (members.length < 2) throw new ConfigError(`ensemble: --members needs two or more model directories\n${USAGE}`);
   if (values.out === undefined) throw new ConfigError(`ensemble: --out is required\n${USAGE}`);
   const vote = values['family-vote'] === undefined ? undefined : parseFamilyVote('ensemble', values['family-vote']);
+  const pause =
+    values['paused-premature'] === undefined ? undefined : parsePausedPremature('ensemble', values['paused-premature']);
   await initBackend(undefined, () => undefined);
   const loaded = await Promise.all(members.map((dir) => loadModel(dir)));
   // compared as read, so that a rule saved before a field existed equals one saving its default
@@ -68,7 +79,11 @@ async function main(): Promise<void> {
       // the first member's window is the one shown and the one the families read
       rIndex: rIndices[0],
       ...(rIndices.length > 1 ? { rIndices } : {}),
-      decisionRule: vote === undefined ? rules[0] : { ...rules[0]!, familyVote: vote },
+      decisionRule: {
+        ...rules[0]!,
+        ...(vote === undefined ? {} : { familyVote: vote }),
+        ...(pause === undefined ? {} : { pausedPremature: pause }),
+      },
       modelId: values.id ?? `ensemble-of-${members.length}`,
       members: loaded.map((m, k) => ({
         from: members[k],

@@ -96,6 +96,7 @@ function predictionsCsv(
     'rr_recent',
     'rr_baseline',
     'irregularity',
+    'rr_next',
   ];
   const rows = Array.from(beats, (i, k) => {
     const rhythm = setRhythm(set, i);
@@ -111,6 +112,7 @@ function predictionsCsv(
       String(rhythm.recent),
       String(rhythm.baseline),
       String(rhythm.irregularity),
+      String(rhythm.next),
     ].join(',');
   });
   return `${[header.join(','), ...rows].join('\n')}\n`;

@@ -21,9 +21,27 @@ export function rrBaselineOf(w: Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBa
   return w.rrBaseline ?? w.rrMean ?? w.rrPrevious ?? DEFAULT_RR_S;
 }
 
-/** Beat k's rhythm for the decision rule, from its RR features (rrFeatures' layout), baseline RR and irregularity. */
-export function beatRhythmOf(rr: ArrayLike<number>, k: number, baseline: number, irregularity: number): BeatRhythm {
-  return { recent: rr[k * RR_FEATURES + 2]!, baseline: rr[k * RR_FEATURES]! / baseline, irregularity };
+/**
+ * The interval after a beat as the decision rule's arrays keep it (s): Infinity for a pause
+ * (none within the wait), NaN where the stream was cut before it was known.
+ */
+export function rrNextOf(w: Pick<BeatWindow, 'rrNext'>): number {
+  return w.rrNext ?? NaN;
+}
+
+/**
+ * Beat k's rhythm for the decision rule, from its RR features (rrFeatures' layout), baseline RR,
+ * irregularity and the interval after it (`rrNextOf`).
+ */
+export function beatRhythmOf(
+  rr: ArrayLike<number>,
+  k: number,
+  baseline: number,
+  irregularity: number,
+  rrNext: number,
+): BeatRhythm {
+  const previous = rr[k * RR_FEATURES]!;
+  return { recent: rr[k * RR_FEATURES + 2]!, baseline: previous / baseline, irregularity, next: rrNext / previous };
 }
 
 /**

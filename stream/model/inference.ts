@@ -8,6 +8,7 @@ import {
   RR_FEATURES,
   rrBaselineOf,
   rrFeatures,
+  rrNextOf,
   templateDifference,
 } from './features.js';
 import { BeatDecider, type BeatDecision } from './beatFamilies.js';
@@ -29,9 +30,13 @@ export type Channel = (typeof CHANNELS)[number];
  */
 export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rr: Float32Array; // n x RR_FEATURES
-  /** n baseline RRs (s) and n rhythm irregularities: not model inputs, the decision rule's. */
+  /**
+   * n baseline RRs (s), n rhythm irregularities and n intervals to the next beat (s, `rrNextOf`):
+   * not model inputs, the decision rule's.
+   */
   readonly rrBaseline: Float32Array;
   readonly rrIrregularity: Float32Array;
+  readonly rrNext: Float32Array;
   readonly count: number;
   readonly length: number;
   /** Samples of one window block; block 0 is the window shown (model input, Grad-CAM). */
@@ -80,6 +85,7 @@ export function emptyInputs(n: number, width: number, blocks = 1): BatchInputs {
     rr: new Float32Array(n * RR_FEATURES),
     rrBaseline: new Float32Array(n),
     rrIrregularity: new Float32Array(n),
+    rrNext: new Float32Array(n),
     count: n,
     length: L,
     width,
@@ -144,6 +150,7 @@ export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>, layout?:
     inputs.rr.set(set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
     inputs.rrBaseline[k] = set.rrBaseline[i]!;
     inputs.rrIrregularity[k] = set.rrIrregularity[i]!;
+    inputs.rrNext[k] = set.rrNext[i]!;
   }
   return inputs;
 }
@@ -157,6 +164,7 @@ export function sliceInputs(inputs: BatchInputs, start: number, end: number): Ba
     rr: inputs.rr.subarray(start * RR_FEATURES, end * RR_FEATURES),
     rrBaseline: inputs.rrBaseline.subarray(start, end),
     rrIrregularity: inputs.rrIrregularity.subarray(start, end),
+    rrNext: inputs.rrNext.subarray(start, end),
     count: end - start,
     length: L,
     width: inputs.width,
@@ -173,6 +181,7 @@ export function blockInputs(inputs: BatchInputs, block: number): BatchInputs {
   out.rr.set(inputs.rr);
   out.rrBaseline.set(inputs.rrBaseline);
   out.rrIrregularity.set(inputs.rrIrregularity);
+  out.rrNext.set(inputs.rrNext);
   return out;
 }
 
@@ -185,6 +194,7 @@ export function pickInputs(inputs: BatchInputs, picks: readonly number[]): Batch
     out.rr.set(inputs.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
     out.rrBaseline[k] = inputs.rrBaseline[i]!;
     out.rrIrregularity[k] = inputs.rrIrregularity[i]!;
+    out.rrNext[k] = inputs.rrNext[i]!;
   });
   return out;
 }
@@ -201,6 +211,7 @@ export function beatWindowInputs(windows: readonly BeatWindow[], layout?: Window
     rrFeatures(w, inputs.rr, k * RR_FEATURES);
     inputs.rrBaseline[k] = rrBaselineOf(w);
     inputs.rrIrregularity[k] = w.rrIrregularity;
+    inputs.rrNext[k] = rrNextOf(w);
   });
   return inputs;
 }
@@ -309,7 +320,7 @@ export class BeatClassifier {
         [inputs.window.subarray(k * L, k * L + W), inputs.secondWindow.subarray(k * L, k * L + W)],
         probabilities,
         k,
-        beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!),
+        beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!, inputs.rrNext[k]!),
       ),
     );
   }

@@ -221,6 +221,8 @@ async function main(): Promise<void> {
         irregularityLimit,
         irregularOverridesS,
         notEarlySRatio,
+        // set on a trained model's rule (npm run ensemble --paused-premature), as v11's was
+        pausedPremature: null,
         familyVote,
       } satisfies DecisionRule,
     },

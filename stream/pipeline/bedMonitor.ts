@@ -24,7 +24,11 @@ export interface PendingBeat {
   readonly timeS: number;
   readonly rrS: number | null;
   readonly quality: number;
-  /** Producer time of the frame that completed the window, ms. */
+  /**
+   * Producer time of the last frame the beat's cut waited for, ms: the one that completed its
+   * window and the interval after it (`BeatWindow.rrNext`), or the last before a gap or a stall
+   * cut the stream.
+   */
   readonly windowCompleteMs: number;
 }
 
@@ -87,6 +91,8 @@ export class BedMonitor {
   private vf: VfDetector | undefined;
   private signalQuality = 1;
   private poorSignal = false;
+  /** The latest frame's source and producer time: beats a cut stream leaves waiting go with them. */
+  private lastFrame: Pick<SampleFrame, 'source' | 'producedAtMs'> | undefined;
 
   constructor(bedId: string, config: BedConfig = DEFAULT_BED) {
     this.bedId = bedId;
@@ -99,13 +105,19 @@ export class BedMonitor {
   /** An in-order frame: returns the beat windows it completed and the alarm changes. */
   onFrame(frame: SampleFrame): { beats: PendingBeat[]; alarms: Alarm[] } {
     const alarms: Alarm[] = [];
+    const beats: PendingBeat[] = [];
     const sameSignal = frame.sampleRate === this.sourceHz && frame.leads.length === this.leadCount;
     if (sameSignal && this.expectedSample !== undefined && frame.firstSample !== this.expectedSample) {
       // samples missing (or repeated) although the sequence numbers were contiguous, or frames
       // lost while the bed was released
+      beats.push(...this.flush());
       alarms.push(...this.onGap(this.expectedSample / frame.sampleRate, frame.firstSample / frame.sampleRate));
       this.restart(frame);
-    } else if (this.frontEnd === undefined || !sameSignal) this.restart(frame);
+    } else if (this.frontEnd === undefined || !sameSignal) {
+      beats.push(...this.flush());
+      this.restart(frame);
+    }
+    this.lastFrame = frame;
     const lead = monitoringLead(frame);
     const mv = leadMillivolts(frame, lead);
     const perLead = mv.length;
@@ -140,21 +152,33 @@ export class BedMonitor {
       const sample = this.origin + Math.round(peak.sourceSample);
       alarms.push(...this.alarms.onQrs(sample, sample / frame.sampleRate));
     }
-    const beats = out.windows.map((window): PendingBeat => {
-      const rPeakSample = this.origin + Math.round((window.rPeak * frame.sampleRate) / MODEL_HZ);
-      return {
-        bedId: this.bedId,
-        source: frame.source,
-        window,
-        rPeakSample,
-        timeS: rPeakSample / frame.sampleRate,
-        rrS: window.rrPrevious ?? null,
-        quality: this.flatSince === undefined ? this.signalQuality : 0,
-        windowCompleteMs: frame.producedAtMs,
-      };
-    });
+    beats.push(...out.windows.map((window) => this.pending(window, frame)));
     alarms.push(...this.alarms.onTime(endS), ...this.alarms.onStall(false));
     return { beats, alarms };
+  }
+
+  private pending(window: BeatWindow, frame: Pick<SampleFrame, 'source' | 'producedAtMs'>): PendingBeat {
+    const rPeakSample = this.origin + Math.round((window.rPeak * this.sourceHz) / MODEL_HZ);
+    return {
+      bedId: this.bedId,
+      source: frame.source,
+      window,
+      rPeakSample,
+      timeS: rPeakSample / this.sourceHz,
+      rrS: window.rrPrevious ?? null,
+      quality: this.flatSince === undefined ? this.signalQuality : 0,
+      windowCompleteMs: frame.producedAtMs,
+    };
+  }
+
+  /**
+   * The beats whose windows are complete but still wait for the beat after them: the stream was
+   * cut (a gap, a new signal, a stall), and a beat it showed is not lost for the want of the next.
+   */
+  private flush(): PendingBeat[] {
+    const frame = this.lastFrame;
+    if (this.frontEnd === undefined || frame === undefined) return [];
+    return this.frontEnd.flush().map((window) => this.pending(window, frame));
   }
 
   /**
@@ -197,8 +221,8 @@ export class BedMonitor {
   }
 
   /** No frame has come for the pipeline's stall time. */
-  onStalled(): Alarm[] {
-    return this.alarms.onStall(true);
+  onStalled(): { beats: PendingBeat[]; alarms: Alarm[] } {
+    return { beats: this.flush(), alarms: this.alarms.onStall(true) };
   }
 
   onClassified(beat: AlarmBeat): Alarm[] {

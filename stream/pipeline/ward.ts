@@ -101,6 +101,13 @@ export interface StallConfig {
 /** Five seconds: twenty frames late, well past any reordering wait or broker hiccup. */
 export const DEFAULT_STALL: StallConfig = { afterMs: 5000 };
 
+/**
+ * How long a replay that has ended waits before it stops its worker: each bed's stall (the
+ * replay's end) lets go of the beats still waiting for the beat after them (`BedMonitor.onStalled`),
+ * and a second more lets them through the classifier.
+ */
+export const REPLAY_DRAIN_MS = DEFAULT_STALL.afterMs + 1000;
+
 /** A bed silent this long (wall clock; longer than the stall time) is released (`BedMonitor.release`). */
 export interface ReleaseConfig {
   readonly afterMs: number;
@@ -202,11 +209,13 @@ export function monitorWard(deps: {
           ),
         ),
         mergeMap((event): Stage[] => {
-          if (event.kind === 'stalled') return monitorOf(event.bedId).onStalled().map(alarmEvent);
           if (event.kind === 'duplicate') return [event];
           if (event.kind === 'gap')
             return [{ kind: 'gap', bedId: event.bedId, lostFrames: event.toSeq - event.fromSeq }];
-          const { beats, alarms } = monitorOf(event.frame.bedId).onFrame(event.frame);
+          const { beats, alarms } =
+            event.kind === 'stalled'
+              ? monitorOf(event.bedId).onStalled()
+              : monitorOf(event.frame.bedId).onFrame(event.frame);
           for (const beat of beats) deps.onPending?.(beat);
           return [...alarms.map(alarmEvent), ...beats.map((beat) => ({ kind: 'pending' as const, beat }))];
         }),

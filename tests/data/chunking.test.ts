@@ -36,6 +36,7 @@ describe('output does not depend on how the input is chunked (whole real records
         expect(w.rrMean).toBe(r.rrMean);
         expect(w.rrBaseline).toBe(r.rrBaseline);
         expect(w.rrIrregularity).toBe(r.rrIrregularity);
+        expect(w.rrNext).toBe(r.rrNext);
         expect(Buffer.from(w.template.buffer).equals(Buffer.from(r.template.buffer))).toBe(true);
         expect(Buffer.from(w.samples.buffer).equals(Buffer.from(r.samples.buffer))).toBe(true);
       });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DECISION_REASONS } from '../../stream/model/decision.js';
 
 const run = promisify(execFile);
 const tsx = (script: string, args: string[]) =>
@@ -171,7 +172,7 @@ describe('npm run train / eval:model', () => {
     // the per-beat file holds every scored beat, and its labels add up to the reported confusion
     const [header, ...rows] = (await readFile(join(work, 'folds.csv'), 'utf8')).trimEnd().split('\n');
     expect(header).toBe(
-      'record,sample,reference_sample,reference,predicted,reason,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity',
+      'record,sample,reference_sample,reference,predicted,reason,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity,rr_next',
     );
     expect(rows).toHaveLength(result.count);
     const classes = ['N', 'S', 'V', 'F', 'Q'];
@@ -180,7 +181,7 @@ describe('npm run train / eval:model', () => {
       const [record, , referenceSample, reference, predicted, reason, ...numbers] = row.split(',');
       expect(Number(referenceSample)).toBeGreaterThan(0);
       expect(['119', '208']).toContain(record);
-      expect(['network', 'family', 'premature', 'irregular-rhythm', 'not-premature']).toContain(reason);
+      expect(DECISION_REASONS).toContain(reason);
       const p = numbers.slice(0, 5).map(Number);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
       const voted = Number(numbers[5]);

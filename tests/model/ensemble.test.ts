@@ -66,6 +66,7 @@ const beats = (): BeatWindow[] =>
       rrMean: 0.8,
       rrBaseline: 0.8,
       rrIrregularity: 0,
+      rrNext: 0.8,
     };
   });
 

@@ -34,6 +34,7 @@ function beat(second: boolean, phase = 0): BeatWindow {
     rrMean: 0.8,
     rrBaseline: 0.8,
     rrIrregularity: 0,
+    rrNext: 0.8,
     ...(second ? { secondLead: { samples: wave(phase + 1, -2), template: wave(phase + 1.2, -2) } } : {}),
   };
 }

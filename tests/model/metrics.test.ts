@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decide, ruleOf } from '../../stream/model/decision.js';
+import { decide, parsePausedPremature, ruleOf } from '../../stream/model/decision.js';
+import { ConfigError } from '../../stream/errors.js';
 import { classificationMetrics, rocAuc } from '../../stream/model/metrics.js';
 
 /** Probabilities with all mass on one class. */
@@ -34,7 +35,12 @@ describe('rocAuc', () => {
 
 describe('decision rule', () => {
   const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0, 0.1, 0, 0.9, 0, 0]); // beat 0 looks N, beat 1 looks V
-  const rhythm = (recent: number, baseline = recent, irregularity = 0) => ({ recent, baseline, irregularity });
+  const rhythm = (recent: number, baseline = recent, irregularity = 0, next = 1) => ({
+    recent,
+    baseline,
+    irregularity,
+    next,
+  });
   it('turns a normal-looking premature beat into S, and nothing else', () => {
     const rule = ruleOf({ decisionRule: { prematurityRatio: 0.8 } });
     expect(rule).toEqual({
@@ -43,6 +49,7 @@ describe('decision rule', () => {
       irregularityLimit: null,
       irregularOverridesS: false,
       notEarlySRatio: null,
+      pausedPremature: null,
       familyVote: null,
     });
     expect(decide(p, 0, rhythm(0.7), rule)).toEqual({ label: 1, reason: 'premature' });
@@ -80,5 +87,38 @@ describe('decision rule', () => {
     expect(decide(looksS, 0, rhythm(0.85, 0.85, 0.02), rule)).toEqual({ label: 1, reason: 'network' }); // early enough
     expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.2), rule).reason).toBe('irregular-rhythm');
     expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.02), ruleOf({ decisionRule: saved })).label).toBe(1); // v9 metadata
+  });
+
+  it('labels an early beat followed by a pause S, with a stricter criterion in an irregular rhythm', () => {
+    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
+    const saved = {
+      prematurityRatio: 0.8,
+      prematurityReference: 'baseline',
+      irregularityLimit: 0.05,
+      irregularOverridesS: true,
+      notEarlySRatio: 0.9,
+    };
+    const pausedPremature = { regular: { ratio: 0.9, pause: 1.2 }, irregular: { ratio: 0.5, pause: 2 } };
+    const rule = ruleOf({ decisionRule: { ...saved, pausedPremature } });
+    expect(rule.pausedPremature).toEqual(pausedPremature);
+    const unreadable = { ...pausedPremature, irregular: { ratio: 0.5, pause: 0.9 } };
+    expect(ruleOf({ decisionRule: { ...saved, pausedPremature: unreadable } }).pausedPremature).toBeNull();
+    const paused = { label: 1, reason: 'premature-pause' };
+    // regular: 0.85 x the baseline is not early by the prematurity ratio, but a pause follows
+    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 1.3), rule)).toEqual(paused);
+    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, Infinity), rule)).toEqual(paused); // no beat within the wait
+    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 1.1), rule)).toEqual({ label: 0, reason: 'network' });
+    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, NaN), rule)).toEqual({ label: 0, reason: 'network' }); // not known
+    expect(decide(p, 0, rhythm(0.95, 0.95, 0.02, 2), rule).label).toBe(0); // not early
+    expect(decide(p, 1, rhythm(0.7, 0.7, 0.02, 2), rule).label).toBe(2); // V stays V
+    // irregular: the prematurity criterion stands down, this one asks for more
+    expect(decide(p, 0, rhythm(0.45, 0.45, 0.2, 2.5), rule)).toEqual(paused);
+    expect(decide(looksS, 0, rhythm(0.45, 0.45, 0.2, 2.5), rule)).toEqual(paused);
+    expect(decide(looksS, 0, rhythm(0.45, 0.45, 0.2, 1.5), rule).reason).toBe('irregular-rhythm');
+    expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 2.5), rule).label).toBe(0);
+    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 2), ruleOf({ decisionRule: saved })).label).toBe(0); // v10 metadata
+    expect(() => parsePausedPremature('ensemble', '0.9,1.2,0.5')).toThrow(ConfigError);
+    expect(() => parsePausedPremature('ensemble', '0.9,0.8,0.5,2')).toThrow(/pause > 1/);
+    expect(parsePausedPremature('ensemble', '0.9,1.2,0.5,2')).toEqual(pausedPremature);
   });
 });

@@ -133,3 +133,34 @@ describe("BedMonitor gives the classifier the bed's second lead", () => {
     expect(compared).toBeGreaterThan(30);
   });
 });
+
+describe('BedMonitor beats waiting for the beat after them', () => {
+  it('lets them go when the stream is cut, at a stall and at a gap, so that no beat it showed is lost', async () => {
+    // record 232: sinus bradycardia with pauses of several seconds, the beat before each of
+    // which waits for the next (up to 2 s) after its window is complete (1 s)
+    const r = await readRecord(mitdbDir(), '232');
+    const fs = r.header.samplingFrequency;
+    const frames = [...recordFrames(r, 'bed', 'mitdb/232')].filter((f) => f.firstSample >= 1290 * fs);
+    const uncut = new BedMonitor('bed');
+    const all = frames.flatMap((f) => uncut.onFrame(f).beats);
+    const beforePause = all.find((b) => b.window.rrNext === Infinity)!;
+    const cutSample = beforePause.rPeakSample + 1.5 * fs;
+    const before = frames.filter((f) => f.firstSample + f.samples.length / f.leads.length <= cutSample);
+    // every beat up to the one before the pause, whose window lies in the signal before the cut
+    const shown = all.filter((b) => b.rPeakSample <= beforePause.rPeakSample).map((b) => b.rPeakSample);
+
+    const stalled = new BedMonitor('bed');
+    const seen = before.flatMap((f) => stalled.onFrame(f).beats);
+    expect(seen.map((b) => b.rPeakSample)).toEqual(shown.slice(0, -1)); // it waits for the next beat
+    const flushed = stalled.onStalled().beats;
+    expect(flushed.map((b) => [b.rPeakSample, b.window.rrNext])).toEqual([[beforePause.rPeakSample, undefined]]);
+    expect(stalled.onStalled().beats).toEqual([]); // nothing is let go twice
+
+    const gapped = new BedMonitor('bed');
+    before.forEach((f) => gapped.onFrame(f));
+    const afterGap = frames.find((f) => f.firstSample >= cutSample + 10 * fs)!;
+    const first = gapped.onFrame(afterGap);
+    expect(first.beats.map((b) => [b.rPeakSample, b.window.rrNext])).toEqual([[beforePause.rPeakSample, undefined]]);
+    expect(first.alarms.map((a) => a.type)).toContain('signal-gap');
+  });
+});

@@ -10,6 +10,7 @@ import {
   rhythmIrregularity,
   DEFAULT_BEAT_WINDOW,
   DEFAULT_RPEAK_DETECTOR,
+  type BeatWindow,
 } from '../../stream/dsp/index.js';
 import { ConfigError } from '../../stream/errors.js';
 
@@ -130,7 +131,14 @@ describe('BeatWindowCutter', () => {
   });
 
   it('gives each window the median of the previous windows as the patient template', () => {
-    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs: 125, length: 5, rIndex: 2, templateBeats: 3 });
+    const cutter = new BeatWindowCutter({
+      ...DEFAULT_BEAT_WINDOW,
+      fs: 125,
+      length: 5,
+      rIndex: 2,
+      templateBeats: 3,
+      nextBeatWaitS: 0.1,
+    });
     const x = Float32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a step every 10 samples
     const out = cutter.push(x, [12, 32, 52, 72]);
     expect(Array.from(out[0]!.template)).toEqual(Array.from(out[0]!.samples)); // first beat: itself
@@ -148,6 +156,7 @@ describe('BeatWindowCutter', () => {
       rrHistory: 2,
       rrBaselineBeats: 4,
       irregularityBeats: 6,
+      nextBeatWaitS: 0.5,
     });
     // intervals 1 1 1 1, then 0.5 (a premature beat) and 1.5 (its pause), then 1 1 1
     const out = cutter.push(new Float32Array(1000), [10, 110, 210, 310, 410, 460, 610, 710, 810, 910]);
@@ -155,6 +164,8 @@ describe('BeatWindowCutter', () => {
     expect(out.map((w) => w.rrMean)).toEqual([undefined, undefined, 1, 1, 1, 1, 0.75, 1, 1.25, 1]);
     // 0 until six intervals are known; irregular while the premature beat dominates six, regular once it does not
     expect(out.map((w) => w.rrIrregularity)).toEqual([0, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 0]);
+    // the interval after each beat; none came within the wait after the last
+    expect(out.map((w) => w.rrNext)).toEqual([1, 1, 1, 1, 0.5, 1.5, 1, 1, 1, Infinity]);
     // a reset (a gap, a restarted bed) forgets the intervals: nothing carries over the gap
     cutter.reset();
     const again = cutter.push(new Float32Array(1000), [10, 60, 160]);
@@ -163,6 +174,7 @@ describe('BeatWindowCutter', () => {
       [0.5, undefined, undefined],
       [1, 0.5, 0.5],
     ]);
+    expect(again.map((w) => w.rrNext)).toEqual([0.5, 1, Infinity]);
   });
 
   it('measures an irregularly irregular rhythm as irregular, and sinus rhythm, bigeminy or a lone premature beat as regular', () => {
@@ -174,11 +186,20 @@ describe('BeatWindowCutter', () => {
     expect(rhythmIrregularity(af)).toBeGreaterThan(0.1);
   });
 
-  it('waits for the samples after the R peak before emitting', () => {
-    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs: 125 });
+  it('waits for the samples after the R peak and for the next beat (or the wait for it) before emitting', () => {
+    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs: 125 }); // 187 samples, R at 62, wait 2 s
     expect(cutter.push(new Float32Array(100), [80])).toHaveLength(0);
     expect(cutter.push(new Float32Array(104), [])).toHaveLength(0);
-    expect(cutter.push(new Float32Array(1), [])).toHaveLength(1);
+    expect(cutter.push(new Float32Array(1), [])).toHaveLength(0); // complete, but the next beat may still come
+    expect(cutter.push([], [180]).map((w) => [w.rPeak, w.rrNext])).toEqual([[80, 0.8]]);
+    // none comes within 2 s (250 samples) of the R peak at 180: a pause
+    expect(cutter.push(new Float32Array(224), [])).toHaveLength(0);
+    expect(cutter.push(new Float32Array(1), []).map((w) => [w.rPeak, w.rrNext])).toEqual([[180, Infinity]]);
+    // the stream is cut before either: flushed without the interval after it
+    expect(cutter.push(new Float32Array(200), [500])).toHaveLength(0);
+    const flushed: BeatWindow[] = [];
+    cutter.flush(flushed);
+    expect(flushed.map((w) => [w.rPeak, w.rrNext])).toEqual([[500, undefined]]);
   });
 });
 
