@@ -91,6 +91,11 @@ export class AlarmEngine {
   private lastBeatS = -Infinity;
   /** Stream time of the input being processed: when an alarm raised now is raised. */
   private nowS = 0;
+  /**
+   * Where the stream's frames have got to (`onTime`): a stall begins there, not at the last
+   * beat, which is classified after the frames that showed it.
+   */
+  private streamS = 0;
 
   private readonly flutter: FlutterCheck;
 
@@ -147,6 +152,7 @@ export class AlarmEngine {
   /** Stream time has reached `nowS` (called even when no beat arrives). */
   onTime(nowS: number): Alarm[] {
     this.nowS = nowS;
+    this.streamS = nowS;
     const out: Alarm[] = [];
     // with the lead off there is no ECG to call asystole on: the technical alarm speaks instead
     if (this.active.has('lead-off')) return out;
@@ -217,8 +223,8 @@ export class AlarmEngine {
    */
   onStall(stalled: boolean): Alarm[] {
     const out: Alarm[] = [];
-    if (stalled) this.startIfNew('stream-stalled', this.nowS, [], out);
-    else this.endIf('stream-stalled', true, this.nowS, out);
+    if (stalled) this.startIfNew('stream-stalled', this.streamS, [], out);
+    else this.endIf('stream-stalled', true, this.streamS, out);
     return out;
   }
 

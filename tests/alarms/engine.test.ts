@@ -290,4 +290,13 @@ describe('AlarmEngine', () => {
     expect(vf).toMatchObject({ type: 'ventricular-fibrillation', state: 'active', onsetS: 4 });
     expect(states(engine.onFibrillation(false, 4, 14))).toEqual(['ventricular-fibrillation:ended']);
   });
+
+  it('stamps a stall with the stream time it stopped at, not with the last beat classified after it', () => {
+    const engine = new AlarmEngine('b');
+    engine.onTime(100);
+    // beats are classified after the frames that showed them, and the last can come after the stall began
+    feed(engine, rhythm([['N', 0.8]], 98.4));
+    const [stalled] = engine.onStall(true);
+    expect(stalled).toMatchObject({ type: 'stream-stalled', state: 'active', onsetS: 100 });
+  });
 });
