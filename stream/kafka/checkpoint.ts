@@ -6,7 +6,8 @@ import { ConfigError } from '../errors.js';
  * the partition over (after a crash or a rebalance) avoids losing or repeating beats.
  *
  * A frame's beats come out long after the frame: the R peak is confirmed a few hundred ms
- * later, the window needs 1 s of signal after it, and the detector and patient template need
+ * later, the window needs 1 s of signal after it and the beat waits for the next R peak (up to
+ * 2 s, `BeatWindow.rrNext`), and the detector and patient template need
  * seconds of history to be what they were. So the committed offset is not "everything read"
  * but a rebuild period before the oldest beat that may still be unpublished, and the commit's
  * metadata carries, per bed, the R peak of the last beat published (its watermark). The worker
