@@ -75,7 +75,8 @@ export interface InspectedBeat {
   /**
    * RR before the beat, the recent mean (8 intervals) and the baseline (200), s, the RR as a
    * share of each, the rhythm irregularity before it, and the interval after it as a share of its
-   * RR (Infinity: none within the wait; NaN: not known) (the decision rule's inputs).
+   * RR (Infinity: none within the wait; NaN: not known; `--json` writes both as strings) (the
+   * decision rule's inputs).
    */
   readonly rr: {
     readonly previousS: number;

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   if (beats.length === 0)
     throw new ConfigError(`inspect:beats: record ${record} has no reference beat in ${from}..${to} s`);
   if (values.json === true) {
-    process.stdout.write(`${JSON.stringify({ record, from, to, beats }, null, 2)}\n`);
+    // the interval after a beat is Infinity (no beat within the wait) or NaN (not known): JSON has neither
+    const finite = (_: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+    process.stdout.write(`${JSON.stringify({ record, from, to, beats }, finite, 2)}\n`);
     return;
   }
   const leads = Object.keys(beats[0]!.normalCorrelation);
