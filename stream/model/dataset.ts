@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { DEFAULT_BEAT_WINDOW, EcgFrontEnd, MODEL_HZ, type EcgFrontEndConfig } from '../dsp/index.js';
 import { Ec57Matcher } from '../eval/ec57.js';
 import {
@@ -193,7 +193,9 @@ export async function buildBeatSet(
   const windowLength = config.window?.length ?? DEFAULT_BEAT_WINDOW.length;
   const rIndex = config.window?.rIndex ?? DEFAULT_BEAT_WINDOW.rIndex;
   const cachePath =
-    options.cacheDir === undefined ? undefined : join(options.cacheDir, `beats-${cacheKey(records, config)}.bin`);
+    options.cacheDir === undefined
+      ? undefined
+      : join(options.cacheDir, `beats-v${CACHE_VERSION}-${cacheKey(records, config)}.bin`);
   if (cachePath !== undefined) {
     const cached = await readCache(cachePath, records, windowLength, rIndex, options.log);
     if (cached !== undefined) {
@@ -252,8 +254,54 @@ export async function buildBeatSet(
       k++;
     });
   });
-  if (cachePath !== undefined) await writeCache(cachePath, set);
+  if (cachePath !== undefined) {
+    await writeCache(cachePath, set);
+    await removeStaleCaches(dirname(cachePath), options.log);
+  }
   return set;
+}
+
+/**
+ * Removes what no build will read again (each set is hundreds of MB): caches of an older beat-set
+ * layout (`CACHE_VERSION`; before version 8 the name carried none), and the temporary files of
+ * builds that were killed before they finished (their process is gone).
+ */
+async function removeStaleCaches(dir: string, log?: (line: string) => void): Promise<void> {
+  const stale: string[] = [];
+  for (const name of await readdir(dir)) {
+    const cache = /^beats-(?:v(\d+)-)?[0-9a-f]{16}\.bin$/.exec(name);
+    const partial = /^beats-.*\.bin\.(\d+)-[0-9a-f]{8}\.tmp$/.exec(name);
+    if (
+      (cache !== null && Number(cache[1] ?? 0) !== CACHE_VERSION) ||
+      (partial !== null && !running(Number(partial[1])))
+    )
+      stale.push(join(dir, name));
+  }
+  let bytes = 0;
+  for (const path of stale) {
+    try {
+      bytes += (await stat(path)).size;
+      await unlink(path);
+    } catch (error) {
+      // another build removing the same file at once
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  if (stale.length > 0)
+    log?.(
+      `beat set: removed ${stale.length} stale file(s) from ${dir} (${(bytes / 1e6).toFixed(0)} MB: older layouts, killed builds): ${stale.map((p) => basename(p)).join(', ')}`,
+    );
+}
+
+/** Whether a process of this id is alive (signal 0 only checks). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, another user's
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function writeCache(path: string, set: BeatSet): Promise<void> {

@@ -68,6 +68,26 @@ describe('beat datasets', () => {
     expect(logs.some((l) => l.includes('from cache'))).toBe(true);
   });
 
+  it("removes caches of an older layout and killed builds' temporary files when it writes one, and nothing else", async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
+    cacheDirs.push(cacheDir);
+    const kept = ['notes.txt', `beats-v8-0123456789abcdef.bin.${process.pid}-0badcafe.tmp`]; // a build still running
+    const stale = [
+      'beats-0123456789abcdef.bin', // before version 8 the name carried none
+      'beats-v7-0123456789abcdef.bin',
+      'beats-v8-0123456789abcdef.bin.4194305-deadbeef.tmp', // above Linux's largest process id: no such process
+    ];
+    for (const name of [...kept, ...stale]) await writeFile(join(cacheDir, name), 'x');
+    const logs: string[] = [];
+    await buildBeatSet(mitdbDir(), ['100'], { cacheDir, log: (l) => logs.push(l) });
+    const left = await readdir(cacheDir);
+    expect(left.filter((name) => !kept.includes(name))).toEqual([
+      expect.stringMatching(/^beats-v\d+-[0-9a-f]{16}\.bin$/),
+    ]);
+    expect(left).toEqual(expect.arrayContaining(kept));
+    expect(logs.at(-1)).toMatch(/^beat set: removed 3 stale file\(s\) from /);
+  });
+
   it('rebuilds, rather than misreads, a cache file of another length or a damaged one, and says so', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'beats-'));
     cacheDirs.push(cacheDir);
