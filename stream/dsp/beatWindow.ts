@@ -91,9 +91,11 @@ export class BeatWindowCutter {
   private waiting: number[] = [];
   private lastPeak: number | undefined;
   private readonly rr: RrHistory;
-  private pendingRr = new Map<number, Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline' | 'rrIrregularity'>>();
-  /** The R peak registered after each waiting one. */
-  private nextPeak = new Map<number, number>();
+  /** The RR features of each waiting peak, known when it came, and the peak registered after it. */
+  private pending = new Map<
+    number,
+    Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline' | 'rrIrregularity'> & { next?: number }
+  >();
   private readonly wait: number;
   private recentWindows: Float32Array[] = [];
   /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
@@ -150,14 +152,15 @@ export class BeatWindowCutter {
     const rhythm = this.rr.last(irregularityBeats);
     const rrIrregularity = rhythm.length < irregularityBeats ? 0 : rhythmIrregularity(rhythm);
     if (rrPrevious !== undefined) this.rr.add(rrPrevious);
-    if (this.lastPeak !== undefined && this.pendingRr.has(this.lastPeak)) this.nextPeak.set(this.lastPeak, rPeak);
+    const previous = this.lastPeak === undefined ? undefined : this.pending.get(this.lastPeak);
+    if (previous !== undefined) previous.next = rPeak;
     this.lastPeak = rPeak;
     const start = rPeak - rIndex;
     if (start < 0 || start < this.n - this.ring.length || start + length > this.n + this.ring.length) {
       this.skipped++;
       return;
     }
-    this.pendingRr.set(rPeak, { rrPrevious, rrMean, rrBaseline, rrIrregularity });
+    this.pending.set(rPeak, { rrPrevious, rrMean, rrBaseline, rrIrregularity });
     this.waiting.push(rPeak);
     this.emitReady(out);
   }
@@ -183,8 +186,7 @@ export class BeatWindowCutter {
     this.waiting = [];
     this.lastPeak = undefined;
     this.rr.clear();
-    this.pendingRr.clear();
-    this.nextPeak.clear();
+    this.pending.clear();
     this.recentWindows = [];
     this.ring.fill(0);
   }
@@ -195,15 +197,14 @@ export class BeatWindowCutter {
       const rPeak = this.waiting[0] as number;
       const start = rPeak - rIndex;
       if (start + length > this.n) return;
-      const next = this.nextPeak.get(rPeak);
+      const rr = this.pending.get(rPeak);
+      const next = rr?.next;
       const waited = this.n - rPeak >= this.wait;
       if (next === undefined && !waited && !cut) return;
       this.waiting.shift();
-      this.nextPeak.delete(rPeak);
+      this.pending.delete(rPeak);
       const samples = new Float32Array(length);
       for (let i = 0; i < length; i++) samples[i] = this.ring[(start + i) & this.mask] as number;
-      const rr = this.pendingRr.get(rPeak);
-      this.pendingRr.delete(rPeak);
       const template = this.recentWindows.length === 0 ? samples.slice() : sampleMedian(this.recentWindows, length);
       this.recentWindows.push(samples);
       if (this.recentWindows.length > this.config.templateBeats) this.recentWindows.shift();

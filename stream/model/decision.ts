@@ -210,13 +210,18 @@ function pausedPrematureOf(saved: unknown): PausedPremature | null {
     const { ratio, pause } = (typeof c === 'object' && c !== null ? c : {}) as Partial<
       Record<keyof PauseCriterion, unknown>
     >;
-    return typeof ratio === 'number' && ratio > 0 && ratio < 1 && typeof pause === 'number' && pause > 1
-      ? { ratio, pause }
-      : null;
+    return pauseCriterion(ratio, pause);
   };
   const r = criterion(regular);
   const i = criterion(irregular);
   return r === null || i === null ? null : { regular: r, irregular: i };
+}
+
+/** A criterion of an early beat (0 < ratio < 1) followed by a longer interval (pause > 1), or null. */
+function pauseCriterion(ratio: unknown, pause: unknown): PauseCriterion | null {
+  return typeof ratio === 'number' && ratio > 0 && ratio < 1 && typeof pause === 'number' && pause > 1
+    ? { ratio, pause }
+    : null;
 }
 
 /**
@@ -225,15 +230,14 @@ function pausedPrematureOf(saved: unknown): PausedPremature | null {
  */
 export function parsePausedPremature(command: string, value: string): PausedPremature {
   const numbers = value.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
-  const [r, p, ri, pi] = numbers;
-  const ratio = (x: number | undefined): boolean => x !== undefined && x > 0 && x < 1;
-  const pause = (x: number | undefined): boolean => x !== undefined && x > 1;
-  if (numbers.length !== 4 || !ratio(r) || !pause(p) || !ratio(ri) || !pause(pi)) {
+  const regular = pauseCriterion(numbers[0], numbers[1]);
+  const irregular = pauseCriterion(numbers[2], numbers[3]);
+  if (numbers.length !== 4 || regular === null || irregular === null) {
     throw new ConfigError(
       `${command}: --paused-premature takes RATIO,PAUSE,IRREGULAR_RATIO,IRREGULAR_PAUSE (0 < ratio < 1, pause > 1), e.g. 0.9,1.2,0.5,2; got "${value}"`,
     );
   }
-  return { regular: { ratio: r!, pause: p! }, irregular: { ratio: ri!, pause: pi! } };
+  return { regular, irregular };
 }
 
 function familyVoteOf(saved: unknown): FamilyVote | null {

@@ -23,6 +23,10 @@ import { ConfigError } from '../errors.js';
 export const CHANNELS = ['window', 'diff', 'secondWindow', 'secondDiff'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** What the decision rule reads of each beat besides the model's inputs, one number per beat (BatchInputs). */
+const RULE_INPUTS = ['rrBaseline', 'rrIrregularity', 'rrNext'] as const;
+type RuleInput = (typeof RULE_INPUTS)[number];
+
 /**
  * Inputs of a batch, normalised exactly as in training; each channel is n x length. A row holds
  * one window of `width` samples per R index the model takes (`WindowLayout`), one after another:
@@ -74,6 +78,11 @@ export function windowLayoutOf(metadata: Record<string, unknown>): WindowLayout 
   return windowLayout(rIndicesOf(metadata));
 }
 
+/** One array per rule input, made by `make`. */
+function ruleInputs(make: (input: RuleInput) => Float32Array): Record<RuleInput, Float32Array> {
+  return Object.fromEntries(RULE_INPUTS.map((r) => [r, make(r)])) as Record<RuleInput, Float32Array>;
+}
+
 /** Inputs for n beats of `blocks` windows of `width`, all zero: a missing second lead stays that way. */
 export function emptyInputs(n: number, width: number, blocks = 1): BatchInputs {
   const L = width * blocks;
@@ -83,9 +92,7 @@ export function emptyInputs(n: number, width: number, blocks = 1): BatchInputs {
     secondWindow: new Float32Array(n * L),
     secondDiff: new Float32Array(n * L),
     rr: new Float32Array(n * RR_FEATURES),
-    rrBaseline: new Float32Array(n),
-    rrIrregularity: new Float32Array(n),
-    rrNext: new Float32Array(n),
+    ...ruleInputs(() => new Float32Array(n)),
     count: n,
     length: L,
     width,
@@ -148,9 +155,7 @@ export function beatSetInputs(set: BeatSet, indices: ArrayLike<number>, layout?:
     writeLead(inputs, k, 'first', row(set.windows), row(set.templates), offsets);
     writeLead(inputs, k, 'second', row(set.secondWindows), row(set.secondTemplates), offsets);
     inputs.rr.set(set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
-    inputs.rrBaseline[k] = set.rrBaseline[i]!;
-    inputs.rrIrregularity[k] = set.rrIrregularity[i]!;
-    inputs.rrNext[k] = set.rrNext[i]!;
+    for (const r of RULE_INPUTS) inputs[r][k] = set[r][i]!;
   }
   return inputs;
 }
@@ -162,9 +167,7 @@ export function sliceInputs(inputs: BatchInputs, start: number, end: number): Ba
   return {
     ...(channels as Record<Channel, Float32Array>),
     rr: inputs.rr.subarray(start * RR_FEATURES, end * RR_FEATURES),
-    rrBaseline: inputs.rrBaseline.subarray(start, end),
-    rrIrregularity: inputs.rrIrregularity.subarray(start, end),
-    rrNext: inputs.rrNext.subarray(start, end),
+    ...ruleInputs((r) => inputs[r].subarray(start, end)),
     count: end - start,
     length: L,
     width: inputs.width,
@@ -179,9 +182,7 @@ export function blockInputs(inputs: BatchInputs, block: number): BatchInputs {
   for (let k = 0; k < inputs.count; k++)
     for (const c of CHANNELS) out[c].set(inputs[c].subarray(k * L + block * W, k * L + (block + 1) * W), k * W);
   out.rr.set(inputs.rr);
-  out.rrBaseline.set(inputs.rrBaseline);
-  out.rrIrregularity.set(inputs.rrIrregularity);
-  out.rrNext.set(inputs.rrNext);
+  for (const r of RULE_INPUTS) out[r].set(inputs[r]);
   return out;
 }
 
@@ -192,9 +193,7 @@ export function pickInputs(inputs: BatchInputs, picks: readonly number[]): Batch
   picks.forEach((i, k) => {
     for (const c of CHANNELS) out[c].set(inputs[c].subarray(i * L, (i + 1) * L), k * L);
     out.rr.set(inputs.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES), k * RR_FEATURES);
-    out.rrBaseline[k] = inputs.rrBaseline[i]!;
-    out.rrIrregularity[k] = inputs.rrIrregularity[i]!;
-    out.rrNext[k] = inputs.rrNext[i]!;
+    for (const r of RULE_INPUTS) out[r][k] = inputs[r][i]!;
   });
   return out;
 }
