@@ -220,19 +220,8 @@ export async function buildBeatSet(
     windowLength,
     rIndex,
     count,
-    windows: new Float32Array(count * windowLength),
-    templates: new Float32Array(count * windowLength),
-    secondWindows: new Float32Array(count * windowLength),
-    secondTemplates: new Float32Array(count * windowLength),
-    rr: new Float32Array(count * RR_FEATURES),
-    rrBaseline: new Float32Array(count),
-    rrIrregularity: new Float32Array(count),
-    rrNext: new Float32Array(count),
-    labels: new Uint8Array(count),
-    recordIndex: new Uint16Array(count),
     recordNames: [...records],
-    sourceSample: new Float64Array(count),
-    referenceSample: new Float64Array(count),
+    ...allocateArrays(count, windowLength, (length, type) => new type(length)),
   };
   let k = 0;
   parts.forEach((p, r) => {
@@ -304,6 +293,41 @@ function running(pid: number): boolean {
   }
 }
 
+type BeatArrays = Omit<BeatSet, 'windowLength' | 'rIndex' | 'count' | 'recordNames'>;
+type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor;
+
+/**
+ * The set's per-beat arrays in the order the cache file stores them, each with its element type
+ * and values per beat: one list that building, writing and reading all follow, so that a new
+ * field cannot be written in one order and read in another (a change here is a new
+ * `CACHE_VERSION`).
+ */
+const CACHE_LAYOUT: readonly { key: keyof BeatArrays; type: ArrayType; values: (windowLength: number) => number }[] = [
+  { key: 'windows', type: Float32Array, values: (w) => w },
+  { key: 'templates', type: Float32Array, values: (w) => w },
+  { key: 'secondWindows', type: Float32Array, values: (w) => w },
+  { key: 'secondTemplates', type: Float32Array, values: (w) => w },
+  { key: 'rr', type: Float32Array, values: () => RR_FEATURES },
+  { key: 'rrBaseline', type: Float32Array, values: () => 1 },
+  { key: 'rrIrregularity', type: Float32Array, values: () => 1 },
+  { key: 'rrNext', type: Float32Array, values: () => 1 },
+  { key: 'sourceSample', type: Float64Array, values: () => 1 },
+  { key: 'referenceSample', type: Float64Array, values: () => 1 },
+  { key: 'recordIndex', type: Uint16Array, values: () => 1 },
+  { key: 'labels', type: Uint8Array, values: () => 1 },
+];
+
+/** Each of the layout's arrays for `count` beats, made (new, or read in file order) by `make`. */
+function allocateArrays(
+  count: number,
+  windowLength: number,
+  make: (length: number, type: ArrayType) => BeatArrays[keyof BeatArrays],
+): BeatArrays {
+  return Object.fromEntries(
+    CACHE_LAYOUT.map(({ key, type, values }) => [key, make(count * values(windowLength), type)]),
+  ) as unknown as BeatArrays;
+}
+
 async function writeCache(path: string, set: BeatSet): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const header = Buffer.from(
@@ -324,18 +348,7 @@ async function writeCache(path: string, set: BeatSet): Promise<void> {
     Buffer.concat([
       length,
       header,
-      Buffer.from(set.windows.buffer, set.windows.byteOffset, set.windows.byteLength),
-      Buffer.from(set.templates.buffer, set.templates.byteOffset, set.templates.byteLength),
-      Buffer.from(set.secondWindows.buffer, set.secondWindows.byteOffset, set.secondWindows.byteLength),
-      Buffer.from(set.secondTemplates.buffer, set.secondTemplates.byteOffset, set.secondTemplates.byteLength),
-      Buffer.from(set.rr.buffer, set.rr.byteOffset, set.rr.byteLength),
-      Buffer.from(set.rrBaseline.buffer, set.rrBaseline.byteOffset, set.rrBaseline.byteLength),
-      Buffer.from(set.rrIrregularity.buffer, set.rrIrregularity.byteOffset, set.rrIrregularity.byteLength),
-      Buffer.from(set.rrNext.buffer, set.rrNext.byteOffset, set.rrNext.byteLength),
-      Buffer.from(set.sourceSample.buffer, set.sourceSample.byteOffset, set.sourceSample.byteLength),
-      Buffer.from(set.referenceSample.buffer, set.referenceSample.byteOffset, set.referenceSample.byteLength),
-      Buffer.from(set.recordIndex.buffer, set.recordIndex.byteOffset, set.recordIndex.byteLength),
-      Buffer.from(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength),
+      ...CACHE_LAYOUT.map(({ key }) => Buffer.from(set[key].buffer, set[key].byteOffset, set[key].byteLength)),
     ]),
   );
   await rename(tmp, path); // a killed build never leaves a half-written cache behind
@@ -374,48 +387,22 @@ async function readCache(
   }
   const n = header.count;
   let offset = 4 + headerLength;
-  // windows and templates of both leads, RR features, baseline, irregularity and next interval,
-  // two sample indices, record, label
-  const expected = offset + n * (4 * windowLength * 4 + RR_FEATURES * 4 + 4 + 4 + 4 + 8 + 8 + 2 + 1);
+  const perBeat = CACHE_LAYOUT.reduce(
+    (sum, { type, values }) => sum + type.BYTES_PER_ELEMENT * values(windowLength),
+    0,
+  );
+  const expected = offset + n * perBeat;
   if (bytes.length !== expected) {
     log?.(`beat set: cache ${path} holds ${bytes.length} bytes, not ${expected}; rebuilding it`);
     return undefined;
   }
-  const take = (byteLength: number): ArrayBuffer => {
+  const arrays = allocateArrays(n, windowLength, (length, type) => {
+    const byteLength = length * type.BYTES_PER_ELEMENT;
     const slice = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + byteLength) as ArrayBuffer;
     offset += byteLength;
-    return slice;
-  };
-  const windows = new Float32Array(take(n * windowLength * 4));
-  const templates = new Float32Array(take(n * windowLength * 4));
-  const secondWindows = new Float32Array(take(n * windowLength * 4));
-  const secondTemplates = new Float32Array(take(n * windowLength * 4));
-  const rr = new Float32Array(take(n * RR_FEATURES * 4));
-  const rrBaseline = new Float32Array(take(n * 4));
-  const rrIrregularity = new Float32Array(take(n * 4));
-  const rrNext = new Float32Array(take(n * 4));
-  const sourceSample = new Float64Array(take(n * 8));
-  const referenceSample = new Float64Array(take(n * 8));
-  const recordIndex = new Uint16Array(take(n * 2));
-  const labels = new Uint8Array(take(n));
-  return {
-    windowLength,
-    rIndex,
-    count: n,
-    windows,
-    templates,
-    secondWindows,
-    secondTemplates,
-    rr,
-    rrBaseline,
-    rrIrregularity,
-    rrNext,
-    labels,
-    recordIndex,
-    recordNames: header.recordNames,
-    sourceSample,
-    referenceSample,
-  };
+    return new type(slice);
+  });
+  return { windowLength, rIndex, count: n, recordNames: header.recordNames, ...arrays };
 }
 
 export type SplitName = 'intra' | 'inter';
