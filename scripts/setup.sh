@@ -11,3 +11,14 @@ if ! ldconfig -p | grep -q 'librdkafka.so.1 '; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq librdkafka1
 fi
 npm ci --no-audit --no-fund
+
+# The records every run reads: fetched from PhysioNet, each file checked against its published
+# SHA-256, only where the directory ($MITDB_DIR / $NSTDB_DIR, default ../shared/data/*) has none.
+for db in mitdb nstdb; do
+  var="$(echo "$db" | tr a-z A-Z)_DIR"
+  dir="${!var:-../shared/data/$db}"
+  if ! compgen -G "$dir/*.hea" >/dev/null; then
+    echo "setup: no $db records in $dir; fetching them from PhysioNet"
+    npm run -s data -- fetch --db "$db" --dir "$dir"
+  fi
+done

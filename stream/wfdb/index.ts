@@ -4,3 +4,4 @@ export * from './header.js';
 export * from './record.js';
 export * from './signal.js';
 export * from './database.js';
+export * from './download.js';
