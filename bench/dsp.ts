@@ -3,9 +3,11 @@
  * detection over the monitoring lead of every MIT-BIH record (then the same with beat-window
  * cutting), with the records already in memory so file I/O is not timed. Then how long after
  * its R peak each beat is cut, in signal time: its window, and the wait for the next beat
- * (`BeatWindow.rrNext`).
+ * (`BeatWindow.rrNext`) of the beats that wait for it (none, the shipped rule's, all).
  *   npm run bench:dsp [-- --repeat 3]
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
 import {
   EcgFilter,
@@ -17,6 +19,9 @@ import {
   DEFAULT_RESAMPLER,
   DEFAULT_RPEAK_DETECTOR,
 } from '../stream/dsp/index.js';
+import { nextIntervalReadBelow, ruleOf } from '../stream/model/decision.js';
+import { ENSEMBLE_FILE } from '../stream/model/io.js';
+import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
 import { listRecords, mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../stream/wfdb/index.js';
 import { machineLine } from './machine.js';
 
@@ -56,13 +61,14 @@ function frontEnd(lead: Lead): number {
 
 /**
  * Seconds of signal from each beat's R peak to the 250 ms chunk whose arrival cut it, and how
- * many beats the wait for the next one ran out on.
+ * many beats the wait for the next one ran out on, when beats whose RR is below
+ * `nextBeatWaitBelow` of the baseline wait for the next beat.
  */
-function cutDelays(leads: readonly Lead[]): { delays: number[]; waitedOut: number } {
+function cutDelays(leads: readonly Lead[], nextBeatWaitBelow: number): { delays: number[]; waitedOut: number } {
   const delays: number[] = [];
   let waitedOut = 0;
   for (const lead of leads) {
-    const fe = new EcgFrontEnd({ sourceHz: lead.fs });
+    const fe = new EcgFrontEnd({ sourceHz: lead.fs, window: { nextBeatWaitBelow } });
     const chunk = Math.round(lead.fs * CHUNK_S);
     let n = 0;
     for (let start = 0; start < lead.samples.length; start += chunk) {
@@ -111,13 +117,25 @@ async function main(): Promise<void> {
   );
   measure('filter + resample + detect', detectOnly, leads, repeat);
   measure('filter + resample + detect + windows', frontEnd, leads, repeat);
-  const { delays, waitedOut } = cutDelays(leads);
-  const at = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2);
-  console.log(
-    `R peak -> beat cut (signal time, window and next beat): p50 ${at(0.5)} s, p90 ${at(0.9)} s, ` +
-      `p99 ${at(0.99)} s, max ${delays.at(-1)!.toFixed(2)} s over ${delays.length} beats; ` +
-      `the wait for the next beat ran out on ${waitedOut}`,
-  );
+  // a bed waits as the shipped model's rule needs; the dataset builder waits at every beat
+  const metadata = JSON.parse(await readFile(join(SHIPPED_MODEL_DIR, ENSEMBLE_FILE), 'utf8')) as {
+    metadata: Record<string, unknown>;
+  };
+  const shipped = nextIntervalReadBelow(ruleOf(metadata.metadata));
+  const waits: [string, number][] = [
+    ['no beat waits', 0],
+    [`beats with RR < ${shipped.toFixed(4)} x baseline wait (shipped rule)`, shipped],
+    ['every beat waits (dataset builder)', Infinity],
+  ];
+  for (const [name, below] of waits) {
+    const { delays, waitedOut } = cutDelays(leads, below);
+    const at = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2);
+    console.log(
+      `R peak -> beat cut (signal time), ${name}: p50 ${at(0.5)} s, p90 ${at(0.9)} s, ` +
+        `p99 ${at(0.99)} s, max ${delays.at(-1)!.toFixed(2)} s over ${delays.length} beats; ` +
+        `the wait for the next beat ran out on ${waitedOut}`,
+    );
+  }
 }
 
 runMain(main);

@@ -22,6 +22,13 @@ export interface BeatWindowConfig {
    * much signal has passed its R peak.
    */
   readonly nextBeatWaitS: number;
+  /**
+   * Only a beat whose RR is below this share of its baseline RR waits for the next beat: the
+   * decision rule reads the interval after early beats only (`DecisionRule.pausedPremature`),
+   * so the others need not be classified later for it. Infinity: every beat waits (the dataset
+   * builder records the next interval of every beat); 0: none does.
+   */
+  readonly nextBeatWaitBelow: number;
 }
 
 export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
@@ -32,6 +39,7 @@ export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
   irregularityBeats: 16,
   templateBeats: 8,
   nextBeatWaitS: 2,
+  nextBeatWaitBelow: Infinity,
 };
 
 /** One lead's part of a beat: its window and that lead's running patient template. */
@@ -67,7 +75,8 @@ export interface BeatWindow extends LeadWindow {
   readonly rrIrregularity: number;
   /**
    * Interval to the next R peak, s: `Infinity` when none was detected within `nextBeatWaitS`
-   * (a pause), undefined when the stream was cut before either (a gap, a stall, its end).
+   * (a pause), undefined when the stream was cut before either (a gap, a stall, its end) or the
+   * beat was not early enough to wait for it (`nextBeatWaitBelow`) and went before it.
    */
   readonly rrNext: number | undefined;
   /**
@@ -123,6 +132,10 @@ export class BeatWindowCutter {
         `BeatWindowCutter: nextBeatWaitS must be a finite number of seconds >= 0, got ${nextBeatWaitS}`,
       );
     }
+    if (!(config.nextBeatWaitBelow >= 0))
+      throw new ConfigError(
+        `BeatWindowCutter: nextBeatWaitBelow must be a share of the baseline RR >= 0 (or Infinity), got ${config.nextBeatWaitBelow}`,
+      );
     this.config = config;
     this.wait = Math.round(nextBeatWaitS * fs);
     this.rr = new RrHistory(rrBaselineBeats, Math.max(rrHistory, irregularityBeats));
@@ -200,7 +213,7 @@ export class BeatWindowCutter {
       const rr = this.pending.get(rPeak);
       const next = rr?.next;
       const waited = this.n - rPeak >= this.wait;
-      if (next === undefined && !waited && !cut) return;
+      if (next === undefined && !waited && !cut && this.waitsForNext(rr)) return;
       this.waiting.shift();
       this.pending.delete(rPeak);
       const samples = new Float32Array(length);
@@ -219,6 +232,12 @@ export class BeatWindowCutter {
         template,
       });
     }
+  }
+
+  private waitsForNext(rr: Pick<BeatWindow, 'rrPrevious' | 'rrBaseline'> | undefined): boolean {
+    const below = this.config.nextBeatWaitBelow;
+    if (below === Infinity) return true;
+    return rr?.rrPrevious !== undefined && rr.rrBaseline !== undefined && rr.rrPrevious < below * rr.rrBaseline;
   }
 }
 

@@ -141,6 +141,16 @@ export function decide(
   return { label: best, reason: 'network' };
 }
 
+/**
+ * The share of the baseline RR below which the rule reads a beat's next interval (0: never), for
+ * the cutter's `nextBeatWaitBelow`: the other beats need not wait for the next one. 0.1 % to
+ * spare, since the rule reads RR features stored as float32 and the cutter decides on float64.
+ */
+export function nextIntervalReadBelow(rule: DecisionRule): number {
+  const paused = rule.pausedPremature;
+  return paused === null ? 0 : Math.max(paused.regular.ratio, paused.irregular.ratio) * 1.001;
+}
+
 /** Early against the baseline and followed by a pause (NaN, an unknown next interval, is not one). */
 function pausedPremature(rhythm: BeatRhythm, criterion: PauseCriterion): boolean {
   return rhythm.baseline < criterion.ratio && rhythm.next >= criterion.pause;

@@ -1,6 +1,7 @@
 import { AAMI_CLASSES, type AamiClass } from '../model/aami.js';
 import type { BeatDecider, BeatDecision } from '../model/beatFamilies.js';
 import { GradCam } from '../model/gradcam.js';
+import { nextIntervalReadBelow } from '../model/decision.js';
 import {
   beatWindowInputs,
   inputShapeOf,
@@ -65,7 +66,7 @@ export function modelClassifier(
     // the rule's beat families compare both leads even when the network reads one
     return Object.assign(classify, {
       usesSecondLead: inputShapeOf(model).channels === 4 || classifier.rule.familyVote !== null,
-      window: classifier.layout.cut,
+      window: { ...classifier.layout.cut, nextBeatWaitBelow: nextIntervalReadBelow(classifier.rule) },
       forget: (bedId: string) => state.forget(bedId),
       open: () => withRuleState(classifier.ruleState()),
     });

@@ -48,11 +48,12 @@ export interface ClassifiedBeat extends PendingBeat {
  * Classifies a micro-batch of beats from any beds (the model, or a fake in tests).
  * `usesSecondLead`: the beats must carry their second lead's window where the bed has one (for
  * the network, or for its decision rule's beat families). `window`: the windows to cut, their
- * length and where the R peak sits (the model's `WindowLayout.cut`; default the front end's).
+ * length and where the R peak sits (the model's `WindowLayout.cut`; default the front end's), and
+ * which beats wait for the next R peak (those whose next interval the decision rule reads).
  */
 export type Classify = ((beats: readonly PendingBeat[]) => Promise<ClassifiedBeat[]>) & {
   readonly usesSecondLead?: boolean;
-  readonly window?: { readonly length: number; readonly rIndex: number };
+  readonly window?: { readonly length: number; readonly rIndex: number; readonly nextBeatWaitBelow?: number };
   /** Drops what the classifier keeps for a bed between batches (the ward released it). */
   readonly forget?: (bedId: string) => void;
   /**

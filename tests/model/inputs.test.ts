@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
-import { ruleOf } from '../../stream/model/decision.js';
+import { nextIntervalReadBelow, ruleOf } from '../../stream/model/decision.js';
 import { beatCodec } from '../../stream/kafka/messages.js';
 import { wardMessages } from '../../stream/kafka/sink.js';
 import { modelClassifier } from '../../stream/pipeline/classifier.js';
@@ -80,6 +80,20 @@ describe('model inputs with a second lead', () => {
     expect(modelClassifier(new BeatClassifier(oneLead, 'one-lead')).usesSecondLead).toBe(false);
     const voting = ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 0.8 } } });
     expect(modelClassifier(new BeatClassifier(oneLead, 'one-lead', voting)).usesSecondLead).toBe(true);
+  });
+
+  it("makes a bed's beats wait for the next R peak only where the rule reads the interval after them", () => {
+    const oneLead = ARCHITECTURES['template-rr-resnet'].build(L, 5);
+    const paused = ruleOf({
+      decisionRule: { pausedPremature: { regular: { ratio: 0.9, pause: 1.2 }, irregular: { ratio: 0.5, pause: 2 } } },
+    });
+    expect(nextIntervalReadBelow(paused)).toBeCloseTo(0.9009, 10);
+    expect(modelClassifier(new BeatClassifier(oneLead, 'paused', paused)).window?.nextBeatWaitBelow).toBe(
+      nextIntervalReadBelow(paused),
+    );
+    // a rule that never reads it: no beat waits
+    expect(nextIntervalReadBelow(ruleOf({}))).toBe(0);
+    expect(modelClassifier(new BeatClassifier(oneLead, 'argmax')).window?.nextBeatWaitBelow).toBe(0);
   });
 });
 

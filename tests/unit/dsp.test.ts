@@ -201,6 +201,52 @@ describe('BeatWindowCutter', () => {
     cutter.flush(flushed);
     expect(flushed.map((w) => [w.rPeak, w.rrNext])).toEqual([[500, undefined]]);
   });
+
+  it('makes only the beats early against the baseline wait for the next beat (nextBeatWaitBelow)', () => {
+    const config = { ...DEFAULT_BEAT_WINDOW, fs: 100, length: 5, rIndex: 2, rrBaselineBeats: 4, nextBeatWaitS: 2 };
+    // intervals 1 1 1, then 0.7 (an early beat: 0.7 of the baseline) and 1.3 (its pause), then 1
+    const peaks = [10, 110, 210, 310, 380, 510, 610];
+    const cut = (nextBeatWaitBelow: number) => {
+      const cutter = new BeatWindowCutter({ ...config, nextBeatWaitBelow });
+      // sample by sample, each peak detected 3 samples late, so that each window goes as soon as it may
+      const emitted: [number, number | undefined, number][] = [];
+      for (let n = 0; n < 900; n++) {
+        for (const w of cutter.push(
+          [0],
+          peaks.filter((p) => p === n - 3),
+        ))
+          emitted.push([w.rPeak, w.rrNext, n - w.rPeak]);
+      }
+      return emitted;
+    };
+    // beats with no baseline yet and beats not early go when complete; the early beat at 380
+    // waits for the next peak (510, registered 133 samples after its own), and the beat after
+    // it, complete at the same sample, goes after it
+    expect(cut(0.9)).toEqual([
+      [10, undefined, 3],
+      [110, undefined, 3],
+      [210, undefined, 3],
+      [310, undefined, 3],
+      [380, 1.3, 133],
+      [510, undefined, 3],
+      [610, undefined, 3],
+    ]);
+    // Infinity: every beat waits for the next (or for 2 s), as the dataset builder cuts
+    expect(cut(Infinity).map(([r, next]) => [r, next])).toEqual([
+      [10, 1],
+      [110, 1],
+      [210, 1],
+      [310, 0.7],
+      [380, 1.3],
+      [510, 1],
+      [610, Infinity],
+    ]);
+    // 0: none waits
+    expect(cut(0).every(([, next, delay]) => next === undefined && delay === 3)).toBe(true);
+    expect(() => new BeatWindowCutter({ ...config, nextBeatWaitBelow: Number.NaN })).toThrow(
+      'BeatWindowCutter: nextBeatWaitBelow must be a share of the baseline RR >= 0 (or Infinity), got NaN',
+    );
+  });
 });
 
 describe('EcgFrontEnd', () => {
