@@ -167,10 +167,11 @@ async function shippedWorker(
 
 async function latency(beds: number, seconds: number): Promise<void> {
   const { connection, kafka, stopWorker, failed } = await shippedWorker();
-  // each beat's latency, and when its window was complete: an alarm raised by a beat (the engine
-  // stamps it with that beat's time, raisedS) is timed from that beat's window completion to the
-  // alert's arrival
-  const beats: { key: string; windowCompleteMs: number; arrivedMs: number }[] = [];
+  // each beat's latency, also split at the moment the worker made its message
+  // (latency.publishedMs), and when its window was complete: an alarm raised by a beat (the
+  // engine stamps it with that beat's time, raisedS) is timed from that beat's window completion
+  // to the alert's arrival
+  const beats: { key: string; windowCompleteMs: number; arrivedMs: number; publishedMs: number }[] = [];
   const alerts: { key: string; arrivedMs: number }[] = [];
   const readers = [
     await followTopic(kafka, TOPICS.beats, (b) => beatCodec.decode(b), {
@@ -179,6 +180,7 @@ async function latency(beds: number, seconds: number): Promise<void> {
           key: `${beat.bedId}/${beat.timeS}`,
           windowCompleteMs: beat.latency.windowCompleteMs,
           arrivedMs: Date.now(),
+          publishedMs: beat.latency.publishedMs,
         }),
     }),
     await followTopic(kafka, TOPICS.alerts, (b) => alertCodec.decode(b), {
@@ -217,6 +219,8 @@ async function latency(beds: number, seconds: number): Promise<void> {
   console.log(
     `latency: ${beds} beds at real time for ${seconds} s, one pipeline worker, ${connection.description} in the same process: ` +
       `${beats.length} beats, window complete -> beat in ecg.beats ${figures(steadyBeats.map((b) => b.arrivedMs - b.windowCompleteMs))}; ` +
+      `of which the worker (frame produced -> beat message made, its publishedMs) ${figures(steadyBeats.map((b) => b.publishedMs - b.windowCompleteMs))} ` +
+      `and the way out (message made -> read from ecg.beats) ${figures(steadyBeats.map((b) => b.arrivedMs - b.publishedMs))}; ` +
       `${alertLatencies.length} alarms raised by a beat (of ${steadyAlerts.length} raised), window complete -> alert in ecg.alerts ${figures(alertLatencies)}`,
   );
 }
