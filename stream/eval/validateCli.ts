@@ -23,7 +23,15 @@ import { REPLAY_DRAIN_MS } from '../pipeline/ward.js';
 import { runPipelineWorker, workerFailure } from '../pipeline/worker.js';
 import { loadBeds, type ReplayBed } from '../../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../../simulators/synth.js';
-import { mitdbDir, nstdbDir, readRecord, selectRecords } from '../wfdb/index.js';
+import {
+  DataIntegrityError,
+  mitdbDir,
+  nstdbDir,
+  readRecord,
+  recordFiles,
+  selectRecords,
+  verifyDirectory,
+} from '../wfdb/index.js';
 import { COMPARED_LABELS, ectopicFigures, pairMatrix, positivePredictivity, sensitivity } from './ec57.js';
 import {
   alarmEpisodes,
@@ -143,10 +151,16 @@ async function main(): Promise<void> {
   const dir = mitdbDir();
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
   // a record that cannot be read is named and left out; the rest are still replayed and scored
-  const { loaded: beds, unreadable } = await loadBeds(dir, await bedsToValidate(dir, values));
+  const requested = await bedsToValidate(dir, values);
+  const { loaded: beds, unreadable } = await loadBeds(dir, requested);
   const unreadableRecords = unreadable.map(({ source, reason }) => ({ record: source, reason }));
   for (const u of unreadableRecords) log(`validate: ${u.record} not scored: ${u.reason}`);
   if (beds.length === 0) throw new ConfigError('validate: none of the records could be read');
+  const provenance = await recordProvenance(
+    dir,
+    requested.flatMap((b) => ('record' in b ? [b.record] : [])),
+  );
+  if (provenance !== null && provenance.summary !== 'verified') log(`validate: ${describeProvenance(provenance)}`);
   const reportPath = await prepareOutput('validate', '--report', values.report ?? 'out/reports/validate.html');
   const beatsPath = values.beats === undefined ? undefined : await prepareOutput('validate', '--beats', values.beats);
   const noise = faultKinds.includes('noise') ? await muscleNoise(log) : undefined;
@@ -363,11 +377,13 @@ async function main(): Promise<void> {
     },
     perRecord,
     unreadableRecords,
+    recordFiles: provenance,
   };
   await writeFile(reportPath, renderValidation(result));
   if (beatsPath !== undefined) await writeFile(beatsPath, `${[SCORED_BEAT_HEADER, ...beatRows].join('\n')}\n`);
-  // scored without the records it could not read (named above and in the report): not a clean run
-  if (unreadable.length > 0) process.exitCode = 1;
+  // scored without the records it could not read (named above and in the report), or on records
+  // that are not the bytes their checksum list names: not a clean run
+  if (unreadable.length > 0 || provenance?.summary === 'differ') process.exitCode = 1;
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({ ...result, report: reportPath })}\n`);
     return;
@@ -396,9 +412,61 @@ async function main(): Promise<void> {
       return `${t.padEnd(26)}${String(a.referenceEpisodes).padStart(4)}${String(a.detected).padStart(10)}${String(a.covered).padStart(9)}${String(a.missed).padStart(8)}${String(a.falseAlarms).padStart(7)}${`${a.medianOnsetDelayS ?? '-'}/${a.maxOnsetDelayS ?? '-'}`.padStart(26)}${String(a.challengeScore ?? '-').padStart(7)}${(a.durationSe === null ? '' : `${a.durationSe}/${a.durationPpv ?? '-'}`).padStart(14)}`;
     }),
     ...unreadableRecords.map((u) => `not scored: ${u.record}: ${u.reason}`),
+    ...(provenance === null ? [] : [`record files: ${describeProvenance(provenance)}`]),
     `report: ${reportPath}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Whether the replayed records' files are the bytes their directory's SHA256SUMS lists (for
+ * records fetched by `npm run data`, PhysioNet's), so that a validation report says what it
+ * scored; null for synthetic beds.
+ */
+interface RecordProvenance {
+  readonly summary: 'verified' | 'differ' | 'unverified';
+  readonly checksumList: string | null;
+  readonly verified: number;
+  readonly mismatched: string[];
+  readonly unlisted: string[];
+  /** Why nothing could be checked (no checksum list, or one that cannot be read). */
+  readonly problem: string | null;
+}
+
+async function recordProvenance(dir: string, records: readonly string[]): Promise<RecordProvenance | null> {
+  if (records.length === 0) return null;
+  try {
+    const { listPath, verified, mismatched, unlisted } = await verifyDirectory(dir, recordFiles(records));
+    return {
+      summary: mismatched.length > 0 ? 'differ' : unlisted.length > 0 ? 'unverified' : 'verified',
+      checksumList: listPath,
+      verified: verified.length,
+      mismatched: mismatched.map((m) => m.file),
+      unlisted,
+      problem: null,
+    };
+  } catch (error) {
+    if (!(error instanceof DataIntegrityError)) throw error;
+    return {
+      summary: 'unverified',
+      checksumList: null,
+      verified: 0,
+      mismatched: [],
+      unlisted: [],
+      problem: error.message,
+    };
+  }
+}
+
+function describeProvenance(p: RecordProvenance): string {
+  if (p.checksumList === null) return `not checked against a checksum list (${p.problem})`;
+  const parts = [`${p.verified} match ${p.checksumList}`];
+  if (p.mismatched.length > 0)
+    parts.push(
+      `${p.mismatched.length} differ from it (${p.mismatched.join(', ')}): these figures are not those of the listed records`,
+    );
+  if (p.unlisted.length > 0) parts.push(`${p.unlisted.length} are not in it (${p.unlisted.join(', ')})`);
+  return parts.join('; ');
 }
 
 function describeDecisions(decisions: DecisionCounts): string {
@@ -434,6 +502,7 @@ function renderValidation(r: {
   }[];
   missedHighPriority: { record: string; type: string; onsetS: number; endS: number; inspect: string | null }[];
   unreadableRecords: { record: string; reason: string }[];
+  recordFiles: RecordProvenance | null;
   [k: string]: unknown;
 }): string {
   const row = (cells: (string | number | null)[]) => `<tr>${cells.map((c) => `<td>${c ?? '–'}</td>`).join('')}</tr>`;
@@ -444,6 +513,7 @@ function renderValidation(r: {
 <h1>Replay validation through Kafka</h1>
 <p>${r.records} records, ${r.hoursOfEcg} h of ECG in ${r.wallSeconds} s; model ${r.model} on ${r.backend}. Frames lost: ${r.lostFrames}; duplicate beats: ${r.duplicateBeats}; false high-priority alarms: ${r.falseHighPriorityAlarms} (${r.falseHighPriorityOverNoLifeThreateningRhythm} over no life-threatening reference rhythm); technical alarms: ${JSON.stringify(r.technicalAlarms)}.</p>
 ${r.unreadableRecords.length === 0 ? '' : `<p><b>Not scored</b>, their files could not be read: ${r.unreadableRecords.map((u) => `${escapeHtml(u.record)} (${escapeHtml(u.reason)})`).join('; ')}.</p>`}
+${r.recordFiles === null ? '' : `<p>Record files: ${r.recordFiles.summary === 'verified' ? '' : '<b>'}${escapeHtml(describeProvenance(r.recordFiles))}${r.recordFiles.summary === 'verified' ? '' : '</b>'}.</p>`}
 <p>Injected faults: ${JSON.stringify(r.faults)}.</p>
 <h2>Beats</h2><p>V and S are counted as ANSI/AAMI EC57 (PhysioNet's bxb) counts ventricular and supraventricular ectopic beats: a missed V or S beat counts against Se and an extra detection labelled V or S against +P, while a reference fusion (F) or unclassifiable (Q) beat labelled V, or a Q beat labelled S, is not a false positive.</p>
 <table><tr><th></th><th>Se %</th><th>+P %</th></tr>${row(['QRS', r.qrs.se!, r.qrs.ppv!])}${row(['V', r.classes.V!.se, r.classes.V!.ppv])}${row(['S', r.classes.S!.se, r.classes.S!.ppv])}</table>

@@ -52,8 +52,19 @@ export interface ChecksumMismatch {
   readonly actual: string | undefined;
 }
 
-/** Checks every file a directory's `SHA256SUMS` lists against its bytes. */
-export async function verifyDirectory(dir: string): Promise<{ verified: string[]; mismatched: ChecksumMismatch[] }> {
+/** What `verifyDirectory` found: files whose bytes are the listed ones, files that differ, files asked for that the list lacks. */
+export interface DirectoryCheck {
+  readonly listPath: string;
+  readonly verified: string[];
+  readonly mismatched: ChecksumMismatch[];
+  readonly unlisted: string[];
+}
+
+/**
+ * Checks the files a directory's `SHA256SUMS` lists against their bytes: every listed file, or
+ * only those named in `only` (a replay's records), which the list must then hold.
+ */
+export async function verifyDirectory(dir: string, only?: ReadonlySet<string>): Promise<DirectoryCheck> {
   const listPath = join(dir, CHECKSUM_FILE);
   let text: string;
   try {
@@ -63,14 +74,22 @@ export async function verifyDirectory(dir: string): Promise<{ verified: string[]
       cause: error,
     });
   }
+  const listed = parseChecksums(text, listPath);
   const verified: string[] = [];
   const mismatched: ChecksumMismatch[] = [];
-  for (const [file, expected] of parseChecksums(text, listPath)) {
+  for (const [file, expected] of listed) {
+    if (only !== undefined && !only.has(file)) continue;
     const actual = await readFile(join(dir, file)).then(sha256, () => undefined);
     if (actual === expected) verified.push(file);
     else mismatched.push({ file, expected, actual });
   }
-  return { verified, mismatched };
+  const unlisted = only === undefined ? [] : [...only].filter((file) => !listed.has(file)).sort();
+  return { listPath, verified, mismatched, unlisted };
+}
+
+/** The files of WFDB records as `verifyDirectory` takes them: header, signals and reference annotations. */
+export function recordFiles(records: readonly string[]): Set<string> {
+  return new Set(records.flatMap((r) => ['hea', 'dat', 'atr'].map((extension) => `${r}.${extension}`)));
 }
 
 export interface DownloadOptions {

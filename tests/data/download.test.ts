@@ -12,6 +12,7 @@ import {
   mitdbDir,
   nstdbDir,
   parseChecksums,
+  recordFiles,
   sha256,
   verifyDirectory,
   type Fetch,
@@ -88,7 +89,12 @@ describe('downloading a PhysioNet database', () => {
     // the HTML and the superseded annotation file are not record files of the database
     expect([...requests.keys()].sort()).toEqual([...RECORD_FILES, 'SHA256SUMS.txt']);
     expect((await readdir(dir)).sort()).toEqual([...RECORD_FILES, 'SHA256SUMS'].sort());
-    expect(await verifyDirectory(dir)).toEqual({ verified: RECORD_FILES, mismatched: [] });
+    expect(await verifyDirectory(dir)).toEqual({
+      listPath: join(dir, 'SHA256SUMS'),
+      verified: RECORD_FILES,
+      mismatched: [],
+      unlisted: [],
+    });
     expect(lines).toContain(
       'data: https://mirror.test/mitdb/SHA256SUMS.txt lists 6 of the 144 record files expected of mitdb',
     );
@@ -205,6 +211,13 @@ describe('verifying a database directory', () => {
       { file: '100.dat', expected: sha256(files.get('100.dat')!), actual: sha256(changed) },
       { file: '101.atr', expected: sha256(files.get('101.atr')!), actual: undefined },
     ]);
+    // a replay's records only: a record the list lacks is named, not passed over
+    const some = await verifyDirectory(dir, recordFiles(['101', '102']));
+    expect(some).toMatchObject({
+      verified: ['101.dat', '101.hea'],
+      mismatched: [{ file: '101.atr' }],
+      unlisted: ['102.atr', '102.dat', '102.hea'],
+    });
   });
 });
 

@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMonitor, runScript } from '../helpers/cli.js';
 import { copyRecord, truncated } from '../helpers/records.js';
+import { mitdbDir, sha256 } from '../../stream/wfdb/index.js';
 
 // a record folder with one sound record (a copy of 100) and one whose signal file is cut short
 let dir: string;
@@ -11,6 +12,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'unreadable-'));
   await copyRecord(dir, 'sound');
   await copyRecord(dir, 'cut', { dat: truncated });
+  // the folder's checksum list names what the files were before cut.dat was damaged
+  const sums = await Promise.all(
+    ['sound.hea', 'sound.dat', 'sound.atr', 'cut.hea', 'cut.atr'].map(
+      async (name) => `${sha256(await readFile(join(dir, name)))}  ${name}\n`,
+    ),
+  );
+  const whole = sha256(await readFile(join(mitdbDir(), '100.dat')));
+  await writeFile(join(dir, 'SHA256SUMS'), `${sums.join('')}${whole}  cut.dat\n`);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -46,6 +55,7 @@ describe('a record that cannot be read costs only its own bed', () => {
       qrs: { tp: number; se: number };
       perRecord: { record: string }[];
       unreadableRecords: { record: string; reason: string }[];
+      recordFiles: unknown;
     };
     expect(result.perRecord.map((r) => r.record)).toEqual(['mitdb/sound']);
     expect(result.qrs.tp).toBeGreaterThan(2000);
@@ -54,6 +64,17 @@ describe('a record that cannot be read costs only its own bed', () => {
     ]);
     expect(run.stderr).toContain('validate: mitdb/cut not scored:');
     expect(run.code).toBe(1);
+    // the report says which of the replayed records' files are the listed bytes
+    expect(result.recordFiles).toEqual({
+      summary: 'differ',
+      checksumList: join(dir, 'SHA256SUMS'),
+      verified: 5,
+      mismatched: ['cut.dat'],
+      unlisted: [],
+      problem: null,
+    });
+    expect(run.stderr).toContain(`validate: 5 match ${join(dir, 'SHA256SUMS')}; 1 differ from it (cut.dat)`);
+    expect(await readFile(report, 'utf8')).toContain('Record files: <b>5 match');
     // the per-beat file holds the scored record's beats, which add up to its QRS figures
     const rows = (await readFile(beats, 'utf8'))
       .trimEnd()
