@@ -45,6 +45,11 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A file's SHA-256, or undefined where there is no file to read. */
+function fileSha256(path: string): Promise<string | undefined> {
+  return readFile(path).then(sha256, () => undefined);
+}
+
 /** A file of a checksum list whose bytes are not the listed ones (`actual` undefined: missing). */
 export interface ChecksumMismatch {
   readonly file: string;
@@ -79,7 +84,7 @@ export async function verifyDirectory(dir: string, only?: ReadonlySet<string>): 
   const mismatched: ChecksumMismatch[] = [];
   for (const [file, expected] of listed) {
     if (only !== undefined && !only.has(file)) continue;
-    const actual = await readFile(join(dir, file)).then(sha256, () => undefined);
+    const actual = await fileSha256(join(dir, file));
     if (actual === expected) verified.push(file);
     else mismatched.push({ file, expected, actual });
   }
@@ -145,7 +150,7 @@ export async function downloadDatabase(options: DownloadOptions): Promise<Downlo
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [file, expected] = next;
       const path = join(options.dir, file);
-      const local = await readFile(path).then(sha256, () => undefined);
+      const local = await fileSha256(path);
       if (local === expected) {
         result.present.push(file);
         continue;
