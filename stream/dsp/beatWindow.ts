@@ -29,7 +29,15 @@ export interface BeatWindowConfig {
    * builder records the next interval of every beat); 0: none does.
    */
   readonly nextBeatWaitBelow: number;
+  /** How many previous beats the P-wave agreement is the median over (`BeatWindow.pWaveAgreement`). */
+  readonly pWaveBeats: number;
 }
+
+/**
+ * Where a beat's P wave lies, s before its R peak: 280 to 64 ms, a normal PR interval's span
+ * (0.12 to 0.20 s) with the P wave's own width around it, stopping short of the QRS onset.
+ */
+export const P_WAVE_SEGMENT_S = { from: 0.28, to: 0.064 } as const;
 
 export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
   length: 187,
@@ -40,6 +48,7 @@ export const DEFAULT_BEAT_WINDOW: Omit<BeatWindowConfig, 'fs'> = {
   templateBeats: 8,
   nextBeatWaitS: 2,
   nextBeatWaitBelow: Infinity,
+  pWaveBeats: 16,
 };
 
 /** One lead's part of a beat: its window and that lead's running patient template. */
@@ -80,6 +89,14 @@ export interface BeatWindow extends LeadWindow {
    */
   readonly rrNext: number | undefined;
   /**
+   * Whether the recent beats had the patient's usual P wave: the median, over the previous
+   * `pWaveBeats` beats, of each one's correlation with its template over the P-wave segment
+   * (`P_WAVE_SEGMENT_S`); undefined for a stream's first beat. Atrial fibrillation has no P
+   * waves, so its beats' segments do not repeat (a median near 0.2 in MIT-BIH); a sinus rhythm
+   * made irregular by atrial premature beats and pauses keeps them (near 0.9 in a regular one).
+   */
+  readonly pWaveAgreement: number | undefined;
+  /**
    * The same instant in the bed's second lead, cut at the monitoring lead's R peak, where the
    * stream has one: some ventricular beats look normal in one lead and not in the other.
    */
@@ -107,6 +124,10 @@ export class BeatWindowCutter {
   >();
   private readonly wait: number;
   private recentWindows: Float32Array[] = [];
+  /** The P-wave segment in window samples, [from, to); null when the window does not hold it. */
+  private readonly pWave: { from: number; to: number } | null;
+  /** Each recent beat's P-wave correlation with its template, oldest first. */
+  private recentPWaves: number[] = [];
   /** Peaks too close to the start of the stream (or too old for the ring) to cut a whole window. */
   skipped = 0;
 
@@ -136,7 +157,13 @@ export class BeatWindowCutter {
       throw new ConfigError(
         `BeatWindowCutter: nextBeatWaitBelow must be a share of the baseline RR >= 0 (or Infinity), got ${config.nextBeatWaitBelow}`,
       );
+    if (!Number.isInteger(config.pWaveBeats) || config.pWaveBeats < 1)
+      throw new ConfigError(`BeatWindowCutter: pWaveBeats must be an integer >= 1, got ${config.pWaveBeats}`);
     this.config = config;
+    const pFrom = rIndex - Math.round(P_WAVE_SEGMENT_S.from * fs);
+    const pTo = rIndex - Math.round(P_WAVE_SEGMENT_S.to * fs) + 1;
+    // a window that starts less than 280 ms before its R peak holds no P wave to compare
+    this.pWave = pFrom >= 0 && pTo - pFrom >= 3 ? { from: pFrom, to: pTo } : null;
     this.wait = Math.round(nextBeatWaitS * fs);
     this.rr = new RrHistory(rrBaselineBeats, Math.max(rrHistory, irregularityBeats));
     let size = 1;
@@ -201,6 +228,7 @@ export class BeatWindowCutter {
     this.rr.clear();
     this.pending.clear();
     this.recentWindows = [];
+    this.recentPWaves = [];
     this.ring.fill(0);
   }
 
@@ -221,6 +249,13 @@ export class BeatWindowCutter {
       const template = this.recentWindows.length === 0 ? samples.slice() : sampleMedian(this.recentWindows, length);
       this.recentWindows.push(samples);
       if (this.recentWindows.length > this.config.templateBeats) this.recentWindows.shift();
+      const pWaveAgreement = this.recentPWaves.length === 0 ? undefined : median(this.recentPWaves);
+      if (this.pWave !== null) {
+        const { from, to } = this.pWave;
+        // a flat segment (lead off) has no P wave to agree
+        this.recentPWaves.push(pearson(samples.subarray(from, to), template.subarray(from, to)) ?? 0);
+        if (this.recentPWaves.length > this.config.pWaveBeats) this.recentPWaves.shift();
+      }
       out.push({
         rPeak,
         samples,
@@ -229,6 +264,7 @@ export class BeatWindowCutter {
         rrBaseline: rr?.rrBaseline,
         rrIrregularity: rr?.rrIrregularity ?? 0,
         rrNext: next !== undefined ? (next - rPeak) / fs : waited ? Infinity : undefined,
+        pWaveAgreement,
         template,
       });
     }

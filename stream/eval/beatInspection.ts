@@ -74,9 +74,9 @@ export interface InspectedBeat {
   readonly votedV: number | null;
   /**
    * RR before the beat, the recent mean (8 intervals) and the baseline (200), s, the RR as a
-   * share of each, the rhythm irregularity before it, and the interval after it as a share of its
-   * RR (Infinity: none within the wait; NaN: not known; `--json` writes both as strings) (the
-   * decision rule's inputs).
+   * share of each, the rhythm irregularity before it, the interval after it as a share of its
+   * RR (Infinity: none within the wait; NaN: not known; `--json` writes both as strings), and the
+   * recent beats' P-wave agreement (NaN: none before it) (the decision rule's inputs).
    */
   readonly rr: {
     readonly previousS: number;
@@ -86,6 +86,7 @@ export interface InspectedBeat {
     readonly baselineRatio: number;
     readonly irregularity: number;
     readonly nextRatio: number;
+    readonly pWaves: number;
   } | null;
   /** Correlation of the QRS with the patient's normal template, per lead name. */
   readonly normalCorrelation: Readonly<Record<string, number | null>>;
@@ -157,6 +158,7 @@ export async function inspectBeats(
               baselineRatio: rhythm.baseline,
               irregularity: rhythm.irregularity,
               nextRatio: rhythm.next,
+              pWaves: rhythm.pWaves,
             },
       normalCorrelation: Object.fromEntries(
         wfdb.header.signals.map((spec, lead) => [

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     'RR/base',
     'irreg',
     'next/RR',
+    'P agree',
     ...leads.map((l) => `r ${l}`),
   ];
   const cell = (v: number | null | undefined, digits = 2): string =>
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     cell(b.rr?.baselineRatio),
     cell(b.rr?.irregularity, 3),
     cell(b.rr?.nextRatio),
+    cell(b.rr?.pWaves),
     ...leads.map((l) => cell(b.normalCorrelation[l])),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -13,7 +13,7 @@ import {
 } from '../wfdb/index.js';
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
 import type { BeatRhythm } from './decision.js';
-import { beatRhythmOf, RR_FEATURES, rrBaselineOf, rrFeatures, rrNextOf } from './features.js';
+import { beatRhythmOf, pWaveAgreementOf, RR_FEATURES, rrBaselineOf, rrFeatures, rrNextOf } from './features.js';
 import { seededRandom, shuffle } from './random.js';
 import { ConfigError } from '../errors.js';
 
@@ -50,6 +50,8 @@ export interface BeatSet {
   readonly rrIrregularity: Float32Array;
   /** Interval to the next beat (s, `rrNextOf`): for the decision rule too. */
   readonly rrNext: Float32Array;
+  /** P-wave agreement before each beat (`pWaveAgreementOf`): for the decision rule too. */
+  readonly pWaveAgreement: Float32Array;
   /** AAMI class index per beat (see AAMI_CLASSES), or UNLABELLED. */
   readonly labels: Uint8Array;
   /** Index into `recordNames` per beat. */
@@ -73,7 +75,7 @@ export function labelledBeats(set: BeatSet, indices: ArrayLike<number> = beatInd
 
 /** Beat i's rhythm as the decision rule reads it. */
 export function setRhythm(set: BeatSet, i: number): BeatRhythm {
-  return beatRhythmOf(set.rr, i, set.rrBaseline[i]!, set.rrIrregularity[i]!, set.rrNext[i]!);
+  return beatRhythmOf(set.rr, i, set.rrBaseline[i]!, set.rrIrregularity[i]!, set.rrNext[i]!, set.pWaveAgreement[i]!);
 }
 
 export interface DatasetStats {
@@ -101,6 +103,7 @@ export async function recordBeats(
   rrBaseline: number[];
   rrIrregularity: number[];
   rrNext: number[];
+  pWaveAgreement: number[];
   labels: number[];
   sourceSample: number[];
   referenceSample: number[];
@@ -142,6 +145,7 @@ export async function recordBeats(
     rrBaseline: [] as number[],
     rrIrregularity: [] as number[],
     rrNext: [] as number[],
+    pWaveAgreement: [] as number[],
     labels: [] as number[],
     sourceSample: [] as number[],
     referenceSample: [] as number[],
@@ -162,6 +166,7 @@ export async function recordBeats(
     result.rrBaseline.push(rrBaselineOf(w));
     result.rrIrregularity.push(w.rrIrregularity);
     result.rrNext.push(rrNextOf(w));
+    result.pWaveAgreement.push(pWaveAgreementOf(w));
     result.labels.push(cls === undefined ? UNLABELLED : classIndex(cls));
     result.sourceSample.push(detections[d]!);
     result.referenceSample.push(cls === undefined ? NaN : reference[matched!]!.sample);
@@ -169,7 +174,7 @@ export async function recordBeats(
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
-const CACHE_VERSION = 8;
+const CACHE_VERSION = 9;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
   // the window with its defaults filled in: asking for the default R index finds the same set
@@ -236,6 +241,7 @@ export async function buildBeatSet(
       set.rrBaseline[k] = p.rrBaseline[i]!;
       set.rrIrregularity[k] = p.rrIrregularity[i]!;
       set.rrNext[k] = p.rrNext[i]!;
+      set.pWaveAgreement[k] = p.pWaveAgreement[i]!;
       set.labels[k] = label;
       set.recordIndex[k] = r;
       set.sourceSample[k] = p.sourceSample[i]!;
@@ -311,6 +317,7 @@ const CACHE_LAYOUT: readonly { key: keyof BeatArrays; type: ArrayType; values: (
   { key: 'rrBaseline', type: Float32Array, values: () => 1 },
   { key: 'rrIrregularity', type: Float32Array, values: () => 1 },
   { key: 'rrNext', type: Float32Array, values: () => 1 },
+  { key: 'pWaveAgreement', type: Float32Array, values: () => 1 },
   { key: 'sourceSample', type: Float64Array, values: () => 1 },
   { key: 'referenceSample', type: Float64Array, values: () => 1 },
   { key: 'recordIndex', type: Uint16Array, values: () => 1 },

@@ -22,6 +22,14 @@ export interface DecisionRule {
    */
   readonly irregularityLimit: number | null;
   /**
+   * The rhythm counts as regular, whatever its irregularity, while the recent beats' P-wave
+   * agreement (`BeatWindow.pWaveAgreement`) is at least this: intervals made irregular by atrial
+   * premature beats and the pauses after them come with the patient's P waves; atrial
+   * fibrillation's do not, and only there do the rule's irregular-rhythm steps belong. null:
+   * irregularity alone decides.
+   */
+  readonly sinusPWaves: number | null;
+  /**
    * While the rhythm is irregular (above `irregularityLimit`), a beat the network itself calls S
    * is labelled N too. AAMI labels the beats of atrial fibrillation N, and a network that has
    * seen AF in two training patients calls many of them S on a new one.
@@ -79,6 +87,7 @@ export const ARGMAX: DecisionRule = {
   prematurityRatio: null,
   prematurityReference: 'recent',
   irregularityLimit: null,
+  sinusPWaves: null,
   irregularOverridesS: false,
   notEarlySRatio: null,
   pausedPremature: null,
@@ -87,14 +96,15 @@ export const ARGMAX: DecisionRule = {
 
 /**
  * What the rule needs of a beat's rhythm: its RR as a share of each reference, the irregularity
- * before it, and the interval after it as a share of its RR (Infinity: no beat came within the
- * wait; NaN: not known, the stream was cut).
+ * before it, the interval after it as a share of its RR (Infinity: no beat came within the
+ * wait; NaN: not known, the stream was cut), and the P-wave agreement before it (NaN: not known).
  */
 export interface BeatRhythm {
   readonly recent: number;
   readonly baseline: number;
   readonly irregularity: number;
   readonly next: number;
+  readonly pWaves: number;
 }
 
 const N = 0;
@@ -129,7 +139,7 @@ export function decide(
 ): { label: number; reason: Exclude<DecisionReason, 'family'> } {
   const best = argmax(probabilities, k);
   const premature = rule.prematurityRatio !== null && rhythm[rule.prematurityReference] < rule.prematurityRatio;
-  const regular = rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit;
+  const regular = regularRhythm(rhythm, rule);
   if (best === N && premature && regular) return { label: S, reason: 'premature' };
   const paused =
     rule.pausedPremature !== null && pausedPremature(rhythm, rule.pausedPremature[regular ? 'regular' : 'irregular']);
@@ -139,6 +149,13 @@ export function decide(
     return { label: N, reason: 'not-premature' };
   if (best === N && paused) return { label: S, reason: 'premature-pause' };
   return { label: best, reason: 'network' };
+}
+
+/** Whether the rule's regular-rhythm steps apply: a calm rhythm, or an irregular one with the patient's P waves. */
+function regularRhythm(rhythm: BeatRhythm, rule: DecisionRule): boolean {
+  if (rule.irregularityLimit === null || rhythm.irregularity <= rule.irregularityLimit) return true;
+  // NaN (no beat before) is not at least the limit
+  return rule.sinusPWaves !== null && rhythm.pWaves >= rule.sinusPWaves;
 }
 
 /**
@@ -172,8 +189,12 @@ export function describeRule(rule: DecisionRule): string {
 
 function describePrematurity(rule: DecisionRule): string {
   const { rrBaselineBeats, rrHistory } = DEFAULT_BEAT_WINDOW;
+  const sinus =
+    rule.sinusPWaves === null ? '' : ` or the recent beats' P waves agree (median r >= ${rule.sinusPWaves})`;
   const regular =
-    rule.irregularityLimit === null ? '' : `, while the rhythm irregularity is at most ${rule.irregularityLimit}`;
+    rule.irregularityLimit === null
+      ? ''
+      : `, while the rhythm irregularity is at most ${rule.irregularityLimit}${sinus}`;
   const notEarly =
     rule.notEarlySRatio === null
       ? ''
@@ -194,18 +215,23 @@ function describePrematurity(rule: DecisionRule): string {
  * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
  * the baseline and the irregularity limit existed measured against `recent`, always, and
  * before `irregularOverridesS` kept the network's S calls, before `notEarlySRatio` kept every S
- * call in a regular rhythm, before `pausedPremature` ignored the interval after a beat, and before
- * `familyVote` judged each beat alone.
+ * call in a regular rhythm, before `pausedPremature` ignored the interval after a beat, before
+ * `familyVote` judged each beat alone, and before `sinusPWaves` counted every irregular rhythm
+ * as irregular.
  */
 export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
   const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
   const ratio = saved?.prematurityRatio;
   const limit = saved?.irregularityLimit;
   const notEarly = saved?.notEarlySRatio;
+  const sinus = saved?.sinusPWaves;
+  const irregularityLimit = typeof limit === 'number' && limit > 0 ? limit : null;
   return {
     prematurityRatio: typeof ratio === 'number' && ratio > 0 && ratio < 1 ? ratio : null,
     prematurityReference: saved?.prematurityReference === 'baseline' ? 'baseline' : 'recent',
-    irregularityLimit: typeof limit === 'number' && limit > 0 ? limit : null,
+    irregularityLimit,
+    // without an irregularity limit every rhythm is regular already
+    sinusPWaves: irregularityLimit !== null && typeof sinus === 'number' && sinus > 0 && sinus <= 1 ? sinus : null,
     irregularOverridesS: saved?.irregularOverridesS === true,
     notEarlySRatio: typeof notEarly === 'number' && notEarly > 0 ? notEarly : null,
     pausedPremature: pausedPrematureOf(saved?.pausedPremature),
@@ -275,4 +301,14 @@ export function parseFamilyVote(command: string, value: string): FamilyVote {
     );
   }
   return { minCorrelation: r, weight: w };
+}
+
+/** `--sinus-p-waves X` of the commands that write a rule: the P-wave agreement (0 < X <= 1) that keeps a rhythm regular. */
+export function parseSinusPWaves(command: string, value: string): number {
+  const x = value.trim() === '' ? NaN : Number(value);
+  if (!(x > 0 && x <= 1))
+    throw new ConfigError(
+      `${command}: --sinus-p-waves takes a median P-wave correlation in (0, 1], e.g. 0.6; got "${value}"`,
+    );
+  return x;
 }

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { parseCommandLine, runMain } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import { initBackend } from './backend.js';
-import { parseFamilyVote, parsePausedPremature, ruleOf, sameRule } from './decision.js';
+import { parseFamilyVote, parsePausedPremature, parseSinusPWaves, ruleOf, sameRule } from './decision.js';
 import { ENSEMBLE_FILE, loadModel, rIndexOf, rIndicesOf, type EnsembleJson } from './io.js';
 
 const USAGE = `npm run ensemble -- --members DIR,DIR[,...] --out DIR [--id NAME] [--family-vote R,W]
-    [--paused-premature R,P,RI,PI]
+    [--paused-premature R,P,RI,PI] [--sinus-p-waves X]
 Makes one model of several trained ones (same inputs, same decision rule): its class
 probabilities are the members' average, its Grad-CAM their mean curve. Members trained at
 different R indices (train --r-index) each read their own window, cut from one longer window
@@ -17,6 +17,9 @@ into DIR/member-K; every command that takes --model (or models/beat-classifier) 
 (families of correlation at least R, the family's mean weighted W; see the model card).
 --paused-premature R,P,RI,PI adds a step: a beat left N whose RR is below R x the 200-beat
 baseline and whose next RR is at least P x its own is S (RI and PI in an irregular rhythm).
+--sinus-p-waves X counts an irregular rhythm as regular while the median correlation of the
+previous 16 beats' P-wave segments with the patient's template is at least X (the members'
+rule must have an irregularity limit).
 Metadata the members do not all share (seeds, epochs, held-out records) is not the ensemble's:
 an ensemble of fold models keeps its fold's held-out records only if every member held them out.`;
 
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
       id: { type: 'string' },
       'family-vote': { type: 'string' },
       'paused-premature': { type: 'string' },
+      'sinus-p-waves': { type: 'string' },
     },
     USAGE,
   );
@@ -42,6 +46,8 @@ async function main(): Promise<void> {
   const vote = values['family-vote'] === undefined ? undefined : parseFamilyVote('ensemble', values['family-vote']);
   const pause =
     values['paused-premature'] === undefined ? undefined : parsePausedPremature('ensemble', values['paused-premature']);
+  const sinus =
+    values['sinus-p-waves'] === undefined ? undefined : parseSinusPWaves('ensemble', values['sinus-p-waves']);
   await initBackend(undefined, () => undefined);
   const loaded = await Promise.all(members.map((dir) => loadModel(dir)));
   // compared as read, so that a rule saved before a field existed equals one saving its default
@@ -50,6 +56,8 @@ async function main(): Promise<void> {
     const saved = rules.map((rule) => JSON.stringify(rule)).join(' vs ');
     throw new ConfigError(`ensemble: members have different decision rules (${saved})`);
   }
+  if (sinus !== undefined && rules[0]!.irregularityLimit === null)
+    throw new ConfigError('ensemble: --sinus-p-waves needs members whose rule has an irregularity limit');
   // members trained at different R indices each read a window of their own (windowLayout),
   // so each must itself take one index
   const nested = members.filter((_, k) => rIndicesOf(loaded[k]!.metadata).length > 1);
@@ -83,6 +91,7 @@ async function main(): Promise<void> {
         ...rules[0]!,
         ...(vote === undefined ? {} : { familyVote: vote }),
         ...(pause === undefined ? {} : { pausedPremature: pause }),
+        ...(sinus === undefined ? {} : { sinusPWaves: sinus }),
       },
       modelId: values.id ?? `ensemble-of-${members.length}`,
       members: loaded.map((m, k) => ({

@@ -74,9 +74,10 @@ async function loadFolds(dirs: readonly string[]): Promise<{ folds: Fold[]; meta
 
 /**
  * One row per scored beat, in scoring order (fold by fold with --folds). `reason` is the step of
- * the decision rule that set the label (DecisionReason). The last four columns are what the rule
+ * the decision rule that set the label (DecisionReason). The last columns are what the rule
  * reads: p(V) after the family vote (p_V without one), RR as a share of the recent and of the
- * baseline mean, and the irregularity before the beat. Numbers are written in full so that the
+ * baseline mean, the irregularity before the beat, the next RR as a share of its RR, and the
+ * recent beats' P-wave agreement. Numbers are written in full so that the
  * rule, applied again to the file, gives the same labels.
  */
 function predictionsCsv(
@@ -97,6 +98,7 @@ function predictionsCsv(
     'rr_baseline',
     'irregularity',
     'rr_next',
+    'p_wave_agreement',
   ];
   const rows = Array.from(beats, (i, k) => {
     const rhythm = setRhythm(set, i);
@@ -113,6 +115,7 @@ function predictionsCsv(
       String(rhythm.baseline),
       String(rhythm.irregularity),
       String(rhythm.next),
+      String(rhythm.pWaves),
     ].join(',');
   });
   return `${[header.join(','), ...rows].join('\n')}\n`;

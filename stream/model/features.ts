@@ -29,9 +29,15 @@ export function rrNextOf(w: Pick<BeatWindow, 'rrNext'>): number {
   return w.rrNext ?? NaN;
 }
 
+/** The P-wave agreement before a beat as the decision rule's arrays keep it: NaN for a stream's first beat. */
+export function pWaveAgreementOf(w: Pick<BeatWindow, 'pWaveAgreement'>): number {
+  return w.pWaveAgreement ?? NaN;
+}
+
 /**
  * Beat k's rhythm for the decision rule, from its RR features (rrFeatures' layout), baseline RR,
- * irregularity and the interval after it (`rrNextOf`).
+ * irregularity, the interval after it (`rrNextOf`) and the P-wave agreement before it
+ * (`pWaveAgreementOf`).
  */
 export function beatRhythmOf(
   rr: ArrayLike<number>,
@@ -39,9 +45,16 @@ export function beatRhythmOf(
   baseline: number,
   irregularity: number,
   rrNext: number,
+  pWaves: number,
 ): BeatRhythm {
   const previous = rr[k * RR_FEATURES]!;
-  return { recent: rr[k * RR_FEATURES + 2]!, baseline: previous / baseline, irregularity, next: rrNext / previous };
+  return {
+    recent: rr[k * RR_FEATURES + 2]!,
+    baseline: previous / baseline,
+    irregularity,
+    next: rrNext / previous,
+    pWaves,
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   rrBaselineOf,
   rrFeatures,
   rrNextOf,
+  pWaveAgreementOf,
   templateDifference,
 } from './features.js';
 import { BeatDecider, type BeatDecision } from './beatFamilies.js';
@@ -24,7 +25,7 @@ export const CHANNELS = ['window', 'diff', 'secondWindow', 'secondDiff'] as cons
 export type Channel = (typeof CHANNELS)[number];
 
 /** What the decision rule reads of each beat besides the model's inputs, one number per beat (BatchInputs). */
-const RULE_INPUTS = ['rrBaseline', 'rrIrregularity', 'rrNext'] as const;
+const RULE_INPUTS = ['rrBaseline', 'rrIrregularity', 'rrNext', 'pWaveAgreement'] as const;
 type RuleInput = (typeof RULE_INPUTS)[number];
 
 /**
@@ -35,12 +36,13 @@ type RuleInput = (typeof RULE_INPUTS)[number];
 export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rr: Float32Array; // n x RR_FEATURES
   /**
-   * n baseline RRs (s), n rhythm irregularities and n intervals to the next beat (s, `rrNextOf`):
-   * not model inputs, the decision rule's.
+   * n baseline RRs (s), n rhythm irregularities, n intervals to the next beat (s, `rrNextOf`) and
+   * n P-wave agreements (`pWaveAgreementOf`): not model inputs, the decision rule's.
    */
   readonly rrBaseline: Float32Array;
   readonly rrIrregularity: Float32Array;
   readonly rrNext: Float32Array;
+  readonly pWaveAgreement: Float32Array;
   readonly count: number;
   readonly length: number;
   /** Samples of one window block; block 0 is the window shown (model input, Grad-CAM). */
@@ -211,6 +213,7 @@ export function beatWindowInputs(windows: readonly BeatWindow[], layout?: Window
     inputs.rrBaseline[k] = rrBaselineOf(w);
     inputs.rrIrregularity[k] = w.rrIrregularity;
     inputs.rrNext[k] = rrNextOf(w);
+    inputs.pWaveAgreement[k] = pWaveAgreementOf(w);
   });
   return inputs;
 }
@@ -319,7 +322,14 @@ export class BeatClassifier {
         [inputs.window.subarray(k * L, k * L + W), inputs.secondWindow.subarray(k * L, k * L + W)],
         probabilities,
         k,
-        beatRhythmOf(inputs.rr, k, inputs.rrBaseline[k]!, inputs.rrIrregularity[k]!, inputs.rrNext[k]!),
+        beatRhythmOf(
+          inputs.rr,
+          k,
+          inputs.rrBaseline[k]!,
+          inputs.rrIrregularity[k]!,
+          inputs.rrNext[k]!,
+          inputs.pWaveAgreement[k]!,
+        ),
       ),
     );
   }

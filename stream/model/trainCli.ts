@@ -219,6 +219,8 @@ async function main(): Promise<void> {
         prematurityRatio: prematurity,
         prematurityReference,
         irregularityLimit,
+        // set on a trained model's rule (npm run ensemble --sinus-p-waves), as v12's was
+        sinusPWaves: null,
         irregularOverridesS,
         notEarlySRatio,
         // set on a trained model's rule (npm run ensemble --paused-premature), as v11's was

@@ -5,7 +5,7 @@ import { ConfigError } from '../../stream/errors.js';
 
 const L = 187;
 const R = 62;
-const regular: BeatRhythm = { recent: 1, baseline: 1, irregularity: 0, next: 1 };
+const regular: BeatRhythm = { recent: 1, baseline: 1, irregularity: 0, next: 1, pWaves: 0.9 };
 const V5 = (pV: number) => Float32Array.from([1 - pV, 0, pV, 0, 0]); // N and V only
 
 /** A window with one Gaussian bump in the QRS segment: `at` samples from the R peak, `sign` up or down. */
@@ -133,7 +133,7 @@ describe('BeatDecider with a family vote', () => {
     const rule = ruleOf({ decisionRule: { prematurityRatio: 0.8 } });
     const decider = new BeatDecider(rule, R);
     const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0]);
-    const early = { recent: 0.7, baseline: 0.7, irregularity: 0, next: 1 };
+    const early = { recent: 0.7, baseline: 0.7, irregularity: 0, next: 1, pWaves: 0.9 };
     expect(decider.decide('bed-1', [normal, flat], p, 0, early)).toEqual({
       ...decide(p, 0, early, rule),
       votedV: p[2],

@@ -172,7 +172,7 @@ describe('npm run train / eval:model', () => {
     // the per-beat file holds every scored beat, and its labels add up to the reported confusion
     const [header, ...rows] = (await readFile(join(work, 'folds.csv'), 'utf8')).trimEnd().split('\n');
     expect(header).toBe(
-      'record,sample,reference_sample,reference,predicted,reason,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity,rr_next',
+      'record,sample,reference_sample,reference,predicted,reason,p_N,p_S,p_V,p_F,p_Q,voted_p_V,rr_recent,rr_baseline,irregularity,rr_next,p_wave_agreement',
     );
     expect(rows).toHaveLength(result.count);
     const classes = ['N', 'S', 'V', 'F', 'Q'];

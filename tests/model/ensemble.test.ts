@@ -67,6 +67,7 @@ const beats = (): BeatWindow[] =>
       rrBaseline: 0.8,
       rrIrregularity: 0,
       rrNext: 0.8,
+      pWaveAgreement: 0.9,
     };
   });
 

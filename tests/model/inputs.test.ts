@@ -35,6 +35,7 @@ function beat(second: boolean, phase = 0): BeatWindow {
     rrBaseline: 0.8,
     rrIrregularity: 0,
     rrNext: 0.8,
+    pWaveAgreement: 0.9,
     ...(second ? { secondLead: { samples: wave(phase + 1, -2), template: wave(phase + 1.2, -2) } } : {}),
   };
 }

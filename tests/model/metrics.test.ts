@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, parsePausedPremature, ruleOf } from '../../stream/model/decision.js';
+import { decide, parsePausedPremature, parseSinusPWaves, ruleOf } from '../../stream/model/decision.js';
 import { ConfigError } from '../../stream/errors.js';
 import { classificationMetrics, rocAuc } from '../../stream/model/metrics.js';
 
@@ -35,11 +35,12 @@ describe('rocAuc', () => {
 
 describe('decision rule', () => {
   const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0, 0.1, 0, 0.9, 0, 0]); // beat 0 looks N, beat 1 looks V
-  const rhythm = (recent: number, baseline = recent, irregularity = 0, next = 1) => ({
+  const rhythm = (recent: number, baseline = recent, irregularity = 0, next = 1, pWaves = NaN) => ({
     recent,
     baseline,
     irregularity,
     next,
+    pWaves,
   });
   it('turns a normal-looking premature beat into S, and nothing else', () => {
     const rule = ruleOf({ decisionRule: { prematurityRatio: 0.8 } });
@@ -47,6 +48,7 @@ describe('decision rule', () => {
       prematurityRatio: 0.8,
       prematurityReference: 'recent',
       irregularityLimit: null,
+      sinusPWaves: null,
       irregularOverridesS: false,
       notEarlySRatio: null,
       pausedPremature: null,
@@ -120,5 +122,33 @@ describe('decision rule', () => {
     expect(() => parsePausedPremature('ensemble', '0.9,1.2,0.5')).toThrow(ConfigError);
     expect(() => parsePausedPremature('ensemble', '0.9,0.8,0.5,2')).toThrow(/pause > 1/);
     expect(parsePausedPremature('ensemble', '0.9,1.2,0.5,2')).toEqual(pausedPremature);
+  });
+
+  it("keeps the regular-rhythm steps in an irregular rhythm that has the patient's P waves", () => {
+    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
+    const saved = {
+      prematurityRatio: 0.8,
+      prematurityReference: 'baseline',
+      irregularityLimit: 0.05,
+      irregularOverridesS: true,
+      notEarlySRatio: 0.9,
+    };
+    const rule = ruleOf({ decisionRule: { ...saved, sinusPWaves: 0.6 } });
+    expect(rule.sinusPWaves).toBe(0.6);
+    // atrial premature beats and their pauses make the rhythm irregular; P waves still agree
+    expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.9), rule)).toEqual({ label: 1, reason: 'premature' });
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2, 1, 0.6), rule)).toEqual({ label: 1, reason: 'network' });
+    expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.2, 1, 0.9), rule).reason).toBe('not-premature');
+    // atrial fibrillation: no P waves to agree; and a stream's first beat, not known
+    expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.3), rule)).toEqual({ label: 0, reason: 'network' });
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2, 1, 0.3), rule).reason).toBe('irregular-rhythm');
+    expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2, 1, NaN), rule).reason).toBe('irregular-rhythm');
+    expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.9), ruleOf({ decisionRule: saved })).label).toBe(0); // v11 metadata
+    // without an irregularity limit there is no irregular rhythm to count as regular
+    expect(ruleOf({ decisionRule: { prematurityRatio: 0.8, sinusPWaves: 0.6 } }).sinusPWaves).toBeNull();
+    expect(ruleOf({ decisionRule: { ...saved, sinusPWaves: 1.5 } }).sinusPWaves).toBeNull();
+    expect(() => parseSinusPWaves('ensemble', '0')).toThrow(ConfigError);
+    expect(() => parseSinusPWaves('ensemble', 'x')).toThrow(/--sinus-p-waves/);
+    expect(parseSinusPWaves('ensemble', '0.6')).toBe(0.6);
   });
 });

@@ -177,6 +177,32 @@ describe('BeatWindowCutter', () => {
     expect(again.map((w) => w.rrNext)).toEqual([0.5, 1, Infinity]);
   });
 
+  it("measures whether the recent beats had the patient's P wave (pWaveAgreement)", () => {
+    const fs = 125;
+    const cutter = new BeatWindowCutter({ ...DEFAULT_BEAT_WINDOW, fs, nextBeatWaitS: 0.5, pWaveBeats: 4 });
+    // 12 beats 0.8 s apart: the first 6 with a P wave 160 ms before the R peak, then 6 whose
+    // P-wave segment holds fibrillatory waves (a different wiggle before each beat)
+    const peaks = Array.from({ length: 12 }, (_, b) => 100 + b * 100);
+    let seed = 7;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const x = new Float32Array(1400);
+    peaks.forEach((r, b) => {
+      x[r] = 5;
+      for (let i = -40; i < -5; i++)
+        x[r + i] = b < 6 ? Math.exp(-(((i + 20) / 3) ** 2)) : 0.3 * Math.sin(i * (0.9 + b / 5)) + 0.2 * noise();
+    });
+    const out = cutter.push(x, peaks);
+    expect(out).toHaveLength(12);
+    const agreement = out.map((w) => w.pWaveAgreement);
+    expect(agreement[0]).toBeUndefined(); // no beat before the stream's first
+    for (const a of agreement.slice(1, 7)) expect(a).toBeGreaterThan(0.95); // sinus: the same P wave each beat
+    // once the last 4 beats' segments hold fibrillatory waves, their median correlation is low
+    for (const a of agreement.slice(10)) expect(a).toBeLessThan(0.5);
+    // a reset (a gap, a restarted bed) forgets it
+    cutter.reset();
+    expect(cutter.push(x, peaks)[0]!.pWaveAgreement).toBeUndefined();
+  });
+
   it('measures an irregularly irregular rhythm as irregular, and sinus rhythm, bigeminy or a lone premature beat as regular', () => {
     expect(rhythmIrregularity([0.6, 1.1, 0.6, 1.1, 0.6, 1.1, 0.6, 1.1])).toBe(0);
     const lone = [...Array<number>(10).fill(0.8), 0.5, 1.1, 0.8, 0.8, 0.8, 0.8];
