@@ -35,6 +35,7 @@ describe('rocAuc', () => {
 
 describe('decision rule', () => {
   const p = Float32Array.from([0.9, 0.05, 0.05, 0, 0, 0.1, 0, 0.9, 0, 0]); // beat 0 looks N, beat 1 looks V
+  const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
   const rhythm = (recent: number, baseline = recent, irregularity = 0, next = 1, pWaves = NaN) => ({
     recent,
     baseline,
@@ -72,7 +73,6 @@ describe('decision rule', () => {
   });
 
   it("labels the network's own S calls N while the rhythm is irregular, when the rule says so", () => {
-    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
     const saved = { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 };
     const overriding = ruleOf({ decisionRule: { ...saved, irregularOverridesS: true } });
     expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2), overriding)).toEqual({ label: 0, reason: 'irregular-rhythm' });
@@ -82,7 +82,6 @@ describe('decision rule', () => {
   });
 
   it('labels an S call N when the beat is not early in a regular rhythm, when the rule says so', () => {
-    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
     const saved = { prematurityRatio: 0.8, prematurityReference: 'baseline', irregularityLimit: 0.05 };
     const rule = ruleOf({ decisionRule: { ...saved, irregularOverridesS: true, notEarlySRatio: 0.9 } });
     expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.02), rule)).toEqual({ label: 0, reason: 'not-premature' });
@@ -91,20 +90,21 @@ describe('decision rule', () => {
     expect(decide(looksS, 0, rhythm(0.95, 0.95, 0.02), ruleOf({ decisionRule: saved })).label).toBe(1); // v9 metadata
   });
 
+  // the rule as v10 saved it: prematurity against the baseline, the AF override, the not-premature step
+  const v10Saved = {
+    prematurityRatio: 0.8,
+    prematurityReference: 'baseline',
+    irregularityLimit: 0.05,
+    irregularOverridesS: true,
+    notEarlySRatio: 0.9,
+  };
+
   it('labels an early beat followed by a pause S, with a stricter criterion in an irregular rhythm', () => {
-    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
-    const saved = {
-      prematurityRatio: 0.8,
-      prematurityReference: 'baseline',
-      irregularityLimit: 0.05,
-      irregularOverridesS: true,
-      notEarlySRatio: 0.9,
-    };
     const pausedPremature = { regular: { ratio: 0.9, pause: 1.2 }, irregular: { ratio: 0.5, pause: 2 } };
-    const rule = ruleOf({ decisionRule: { ...saved, pausedPremature } });
+    const rule = ruleOf({ decisionRule: { ...v10Saved, pausedPremature } });
     expect(rule.pausedPremature).toEqual(pausedPremature);
     const unreadable = { ...pausedPremature, irregular: { ratio: 0.5, pause: 0.9 } };
-    expect(ruleOf({ decisionRule: { ...saved, pausedPremature: unreadable } }).pausedPremature).toBeNull();
+    expect(ruleOf({ decisionRule: { ...v10Saved, pausedPremature: unreadable } }).pausedPremature).toBeNull();
     const paused = { label: 1, reason: 'premature-pause' };
     // regular: 0.85 x the baseline is not early by the prematurity ratio, but a pause follows
     expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 1.3), rule)).toEqual(paused);
@@ -118,22 +118,14 @@ describe('decision rule', () => {
     expect(decide(looksS, 0, rhythm(0.45, 0.45, 0.2, 2.5), rule)).toEqual(paused);
     expect(decide(looksS, 0, rhythm(0.45, 0.45, 0.2, 1.5), rule).reason).toBe('irregular-rhythm');
     expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 2.5), rule).label).toBe(0);
-    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 2), ruleOf({ decisionRule: saved })).label).toBe(0); // v10 metadata
+    expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 2), ruleOf({ decisionRule: v10Saved })).label).toBe(0); // v10 metadata
     expect(() => parsePausedPremature('ensemble', '0.9,1.2,0.5')).toThrow(ConfigError);
     expect(() => parsePausedPremature('ensemble', '0.9,0.8,0.5,2')).toThrow(/pause > 1/);
     expect(parsePausedPremature('ensemble', '0.9,1.2,0.5,2')).toEqual(pausedPremature);
   });
 
   it("keeps the regular-rhythm steps in an irregular rhythm that has the patient's P waves", () => {
-    const looksS = Float32Array.from([0.2, 0.7, 0.1, 0, 0]);
-    const saved = {
-      prematurityRatio: 0.8,
-      prematurityReference: 'baseline',
-      irregularityLimit: 0.05,
-      irregularOverridesS: true,
-      notEarlySRatio: 0.9,
-    };
-    const rule = ruleOf({ decisionRule: { ...saved, sinusPWaves: 0.6 } });
+    const rule = ruleOf({ decisionRule: { ...v10Saved, sinusPWaves: 0.6 } });
     expect(rule.sinusPWaves).toBe(0.6);
     // atrial premature beats and their pauses make the rhythm irregular; P waves still agree
     expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.9), rule)).toEqual({ label: 1, reason: 'premature' });
@@ -143,10 +135,10 @@ describe('decision rule', () => {
     expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.3), rule)).toEqual({ label: 0, reason: 'network' });
     expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2, 1, 0.3), rule).reason).toBe('irregular-rhythm');
     expect(decide(looksS, 0, rhythm(0.7, 0.7, 0.2, 1, NaN), rule).reason).toBe('irregular-rhythm');
-    expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.9), ruleOf({ decisionRule: saved })).label).toBe(0); // v11 metadata
+    expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.9), ruleOf({ decisionRule: v10Saved })).label).toBe(0); // v11 metadata
     // without an irregularity limit there is no irregular rhythm to count as regular
     expect(ruleOf({ decisionRule: { prematurityRatio: 0.8, sinusPWaves: 0.6 } }).sinusPWaves).toBeNull();
-    expect(ruleOf({ decisionRule: { ...saved, sinusPWaves: 1.5 } }).sinusPWaves).toBeNull();
+    expect(ruleOf({ decisionRule: { ...v10Saved, sinusPWaves: 1.5 } }).sinusPWaves).toBeNull();
     expect(() => parseSinusPWaves('ensemble', '0')).toThrow(ConfigError);
     expect(() => parseSinusPWaves('ensemble', 'x')).toThrow(/--sinus-p-waves/);
     expect(parseSinusPWaves('ensemble', '0.6')).toBe(0.6);
