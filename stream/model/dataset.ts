@@ -174,6 +174,17 @@ export async function recordBeats(
   return { ...result, stats: { detections: cut.length, unmatched: cut.length - matches.length, unlabelled } };
 }
 
+/** The per-beat numbers a record's beats keep as lists and the set as typed arrays (one per beat each). */
+const BEAT_NUMBERS = [
+  'rrBaseline',
+  'rrIrregularity',
+  'rrNext',
+  'pWaveAgreement',
+  'labels',
+  'sourceSample',
+  'referenceSample',
+] as const;
+
 const CACHE_VERSION = 9;
 
 function cacheKey(records: readonly string[], config: Omit<EcgFrontEndConfig, 'sourceHz'>): string {
@@ -230,7 +241,7 @@ export async function buildBeatSet(
   };
   let k = 0;
   parts.forEach((p, r) => {
-    p.labels.forEach((label, i) => {
+    p.labels.forEach((_, i) => {
       set.windows.set(p.windows[i]!, k * windowLength);
       set.templates.set(p.templates[i]!, k * windowLength);
       const secondWindow = p.secondWindows[i];
@@ -238,14 +249,8 @@ export async function buildBeatSet(
       if (secondWindow !== undefined) set.secondWindows.set(secondWindow, k * windowLength);
       if (secondTemplate !== undefined) set.secondTemplates.set(secondTemplate, k * windowLength);
       set.rr.set(p.rr[i]!, k * RR_FEATURES);
-      set.rrBaseline[k] = p.rrBaseline[i]!;
-      set.rrIrregularity[k] = p.rrIrregularity[i]!;
-      set.rrNext[k] = p.rrNext[i]!;
-      set.pWaveAgreement[k] = p.pWaveAgreement[i]!;
-      set.labels[k] = label;
+      for (const key of BEAT_NUMBERS) set[key][k] = p[key][i]!;
       set.recordIndex[k] = r;
-      set.sourceSample[k] = p.sourceSample[i]!;
-      set.referenceSample[k] = p.referenceSample[i]!;
       k++;
     });
   });
