@@ -1,9 +1,9 @@
 import { median, pearson } from '../dsp/index.js';
 import { AAMI_CLASSES, aamiClass, type AamiClass } from '../model/aami.js';
-import { buildBeatSet, setRhythm } from '../model/dataset.js';
+import { buildBeatSet } from '../model/dataset.js';
 import { decideBeatSet } from '../model/beatFamilies.js';
 import { ruleOf, type DecisionReason } from '../model/decision.js';
-import { RR_FEATURES } from '../model/features.js';
+import { beatRhythmOf, RR_FEATURES } from '../model/features.js';
 import { beatSetInputs, predictProbabilities, windowLayoutOf } from '../model/inference.js';
 import { loadModel } from '../model/io.js';
 import {
@@ -131,7 +131,7 @@ export async function inspectBeats(
     const k = cutOf.get(a.sample) ?? -1;
     const i = cut[k];
     const rr = i === undefined ? undefined : set.rr.subarray(i * RR_FEATURES, (i + 1) * RR_FEATURES);
-    const rhythm = i === undefined ? undefined : setRhythm(set, i);
+    const rhythm = i === undefined ? undefined : beatRhythmOf(set, i);
     return {
       timeS: a.sample / fs,
       reference: a.symbol,

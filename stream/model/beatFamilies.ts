@@ -1,6 +1,7 @@
 import { pearson } from '../dsp/index.js';
 import { AAMI_CLASSES, argmax } from './aami.js';
-import { setRhythm, type BeatSet } from './dataset.js';
+import type { BeatSet } from './dataset.js';
+import { beatRhythmOf } from './features.js';
 import { decide, type BeatRhythm, type DecisionReason, type DecisionRule, type FamilyVote } from './decision.js';
 
 const K = AAMI_CLASSES.length;
@@ -171,7 +172,7 @@ export function decideBeatSet(
       [set.windows.subarray(i * L, (i + 1) * L), set.secondWindows.subarray(i * L, (i + 1) * L)],
       probabilities,
       k,
-      setRhythm(set, i),
+      beatRhythmOf(set, i),
     ),
   );
 }

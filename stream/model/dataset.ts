@@ -12,8 +12,7 @@ import {
   toPhysical,
 } from '../wfdb/index.js';
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
-import type { BeatRhythm } from './decision.js';
-import { beatRhythmOf, pWaveAgreementOf, RR_FEATURES, rrBaselineOf, rrFeatures, rrNextOf } from './features.js';
+import { pWaveAgreementOf, RR_FEATURES, rrBaselineOf, rrFeatures, rrNextOf } from './features.js';
 import { seededRandom, shuffle } from './random.js';
 import { ConfigError } from '../errors.js';
 
@@ -71,11 +70,6 @@ export function beatIndices(set: BeatSet, keep: (i: number) => boolean = () => t
 /** The beats of `indices` (default: all) that have a reference label: what is trained and scored on. */
 export function labelledBeats(set: BeatSet, indices: ArrayLike<number> = beatIndices(set)): Int32Array {
   return Int32Array.from(indices).filter((i) => set.labels[i] !== UNLABELLED);
-}
-
-/** Beat i's rhythm as the decision rule reads it. */
-export function setRhythm(set: BeatSet, i: number): BeatRhythm {
-  return beatRhythmOf(set.rr, i, set.rrBaseline[i]!, set.rrIrregularity[i]!, set.rrNext[i]!, set.pWaveAgreement[i]!);
 }
 
 export interface DatasetStats {

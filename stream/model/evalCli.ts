@@ -6,16 +6,9 @@ import { ConfigError } from '../errors.js';
 import { mitdbDir, selectRecords } from '../wfdb/index.js';
 import { AAMI_CLASSES, DS2 } from './aami.js';
 import { initBackend } from './backend.js';
-import {
-  beatIndices,
-  buildBeatSet,
-  labelledBeats,
-  setRhythm,
-  splitBeats,
-  type BeatSet,
-  type SplitName,
-} from './dataset.js';
+import { beatIndices, buildBeatSet, labelledBeats, splitBeats, type BeatSet, type SplitName } from './dataset.js';
 import { describeRule, ruleOf, sameRule } from './decision.js';
+import { beatRhythmOf } from './features.js';
 import { evaluateModel, PREMATURITY_RATIOS, type ModelEvaluation, type ScoredPart } from './evaluate.js';
 import { loadModel, rIndicesOf } from './io.js';
 import { windowLayoutOf } from './inference.js';
@@ -101,7 +94,7 @@ function predictionsCsv(
     'p_wave_agreement',
   ];
   const rows = Array.from(beats, (i, k) => {
-    const rhythm = setRhythm(set, i);
+    const rhythm = beatRhythmOf(set, i);
     return [
       set.recordNames[set.recordIndex[i]!]!,
       String(set.sourceSample[i]!),

@@ -3,7 +3,8 @@ import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
 import { decideBeatSet, withVotedV } from './beatFamilies.js';
 import { ARGMAX, decide, type DecisionReason, type DecisionRule } from './decision.js';
-import { setRhythm, type BeatSet } from './dataset.js';
+import type { BeatSet } from './dataset.js';
+import { beatRhythmOf } from './features.js';
 import { GradCam } from './gradcam.js';
 import { beatSetInputs, pickInputs, predictProbabilities, type BatchInputs, type WindowLayout } from './inference.js';
 import { classificationMetrics, rocCurve, type ClassificationMetrics } from './metrics.js';
@@ -237,7 +238,7 @@ export async function evaluateModel(
       const labels =
         ratio === rule.prematurityRatio
           ? predicted
-          : Array.from(test, (i, k) => decide(rowOf(k), 0, setRhythm(set, i), other).label);
+          : Array.from(test, (i, k) => decide(rowOf(k), 0, beatRhythmOf(set, i), other).label);
       const { se, ppv } = ectopicFigures(pairsOf(labels), 'S');
       return { ratio, se, ppv, isRule: ratio === rule.prematurityRatio };
     });

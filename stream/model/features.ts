@@ -35,25 +35,28 @@ export function pWaveAgreementOf(w: Pick<BeatWindow, 'pWaveAgreement'>): number 
 }
 
 /**
- * Beat k's rhythm for the decision rule, from its RR features (rrFeatures' layout), baseline RR,
+ * What the decision rule reads of each beat, one array each, as a beat set and a batch of model
+ * inputs both keep them: RR features (rrFeatures' layout), baseline RR (`rrBaselineOf`),
  * irregularity, the interval after it (`rrNextOf`) and the P-wave agreement before it
  * (`pWaveAgreementOf`).
  */
-export function beatRhythmOf(
-  rr: ArrayLike<number>,
-  k: number,
-  baseline: number,
-  irregularity: number,
-  rrNext: number,
-  pWaves: number,
-): BeatRhythm {
-  const previous = rr[k * RR_FEATURES]!;
+export interface RhythmArrays {
+  readonly rr: ArrayLike<number>;
+  readonly rrBaseline: ArrayLike<number>;
+  readonly rrIrregularity: ArrayLike<number>;
+  readonly rrNext: ArrayLike<number>;
+  readonly pWaveAgreement: ArrayLike<number>;
+}
+
+/** Beat k's rhythm for the decision rule, from a beat set's or a batch's arrays. */
+export function beatRhythmOf(beats: RhythmArrays, k: number): BeatRhythm {
+  const previous = beats.rr[k * RR_FEATURES]!;
   return {
-    recent: rr[k * RR_FEATURES + 2]!,
-    baseline: previous / baseline,
-    irregularity,
-    next: rrNext / previous,
-    pWaves,
+    recent: beats.rr[k * RR_FEATURES + 2]!,
+    baseline: previous / beats.rrBaseline[k]!,
+    irregularity: beats.rrIrregularity[k]!,
+    next: beats.rrNext[k]! / previous,
+    pWaves: beats.pWaveAgreement[k]!,
   };
 }
 

@@ -322,14 +322,7 @@ export class BeatClassifier {
         [inputs.window.subarray(k * L, k * L + W), inputs.secondWindow.subarray(k * L, k * L + W)],
         probabilities,
         k,
-        beatRhythmOf(
-          inputs.rr,
-          k,
-          inputs.rrBaseline[k]!,
-          inputs.rrIrregularity[k]!,
-          inputs.rrNext[k]!,
-          inputs.pWaveAgreement[k]!,
-        ),
+        beatRhythmOf(inputs, k),
       ),
     );
   }
