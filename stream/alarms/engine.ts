@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { ALARM_PRIORITY, type Alarm, type AlarmBeat, type AlarmType, type FlutterCheck } from './types.js';
+import { ALARM_PRIORITY, alarmId, type Alarm, type AlarmBeat, type AlarmType, type FlutterCheck } from './types.js';
 
 export interface AlarmConfig {
   /** No QRS for this long: asystole (CinC 2015: 4 s). */
@@ -64,6 +64,11 @@ const ORGANISED_MIN_QRS = 4;
 const ORGANISED_MAX_CV = 0.15;
 /** Detections closer than this (s) are one complex seen on both leads. */
 const SAME_QRS_S = 0.2;
+/**
+ * Ended alarms a nurse can still acknowledge: events (a couplet, a pause) end as they are
+ * raised, so the central station's list acknowledges them after the fact.
+ */
+const ACKNOWLEDGEABLE_ENDED = 16;
 
 /**
  * The bedside alarm logic for one bed. It sees classified beats and the passage of stream
@@ -76,6 +81,8 @@ export class AlarmEngine {
   readonly config: AlarmConfig;
   private beats: AlarmBeat[] = [];
   private readonly active = new Map<AlarmType, Alarm>();
+  /** The last ACKNOWLEDGEABLE_ENDED ended alarms, oldest first. */
+  private ended: Alarm[] = [];
   /** The last QRS the detector found: asystole follows detection, not (slower) classification. */
   private lastQrs: { sample: number; timeS: number } | undefined;
   /** Times of the QRS complexes of the last ORGANISED_WINDOW_S, one per complex. */
@@ -228,16 +235,24 @@ export class AlarmEngine {
     return out;
   }
 
-  /** A nurse acknowledged an alarm: it stays active, marked acknowledged. */
+  /**
+   * A nurse acknowledged an alarm: an active one stays active, marked acknowledged (and ends so);
+   * a recently ended one is marked too. Returns the alarm's new state, or undefined where there
+   * is nothing to change (unknown, long ended, or acknowledged already).
+   */
   acknowledge(id: string): Alarm | undefined {
     for (const [type, alarm] of this.active) {
-      if (alarm.id === id && !alarm.acknowledged) {
-        const updated = { ...alarm, acknowledged: true };
-        this.active.set(type, updated);
-        return updated;
-      }
+      if (alarm.id !== id) continue;
+      if (alarm.acknowledged) return undefined;
+      const updated = { ...alarm, acknowledged: true };
+      this.active.set(type, updated);
+      return updated;
     }
-    return undefined;
+    const k = this.ended.findIndex((a) => a.id === id);
+    if (k < 0 || this.ended[k]!.acknowledged) return undefined;
+    const updated = { ...this.ended[k]!, acknowledged: true };
+    this.ended[k] = updated;
+    return updated;
   }
 
   /**
@@ -381,7 +396,7 @@ export class AlarmEngine {
   private start(type: AlarmType, onsetS: number, evidence: readonly number[], out: Alarm[], onsetKey: string): void {
     if (this.suppressed(type)) return;
     const alarm: Alarm = {
-      id: `${this.bedId}/${type}/${onsetKey}`,
+      id: alarmId(this.bedId, type, onsetKey),
       bedId: this.bedId,
       type,
       priority: ALARM_PRIORITY[type],
@@ -400,7 +415,9 @@ export class AlarmEngine {
     const alarm = this.active.get(type);
     if (alarm === undefined || !condition) return;
     this.active.delete(type);
-    out.push({ ...alarm, state: 'ended', endS });
+    const ended: Alarm = { ...alarm, state: 'ended', endS };
+    this.ended = [...this.ended.filter((a) => a.id !== ended.id).slice(1 - ACKNOWLEDGEABLE_ENDED), ended];
+    out.push(ended);
   }
 
   private event(type: AlarmType, onsetS: number, endS: number, evidence: number[], out: Alarm[]): void {

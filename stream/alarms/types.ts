@@ -25,6 +25,22 @@ export type AlarmPriority = (typeof ALARM_PRIORITY)[AlarmType];
 export type AlarmStateName = 'active' | 'ended';
 
 /**
+ * An alarm's id: bed, type and onset key (the first evidence beat's sample, or the onset in
+ * ms), so that a replayed or redelivered frame raises the same alarm again, never another.
+ */
+export function alarmId(bedId: string, type: AlarmType, onsetKey: string): string {
+  return `${bedId}/${type}/${onsetKey}`;
+}
+
+/** The bed an alarm id belongs to, or undefined if it is not an alarm id. */
+export function bedOfAlarmId(id: string): string | undefined {
+  const parts = id.split('/');
+  if (parts.length < 3 || !(parts.at(-2)! in ALARM_PRIORITY) || !/^\d+$/.test(parts.at(-1)!)) return undefined;
+  const bedId = parts.slice(0, -2).join('/');
+  return bedId === '' ? undefined : bedId;
+}
+
+/**
  * What the signal path can tell the alarm engine about a stretch of signal (stream times, s):
  * whether it looks like flutter waves rather than QRS complexes.
  */

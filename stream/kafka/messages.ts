@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MonitorError } from '../errors.js';
-import { ALARM_PRIORITY } from '../alarms/types.js';
+import { ALARM_PRIORITY, bedOfAlarmId } from '../alarms/types.js';
 import { AAMI_CLASSES } from '../model/aami.js';
 import { DECISION_REASONS } from '../model/decision.js';
 
@@ -102,6 +102,27 @@ export const ReferenceMessageSchema = z.object({
 });
 export type ReferenceMessage = z.infer<typeof ReferenceMessageSchema>;
 
+/**
+ * `ecg.acks` v1: a nurse, or a system integrated with the monitor, acknowledged an alarm. The
+ * worker monitoring the bed publishes the alarm again in `ecg.alerts`, `acknowledged: true`.
+ */
+export const AckMessageSchema = z
+  .object({
+    v: z.literal(1),
+    bedId,
+    /** The `id` of the `ecg.alerts` message acknowledged. */
+    alertId: z.string().min(1),
+    /** Who acknowledged it (a user, a station, a system), for the audit trail. */
+    by: z.string().min(1).max(255),
+    /** When, wall clock ms. */
+    atMs: z.number(),
+  })
+  .refine((m) => bedOfAlarmId(m.alertId) === m.bedId, {
+    message: "not an alarm id of the bed (an alarm's id is bedId/type/onset)",
+    path: ['alertId'],
+  });
+export type AckMessage = z.infer<typeof AckMessageSchema>;
+
 function codec<T>(topic: string, schema: z.ZodType<T>) {
   return {
     encode(message: T): Buffer {
@@ -130,6 +151,7 @@ function codec<T>(topic: string, schema: z.ZodType<T>) {
 export const beatCodec = codec('ecg.beats', BeatMessageSchema);
 export const alertCodec = codec('ecg.alerts', AlertMessageSchema);
 export const referenceCodec = codec('ecg.reference', ReferenceMessageSchema);
+export const ackCodec = codec('ecg.acks', AckMessageSchema);
 
 /**
  * Counts malformed messages by topic and code and warns once per kind (CONVENTIONS 12): a

@@ -1,6 +1,6 @@
 import type { KafkaClient } from './client.js';
 import { beatCodec, type MalformedMessages } from './messages.js';
-import { TopicTail } from './topicTail.js';
+import { followTail, type TopicTail } from './topicTail.js';
 import { TOPICS } from './topics.js';
 
 /**
@@ -23,12 +23,11 @@ export function followPublishedBeats(
   onBeat: (bedId: string, rPeakSample: number) => void,
   malformed: MalformedMessages,
 ): Promise<TopicTail> {
-  return TopicTail.start(kafka, TOPICS.beats, {
+  return followTail(kafka, TOPICS.beats, {
     groupId: `${groupId}.published`,
     tail: PUBLISHED_TAIL,
-    onMessage: (value) => {
-      const beat = malformed.decode(TOPICS.beats, value, (b) => beatCodec.decode(b));
-      if (beat !== undefined) onBeat(beat.bedId, beat.rPeakSample);
-    },
+    decode: (b) => beatCodec.decode(b),
+    malformed,
+    onItem: (beat) => onBeat(beat.bedId, beat.rPeakSample),
   });
 }

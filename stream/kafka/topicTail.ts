@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FETCH_WAIT_MS, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from './client.js';
+import type { MalformedMessages } from './messages.js';
 
 /**
  * A topic read from `tail` messages before the end of each partition (its end when the reader
@@ -96,4 +97,26 @@ export class TopicTail {
   private wake(): void {
     for (const w of [...this.waiters]) w();
   }
+}
+
+/** A topic's tail read by a TopicTail, each message decoded (a malformed one is counted and skipped). */
+export function followTail<T>(
+  kafka: KafkaClient,
+  topic: string,
+  options: {
+    groupId: string;
+    tail: number;
+    decode: (bytes: Uint8Array) => T;
+    malformed: MalformedMessages;
+    onItem: (item: T) => void;
+  },
+): Promise<TopicTail> {
+  return TopicTail.start(kafka, topic, {
+    groupId: options.groupId,
+    tail: options.tail,
+    onMessage: (value) => {
+      const item = options.malformed.decode(topic, value, options.decode);
+      if (item !== undefined) options.onItem(item);
+    },
+  });
 }

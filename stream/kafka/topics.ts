@@ -4,6 +4,8 @@ export const TOPICS = {
   beats: 'ecg.beats',
   alerts: 'ecg.alerts',
   reference: 'ecg.reference',
+  /** Acknowledgements of alarms, from the central station or an integrated system. */
+  acks: 'ecg.acks',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -14,4 +16,5 @@ export const DEFAULT_PARTITIONS: Readonly<Record<TopicName, number>> = {
   'ecg.beats': 8,
   'ecg.alerts': 4,
   'ecg.reference': 4,
+  'ecg.acks': 4,
 };

@@ -4,6 +4,7 @@ import {
   concatMap,
   connect,
   defer,
+  EMPTY,
   endWith,
   filter,
   from,
@@ -25,6 +26,7 @@ import { ConfigError } from '../errors.js';
 import type { SampleFrame } from '../kafka/frame.js';
 import type { AamiClass } from '../model/aami.js';
 import type { BeatDecision } from '../model/beatFamilies.js';
+import type { AlarmAcks } from './acks.js';
 import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
 import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig, type ResumePoint } from './orderFrames.js';
 
@@ -93,6 +95,12 @@ export function classifyInBatches(
 }
 
 const EXPLAINED_BEATS = 32;
+/**
+ * Alarms per bed whose explanation is kept for their later messages (ended, acknowledged): a
+ * consumer that keeps only an alarm's latest message keeps its explanation. At least the alarm
+ * engine's acknowledgeable ended alarms and its active ones.
+ */
+const EXPLAINED_ALARMS = 32;
 
 export interface StallConfig {
   readonly afterMs: number;
@@ -139,6 +147,8 @@ export function monitorWard(deps: {
   release?: ReleaseConfig;
   /** Called for every beat window cut, before it waits for the classifier. */
   onPending?: (beat: PendingBeat) => void;
+  /** Acknowledgements of alarms (`ecg.acks`): each bed's alarms are published again, acknowledged. */
+  acks?: AlarmAcks;
 }): OperatorFunction<SampleFrame, WardEvent> {
   const stall = deps.stall ?? DEFAULT_STALL;
   const release = deps.release ?? DEFAULT_RELEASE;
@@ -169,15 +179,41 @@ export function monitorWard(deps: {
         }
         return m;
       };
-      const explain = (alarm: Alarm): ClassifiedBeat[] => {
+      /** The explanation each bed's latest alarms were raised with, for their later messages. */
+      const explanations = new Map<string, Map<string, readonly ClassifiedBeat[]>>();
+      const explain = (alarm: Alarm): readonly ClassifiedBeat[] => {
+        const kept = explanations.get(alarm.bedId)?.get(alarm.id);
+        if (kept !== undefined) return kept;
         const beats = recent.get(alarm.bedId) ?? [];
-        return alarm.evidence.flatMap((s) => beats.filter((b) => b.rPeakSample === s && b.gradCam !== undefined));
+        const explanation = alarm.evidence.flatMap((s) =>
+          beats.filter((b) => b.rPeakSample === s && b.gradCam !== undefined),
+        );
+        if (explanation.length === 0) return explanation;
+        const bed = explanations.get(alarm.bedId) ?? new Map<string, readonly ClassifiedBeat[]>();
+        explanations.set(alarm.bedId, bed);
+        bed.set(alarm.id, explanation);
+        for (const oldest of bed.keys()) {
+          if (bed.size <= EXPLAINED_ALARMS) break;
+          bed.delete(oldest);
+        }
+        return explanation;
       };
-      const alarmEvent = (alarm: Alarm): WardEvent => ({ kind: 'alarm', alarm, explanation: explain(alarm) });
+      // an alarm raised again after it was acknowledged (its frames read again after a
+      // rebalance or a restart) stays acknowledged, in this message and its later ones
+      const acknowledged = (alarm: Alarm): Alarm => {
+        if (alarm.acknowledged || deps.acks?.has(alarm.id) !== true) return alarm;
+        monitors.get(alarm.bedId)?.alarms.acknowledge(alarm.id);
+        return { ...alarm, acknowledged: true };
+      };
+      const alarmEvent = (raised: Alarm): WardEvent => {
+        const alarm = acknowledged(raised);
+        return { kind: 'alarm', alarm, explanation: explain(alarm) };
+      };
 
       const releaseBed = (bedId: string): void => {
         monitors.get(bedId)?.release();
         recent.delete(bedId);
+        explanations.delete(bedId);
         classify.forget?.(bedId);
       };
 
@@ -240,6 +276,13 @@ export function monitorWard(deps: {
                   label: beat.label,
                 });
                 return [{ kind: 'beat', beat }, ...alarms.map(alarmEvent)];
+              }),
+            ),
+            (deps.acks?.arrivals ?? EMPTY).pipe(
+              takeUntil(shared.pipe(ignoreElements(), endWith(null))),
+              mergeMap((ack): WardEvent[] => {
+                const alarm = monitors.get(ack.bedId)?.alarms.acknowledge(ack.alertId);
+                return alarm === undefined ? [] : [alarmEvent(alarm)];
               }),
             ),
           ),

@@ -7,7 +7,10 @@ export const HR_AVERAGE_BEATS = 8;
 /** The part of a ward event the summary reads (every WardEvent is one). */
 export type SummaryEvent =
   | { readonly kind: 'beat'; readonly beat: Pick<ClassifiedBeat, 'bedId' | 'label' | 'rrS'> }
-  | { readonly kind: 'alarm'; readonly alarm: Pick<Alarm, 'bedId' | 'id' | 'type' | 'priority' | 'state'> }
+  | {
+      readonly kind: 'alarm';
+      readonly alarm: Pick<Alarm, 'bedId' | 'id' | 'type' | 'priority' | 'state' | 'acknowledged'>;
+    }
   | { readonly kind: 'gap'; readonly bedId: string }
   | { readonly kind: 'duplicate'; readonly bedId: string; readonly renumbered: boolean };
 
@@ -22,7 +25,8 @@ interface BedState {
 
 /**
  * The terminal's view of the ward, a line per bed: heart rate (the mean of the latest
- * HR_AVERAGE_BEATS RR intervals, as bedside monitors average), beats by class, active alarms.
+ * HR_AVERAGE_BEATS RR intervals, as bedside monitors average), beats by class, active alarms
+ * (those a nurse has acknowledged said so).
  */
 export class WardSummary {
   private readonly beds = new Map<string, BedState>();
@@ -35,7 +39,9 @@ export class WardSummary {
         bed.counts[e.beat.label] = (bed.counts[e.beat.label] ?? 0) + 1;
         if (e.beat.rrS !== null) bed.recentRr = [...bed.recentRr.slice(1 - HR_AVERAGE_BEATS), e.beat.rrS];
       } else if (e.kind === 'alarm') {
-        if (e.alarm.state === 'active') bed.active.set(e.alarm.id, `${e.alarm.type} (${e.alarm.priority})`);
+        const { type, priority, acknowledged } = e.alarm;
+        if (e.alarm.state === 'active')
+          bed.active.set(e.alarm.id, `${type} (${priority}${acknowledged ? ', acknowledged' : ''})`);
         else bed.active.delete(e.alarm.id);
       } else if (e.kind === 'duplicate' && e.renumbered) bed.renumbered++;
     }

@@ -2,9 +2,11 @@ import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap 
 import { FETCH_WAIT_MS, type KafkaClient, type KafkaConsumer } from '../kafka/client.js';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
 import { MalformedMessages } from '../kafka/messages.js';
+import { followAcks } from '../kafka/acks.js';
 import { followPublishedBeats } from '../kafka/publishedBeats.js';
 import { publishWard } from '../kafka/sink.js';
 import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
+import { AlarmAcks } from './acks.js';
 import { monitorWard, type Classify, type ReleaseConfig, type WardEvent } from './ward.js';
 
 /** Beats and events a worker may hold unpublished before it stops fetching (bounds its memory). */
@@ -96,7 +98,8 @@ class OffsetCommitter {
  * share the partitions (Kafka's scale-out). Offsets are committed only behind published beats
  * (BedCheckpoints), so a worker killed at any moment loses no beat, and the one that resumes
  * its partitions repeats none: it skips the beats the commits' watermarks or `ecg.beats`
- * itself (followPublishedBeats) say were published.
+ * itself (followPublishedBeats) say were published. It follows `ecg.acks` for every bed, so
+ * that the beds it takes over keep their acknowledged alarms acknowledged.
  */
 export async function runPipelineWorker(options: {
   kafka: KafkaClient;
@@ -133,8 +136,10 @@ export async function runPipelineWorker(options: {
   const admin = options.kafka.admin();
   const malformed = options.malformed ?? new MalformedMessages();
   const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT, options.warn);
-  const [publishedBeats] = await Promise.all([
+  const acks = new AlarmAcks();
+  const [publishedBeats, ackTail] = await Promise.all([
     followPublishedBeats(options.kafka, groupId, (bedId, r) => checkpoints.onPublished(bedId, r), malformed),
+    followAcks(options.kafka, groupId, (ack) => acks.receive(ack), malformed),
     consumer.connect(),
     producer.connect(),
     admin.connect(),
@@ -165,7 +170,7 @@ export async function runPipelineWorker(options: {
     },
     inherit: (partition, metadata) => checkpoints.inherit(partition, metadata),
     resume: async (partitions) => {
-      await publishedBeats.caughtUp(options.stop);
+      await Promise.all([publishedBeats.caughtUp(options.stop), ackTail.caughtUp(options.stop)]);
       options.onAssigned?.(partitions);
     },
   };
@@ -196,7 +201,12 @@ export async function runPipelineWorker(options: {
       mergeMap((group) =>
         group.pipe(
           map((s) => s.frame),
-          monitorWard({ classify: options.classify, onPending: () => progress.beatStaged(), release: options.release }),
+          monitorWard({
+            classify: options.classify,
+            onPending: () => progress.beatStaged(),
+            release: options.release,
+            acks,
+          }),
           map((event) => ({ event, generation: group.key })),
         ),
       ),
@@ -238,7 +248,13 @@ export async function runPipelineWorker(options: {
   } finally {
     options.stop.removeEventListener('abort', onAbort);
     await joining.catch(() => undefined); // its failure, if any, was reported through the frames
-    await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect(), publishedBeats.stop()]);
+    await Promise.all([
+      consumer.disconnect(),
+      producer.disconnect(),
+      admin.disconnect(),
+      publishedBeats.stop(),
+      ackTail.stop(),
+    ]);
   }
 }
 

@@ -216,6 +216,37 @@ describe('AlarmEngine', () => {
     ]);
   });
 
+  it('acknowledges an alarm that has ended (an event), once, and only one it knows', () => {
+    const engine = new AlarmEngine('b');
+    const beats = rhythm([...repeat(10, ['N', 0.8] as [AamiClass, number]), ['V', 0.4], ['V', 0.4], ['N', 0.8]]);
+    const [raised, ended] = feed(engine, beats);
+    expect(states([raised!, ended!])).toEqual(['couplet:active', 'couplet:ended']);
+    expect(engine.acknowledge(ended!.id)).toEqual({ ...ended, acknowledged: true });
+    expect(engine.acknowledge(ended!.id)).toBeUndefined(); // acknowledged already
+    expect(engine.acknowledge('b/couplet/1')).toBeUndefined();
+    // the last 16 ended alarms can be acknowledged, and no older one
+    const couplet: [AamiClass, number][] = [
+      ['V', 0.4],
+      ['V', 0.4],
+      ['N', 0.8],
+      ['N', 0.8],
+    ];
+    let t = beats.at(-1)!.timeS;
+    const couplets = (n: number): Alarm[] => {
+      const next = rhythm(Array.from({ length: n }, () => couplet).flat(), t);
+      t = next.at(-1)!.timeS;
+      return feed(engine, next).filter((a) => a.state === 'ended');
+    };
+    const later = couplets(16);
+    expect(states(later)).toEqual(repeat(16, 'couplet:ended'));
+    expect(engine.acknowledge(later[0]!.id)).toMatchObject({ acknowledged: true });
+    const newest = couplets(2);
+    expect(states(newest)).toEqual(['couplet:ended', 'couplet:ended']);
+    expect(engine.acknowledge(later[1]!.id)).toBeUndefined();
+    expect(engine.acknowledge(later[2]!.id)).toMatchObject({ acknowledged: true });
+    expect(engine.acknowledge(newest[1]!.id)).toMatchObject({ acknowledged: true });
+  });
+
   it('with the lead off, asystole is not called and no rhythm alarm spans the lead-off time', () => {
     const engine = new AlarmEngine('b');
     const beats = rhythm(repeat(8, ['N', 0.8] as [AamiClass, number]));

@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../../stream/kafka/messages.js';
+import {
+  ackCodec,
+  alertCodec,
+  beatCodec,
+  MalformedMessages,
+  type AlertMessage,
+  type BeatMessage,
+} from '../../stream/kafka/messages.js';
 import type { KafkaClient } from '../../stream/kafka/client.js';
 import { TOPICS } from '../../stream/kafka/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
@@ -40,7 +47,9 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
   it('publishes exactly the beats the offline front end finds, keyed by bed, and explained alarms', async () => {
     const stop = new AbortController();
     const classify = await referenceClassifier((bedId) => beds.find((b) => b.bedId === bedId)!.record);
-    const worker = runPipelineWorker({ kafka, classify, modelId: 'reference-labels', stop: stop.signal });
+    const warnings: string[] = [];
+    const malformed = new MalformedMessages((line) => warnings.push(line));
+    const worker = runPipelineWorker({ kafka, classify, modelId: 'reference-labels', stop: stop.signal, malformed });
     await replayBeds(kafka, beds, { speed: Infinity, frames: FRAMES });
 
     const { expected, total } = await offlineBeds(beds, FRAMES / 4);
@@ -50,8 +59,6 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
       (b) => beatCodec.decode(b),
       (items) => items.length >= total,
     );
-    stop.abort();
-    await worker;
     expectOfflineBeats(beats, expected);
     // record 208's PVC couplets raise explained, beat-driven alarms
     const alerts = await readTopic<AlertMessage>(
@@ -64,5 +71,32 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
     expect(couplet.bedId).toBe('bed-a');
     expect(couplet.explanation).toHaveLength(2);
     expect(couplet.explanation[0]!.gradCam).toHaveLength(187);
+
+    // a nurse acknowledges the latest through ecg.acks: the worker publishes it again, acknowledged
+    const latest = alerts.findLast((a) => a.type === 'couplet')!;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: TOPICS.acks,
+      messages: [
+        { key: 'bed-a', value: Buffer.from('{"v":1,"bedId":"bed-a"}') }, // malformed: counted, skipped
+        { key: 'bed-a', value: ackCodec.encode({ v: 1, bedId: 'bed-a', alertId: latest.id, by: 'nurse', atMs: 1 }) },
+      ],
+    });
+    await producer.disconnect();
+    const updates = await readTopic<AlertMessage>(
+      kafka,
+      TOPICS.alerts,
+      (b) => alertCodec.decode(b),
+      (items) => items.some((a) => a.acknowledged),
+    );
+    stop.abort();
+    await worker;
+    const acknowledged = updates.filter((a) => a.acknowledged);
+    expect(acknowledged.map((a) => [a.id, a.state])).toEqual([[latest.id, 'ended']]);
+    expect(acknowledged[0]!.explanation).toEqual(latest.explanation);
+    expect(latest.explanation).toHaveLength(2);
+    expect(malformed.snapshot()).toEqual({ 'ecg.acks:invalid': 1 });
+    expect(warnings).toEqual([expect.stringMatching(/^warning \[ecg\.acks:invalid\]: .*alertId: Required/)]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ackCodec,
   alertCodec,
   beatCodec,
   MalformedMessages,
@@ -56,6 +57,20 @@ describe('JSON message codecs', () => {
       publishedMs: 5,
     };
     expect(alertCodec.decode(alertCodec.encode(alert))).toEqual(alert);
+    const ack = { v: 1 as const, bedId: 'ward/3', alertId: 'ward/3/couplet/10', by: 'nurse 7', atMs: 5 };
+    expect(ackCodec.decode(ackCodec.encode(ack))).toEqual(ack);
+  });
+
+  it("refuses an acknowledgement of another bed's alarm, or of no alarm", () => {
+    const ack = { v: 1, bedId: 'b', alertId: 'b/couplet/10', by: 'nurse', atMs: 5 };
+    for (const alertId of ['c/couplet/10', 'b/couplet', 'b/hiccup/10', 'b/couplet/ten', '/couplet/10']) {
+      const bad = decodeError(() => ackCodec.decode(Buffer.from(JSON.stringify({ ...ack, alertId }))));
+      expect(bad.code).toBe('invalid');
+      expect(bad.message).toMatch(/^ecg\.acks: alertId: not an alarm id of the bed/);
+    }
+    expect(decodeError(() => ackCodec.decode(Buffer.from(JSON.stringify({ ...ack, by: '' })))).message).toMatch(
+      /^ecg\.acks: by: /,
+    );
   });
 
   it('refuses malformed messages with a code and the offending field', () => {

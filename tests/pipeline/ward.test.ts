@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { EcgFrontEnd } from '../../stream/dsp/index.js';
 import type { SampleFrame } from '../../stream/kafka/frame.js';
+import { AlarmAcks } from '../../stream/pipeline/acks.js';
 import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
 import { MITDB_HZ } from '../helpers/offline.js';
@@ -19,9 +20,9 @@ async function framesOf(record: string): Promise<SampleFrame[]> {
   return frames.slice(0, (MINUTES * 60 * 1000) / 250);
 }
 
-async function run(frames: SampleFrame[], classify: Classify): Promise<WardEvent[]> {
+async function run(frames: SampleFrame[], classify: Classify, acks?: AlarmAcks): Promise<WardEvent[]> {
   return firstValueFrom(
-    from(frames).pipe(monitorWard({ classify, batching: { maxBatch: 32, maxWaitMs: 1 } }), toArray()),
+    from(frames).pipe(monitorWard({ classify, acks, batching: { maxBatch: 32, maxWaitMs: 1 } }), toArray()),
   );
 }
 
@@ -209,5 +210,52 @@ describe('monitorWard: a bed silent past the release time', () => {
     expect(() => monitorWard({ classify, stall: { afterMs: 5000 }, release: { afterMs: 5000 } })).toThrow(
       'monitorWard: the release time (5000 ms) must be longer than the stall time (5000 ms)',
     );
+  });
+});
+
+describe('monitorWard: acknowledgements', () => {
+  const ackOf = (alarm: Alarm) => ({ v: 1 as const, bedId: alarm.bedId, alertId: alarm.id, by: 'nurse', atMs: 0 });
+
+  it('publishes an acknowledged alarm again, explained, and keeps it acknowledged when raised again', async () => {
+    const record = '208';
+    const frames = (await framesOf(record)).slice(0, 2 * 60 * 4);
+    const classify = await referenceClassifierOf(record);
+    const acks = new AlarmAcks();
+    const input = new Subject<SampleFrame>();
+    const events: WardEvent[] = [];
+    const done = firstValueFrom(
+      input.pipe(
+        monitorWard({ classify, acks, batching: { maxBatch: 32, maxWaitMs: 1 } }),
+        tap((e) => void events.push(e)),
+        toArray(),
+      ),
+    );
+    for (const f of frames.slice(0, 40)) input.next(f); // 10 s: 208's first couplets
+    const alarmEvents = () => events.flatMap((e) => (e.kind === 'alarm' ? [e] : []));
+    const firstCouplet = () => alarmEvents().find((e) => e.alarm.type === 'couplet' && e.alarm.state === 'ended');
+    for (let waited = 0; firstCouplet() === undefined && waited < 10_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const raised = firstCouplet()!;
+    expect(raised.explanation.length).toBe(2);
+    const before = alarmEvents().length;
+    acks.receive(ackOf(raised.alarm));
+    acks.receive({ ...ackOf(raised.alarm), alertId: `${raised.alarm.bedId}/pause/1` }); // no such alarm
+    for (const f of frames.slice(40)) input.next(f);
+    input.complete();
+    await done;
+    const after = alarmEvents().slice(before);
+    const acknowledged = after.filter((e) => e.alarm.acknowledged);
+    expect(acknowledged).toHaveLength(1);
+    expect(acknowledged[0]!.alarm).toEqual({ ...raised.alarm, acknowledged: true });
+    expect(acknowledged[0]!.explanation).toEqual(raised.explanation);
+
+    // the same frames again (a worker that took the bed over): that alarm comes out acknowledged
+    const again = (await run(frames, classify, acks)).flatMap((e) => (e.kind === 'alarm' ? [e.alarm] : []));
+    const couplets = again.filter((a) => a.type === 'couplet');
+    expect(couplets.length).toBeGreaterThan(2);
+    expect(couplets.filter((a) => a.acknowledged).map((a) => [a.id, a.state])).toEqual([
+      [raised.alarm.id, 'active'],
+      [raised.alarm.id, 'ended'],
+    ]);
   });
 });

@@ -6,9 +6,9 @@ const beat = (bedId: string, label: AamiClass, rrS: number | null): SummaryEvent
   kind: 'beat',
   beat: { bedId, label, rrS },
 });
-const alarm = (bedId: string, id: string, state: 'active' | 'ended'): SummaryEvent => ({
+const alarm = (bedId: string, id: string, state: 'active' | 'ended', acknowledged = false): SummaryEvent => ({
   kind: 'alarm',
-  alarm: { bedId, id, type: 'bigeminy', priority: 'low', state },
+  alarm: { bedId, id, type: 'bigeminy', priority: 'low', state, acknowledged },
 });
 
 describe('WardSummary', () => {
@@ -30,7 +30,7 @@ describe('WardSummary', () => {
     expect(ward.lines()).toEqual(['  bed-01     HR  67  beats     21 (N 11, V 10)  no active alarm']);
   });
 
-  it('lists active alarms until they end, beds in order', () => {
+  it('lists active alarms until they end, acknowledged or not, beds in order', () => {
     const ward = new WardSummary();
     expect(ward.lines()).toEqual(['  no bed heard from yet']);
     ward.add([beat('bed-02', 'N', 0.8), alarm('bed-01', 'a1', 'active'), beat('bed-01', 'V', 0.5)]);
@@ -38,7 +38,9 @@ describe('WardSummary', () => {
       '  bed-01     HR 120  beats      1 (V 1)  bigeminy (low)',
       '  bed-02     HR  75  beats      1 (N 1)  no active alarm',
     ]);
-    ward.add([alarm('bed-01', 'a1', 'ended'), { kind: 'gap', bedId: 'bed-03' }]);
+    ward.add([alarm('bed-01', 'a1', 'active', true)]);
+    expect(ward.lines()[0]).toBe('  bed-01     HR 120  beats      1 (V 1)  bigeminy (low, acknowledged)');
+    ward.add([alarm('bed-01', 'a1', 'ended', true), { kind: 'gap', bedId: 'bed-03' }]);
     expect(ward.lines()[0]).toMatch(/no active alarm$/);
     expect(ward.lines()[2]).toBe('  bed-03     HR   -  beats      0 ()  no active alarm');
   });

@@ -1,0 +1,59 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kafkajsClient } from '../../stream/kafka/client.js';
+import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
+import { ackCodec } from '../../stream/kafka/messages.js';
+import { TOPICS } from '../../stream/kafka/topics.js';
+import { runScript } from '../helpers/cli.js';
+import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
+
+const ack = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runScript('stream/ackCli.ts', args, env);
+
+describe('npm run ack', () => {
+  it('refuses what is not an acknowledgement with one line and exit code 2, before it connects', async () => {
+    const cases: [string[], string][] = [
+      [[], 'error: ack: --alert ID is required'],
+      [
+        ['--alert', 'bed-01/hiccup/3'],
+        'error: ack: "bed-01/hiccup/3" is not an alarm id (bed/type/onset, as in ecg.alerts)',
+      ],
+      [['--alert', 'bed-01/couplet/3', '--by', ' '], 'error: ack: --by must name who acknowledges the alarm'],
+      [
+        ['--alert', 'bed-01/couplet/3'],
+        "error: ack: set KAFKA_BROKERS to the cluster the pipeline runs on (npm start prints its embedded broker's address)",
+      ],
+    ];
+    for (const [args, line] of cases) {
+      const run = await ack(args, args.includes('--by') ? { KAFKA_BROKERS: '127.0.0.1:1' } : {});
+      expect(run.code).toBe(2);
+      expect(run.stderr.split('\n')[0]).toBe(line);
+    }
+  });
+
+  describe('against the embedded broker', () => {
+    const broker = startEmbeddedBroker();
+    afterAll(() => broker.close());
+
+    it("publishes the acknowledgement to ecg.acks, for the alarm's bed", async () => {
+      const run = await ack(['--alert', 'ward/2/couplet/1380', '--by', 'nurse 7'], { KAFKA_BROKERS: broker.bootstrap });
+      expect(run.stderr).toMatch(/ack: ward\/2\/couplet\/1380 acknowledged by nurse 7 \(ecg\.acks\)\n$/);
+      expect(run.code).toBe(0);
+      const kafka = kafkajsClient(
+        new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING }),
+      );
+      const acks = await followTopic(kafka, TOPICS.acks, (b) => ackCodec.decode(b));
+      try {
+        await waitFor(
+          () => acks.items.length > 0,
+          30_000,
+          () => 'no acknowledgement in ecg.acks',
+        );
+      } finally {
+        await acks.stop();
+      }
+      expect(acks.items).toEqual([
+        { v: 1, bedId: 'ward/2', alertId: 'ward/2/couplet/1380', by: 'nurse 7', atMs: expect.any(Number) },
+      ]);
+    });
+  });
+});
