@@ -25,7 +25,7 @@ import { ConfigError } from '../stream/errors.js';
 import { embeddedKafka } from '../stream/kafka/client.js';
 import { followTopic } from '../stream/kafka/follow.js';
 import type { SampleFrame } from '../stream/kafka/frame.js';
-import { alertCodec, beatCodec } from '../stream/kafka/messages.js';
+import { ackCodec, alertCodec, beatCodec, type AlertMessage } from '../stream/kafka/messages.js';
 import { TOPICS } from '../stream/kafka/topics.js';
 import { initBackend } from '../stream/model/backend.js';
 import { architecture, ARCHITECTURES } from '../stream/model/architectures.js';
@@ -173,6 +173,27 @@ async function latency(beds: number, seconds: number): Promise<void> {
   // to the alert's arrival
   const beats: { key: string; windowCompleteMs: number; arrivedMs: number; publishedMs: number }[] = [];
   const alerts: { key: string; arrivedMs: number }[] = [];
+  // a nurse at the central station acknowledges every alarm as its first message arrives: from
+  // the acknowledgement sent to ecg.acks to the alarm's acknowledged message read from ecg.alerts
+  const ackProducer = kafka.producer();
+  await ackProducer.connect();
+  const acksSentMs = new Map<string, number>();
+  const ackRoundTrips: number[] = [];
+  const acknowledge = (alert: AlertMessage): void => {
+    if (alert.acknowledged) {
+      const sent = acksSentMs.get(alert.id);
+      if (sent !== undefined) ackRoundTrips.push(Date.now() - sent);
+      acksSentMs.delete(alert.id);
+    } else if (!acksSentMs.has(alert.id)) {
+      acksSentMs.set(alert.id, Date.now());
+      const ack = { v: 1 as const, bedId: alert.bedId, alertId: alert.id, by: 'bench', atMs: Date.now() };
+      ackProducer
+        .send({ topic: TOPICS.acks, messages: [{ key: alert.bedId, value: ackCodec.encode(ack) }] })
+        .catch(() => {
+          acksSentMs.delete(alert.id); // counted as not sent
+        });
+    }
+  };
   const readers = [
     await followTopic(kafka, TOPICS.beats, (b) => beatCodec.decode(b), {
       onItem: (beat) =>
@@ -185,7 +206,9 @@ async function latency(beds: number, seconds: number): Promise<void> {
     }),
     await followTopic(kafka, TOPICS.alerts, (b) => alertCodec.decode(b), {
       onItem: (alert) => {
-        if (alert.state === 'active') alerts.push({ key: `${alert.bedId}/${alert.raisedS}`, arrivedMs: Date.now() });
+        if (alert.state === 'active' && !alert.acknowledged)
+          alerts.push({ key: `${alert.bedId}/${alert.raisedS}`, arrivedMs: Date.now() });
+        acknowledge(alert);
       },
     }),
   ];
@@ -202,7 +225,7 @@ async function latency(beds: number, seconds: number): Promise<void> {
   ]);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   await stopWorker();
-  await Promise.all([...readers.map((r) => r.stop()), producer.disconnect()]);
+  await Promise.all([...readers.map((r) => r.stop()), producer.disconnect(), ackProducer.disconnect()]);
   connection.close();
   // the first 10 % of the beats (and the alerts before the last of them) are start-up and learning
   const steadyFromMs = beats[Math.floor(beats.length / 10)]?.arrivedMs ?? Infinity;
@@ -221,7 +244,8 @@ async function latency(beds: number, seconds: number): Promise<void> {
       `${beats.length} beats, window complete -> beat in ecg.beats ${figures(steadyBeats.map((b) => b.arrivedMs - b.windowCompleteMs))}; ` +
       `of which the worker (frame produced -> beat message made, its publishedMs) ${figures(steadyBeats.map((b) => b.publishedMs - b.windowCompleteMs))} ` +
       `and the way out (message made -> read from ecg.beats) ${figures(steadyBeats.map((b) => b.arrivedMs - b.publishedMs))}; ` +
-      `${alertLatencies.length} alarms raised by a beat (of ${steadyAlerts.length} raised), window complete -> alert in ecg.alerts ${figures(alertLatencies)}`,
+      `${alertLatencies.length} alarms raised by a beat (of ${steadyAlerts.length} raised), window complete -> alert in ecg.alerts ${figures(alertLatencies)}; ` +
+      `${ackRoundTrips.length} alarms acknowledged (of ${alerts.length} raised, each as its first message arrived; ${acksSentMs.size} without an answer), acknowledgement sent to ecg.acks -> acknowledged alert read from ecg.alerts ${figures(ackRoundTrips)}`,
   );
 }
 

@@ -271,12 +271,15 @@ export class AlarmEngine {
   /**
    * The signal path's analysis stopped at `s` and will start afresh (a bed released while
    * silent): not a technical event, but a detector started again has beats yet to find, so
-   * rhythm and the asystole clock start afresh as after a gap, and the beat history goes.
+   * rhythm and the asystole clock start afresh as after a gap, and the beat history goes; so do
+   * the ended alarms, ten minutes old and more (what a released bed keeps must not grow with
+   * admissions): they can no longer be acknowledged.
    */
   onRelease(s: number): void {
     this.nowS = s;
     this.restartRhythm(s);
     this.beats = [];
+    this.ended = [];
   }
 
   /** Signal resumes at `s` after a hole: rhythm and the asystole clock start afresh. */

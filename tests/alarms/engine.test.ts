@@ -245,6 +245,8 @@ describe('AlarmEngine', () => {
     expect(engine.acknowledge(later[1]!.id)).toBeUndefined();
     expect(engine.acknowledge(later[2]!.id)).toMatchObject({ acknowledged: true });
     expect(engine.acknowledge(newest[1]!.id)).toMatchObject({ acknowledged: true });
+    engine.onRelease(t + 600); // silent ten minutes: what the bed keeps is its active alarms
+    expect(engine.acknowledge(newest[0]!.id)).toBeUndefined();
   });
 
   it('with the lead off, asystole is not called and no rhythm alarm spans the lead-off time', () => {
