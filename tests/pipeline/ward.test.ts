@@ -7,6 +7,7 @@ import type { SampleFrame } from '../../stream/kafka/frame.js';
 import { AlarmAcks } from '../../stream/pipeline/acks.js';
 import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
+import { waitFor } from '../helpers/kafkaTopics.js';
 import { MITDB_HZ } from '../helpers/offline.js';
 import { referenceClassifier } from '../helpers/referenceClassifier.js';
 
@@ -233,8 +234,11 @@ describe('monitorWard: acknowledgements', () => {
     for (const f of frames.slice(0, 40)) input.next(f); // 10 s: 208's first couplets
     const alarmEvents = () => events.flatMap((e) => (e.kind === 'alarm' ? [e] : []));
     const firstCouplet = () => alarmEvents().find((e) => e.alarm.type === 'couplet' && e.alarm.state === 'ended');
-    for (let waited = 0; firstCouplet() === undefined && waited < 10_000; waited += 20)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(
+      () => firstCouplet() !== undefined,
+      10_000,
+      () => 'no couplet in the first 10 s of 208',
+    );
     const raised = firstCouplet()!;
     expect(raised.explanation.length).toBe(2);
     const before = alarmEvents().length;
