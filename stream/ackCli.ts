@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   } finally {
     connection.close();
   }
-  log(`ack: ${alertId} acknowledged by ${by} (${TOPICS.acks})`);
+  log(`ack: the acknowledgement of ${alertId} by ${by} is in ${TOPICS.acks}`);
 }
 
 runMain(main);

@@ -5,7 +5,7 @@ import type { AckMessage } from '../kafka/messages.js';
  * Acknowledgements remembered per worker. Only those of the last minute or so matter: an alarm
  * a worker raises again (a rebalance or a restart re-reads the last 20 s of frames) was raised
  * lately. A ward of 100 beds acknowledging a few alarms a bed an hour takes more than a day to
- * reach this many; the memory stays bounded (about 200 bytes each) however long it runs.
+ * reach this many; the memory stays bounded (a few hundred bytes each) however long it runs.
  */
 export const REMEMBERED_ACKS = 10_000;
 

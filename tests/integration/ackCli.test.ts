@@ -36,7 +36,7 @@ describe('npm run ack', () => {
 
     it("publishes the acknowledgement to ecg.acks, for the alarm's bed", async () => {
       const run = await ack(['--alert', 'ward/2/couplet/1380', '--by', 'nurse 7'], { KAFKA_BROKERS: broker.bootstrap });
-      expect(run.stderr).toMatch(/ack: ward\/2\/couplet\/1380 acknowledged by nurse 7 \(ecg\.acks\)\n$/);
+      expect(run.stderr).toMatch(/ack: the acknowledgement of ward\/2\/couplet\/1380 by nurse 7 is in ecg\.acks\n$/);
       expect(run.code).toBe(0);
       const kafka = kafkajsClient(
         new Kafka({ clientId: 'test', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING }),
