@@ -12,7 +12,7 @@ import {
   toPhysical,
 } from '../wfdb/index.js';
 import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
-import { pWaveAgreementOf, RR_FEATURES, rrBaselineOf, rrFeatures, rrNextOf } from './features.js';
+import { RR_FEATURES, rrFeatures, RULE_INPUTS, ruleInputsOf } from './features.js';
 import { seededRandom, shuffle } from './random.js';
 import { ConfigError } from '../errors.js';
 
@@ -43,13 +43,13 @@ export interface BeatSet {
   readonly secondTemplates: Float32Array;
   /** count × RR_FEATURES causal RR features. */
   readonly rr: Float32Array;
-  /** Baseline RR per beat (s, `rrBaselineOf`): for the decision rule, not a model input. */
+  /** Baseline RR per beat (s, `ruleInputsOf`): for the decision rule, not a model input. */
   readonly rrBaseline: Float32Array;
   /** Rhythm irregularity before each beat (BeatWindow.rrIrregularity): for the decision rule too. */
   readonly rrIrregularity: Float32Array;
-  /** Interval to the next beat (s, `rrNextOf`): for the decision rule too. */
+  /** Interval to the next beat (s, `ruleInputsOf`): for the decision rule too. */
   readonly rrNext: Float32Array;
-  /** P-wave agreement before each beat (`pWaveAgreementOf`): for the decision rule too. */
+  /** P-wave agreement before each beat (`ruleInputsOf`): for the decision rule too. */
   readonly pWaveAgreement: Float32Array;
   /** AAMI class index per beat (see AAMI_CLASSES), or UNLABELLED. */
   readonly labels: Uint8Array;
@@ -157,10 +157,8 @@ export async function recordBeats(
     result.secondWindows.push(w.secondLead?.samples);
     result.secondTemplates.push(w.secondLead?.template);
     result.rr.push(rr);
-    result.rrBaseline.push(rrBaselineOf(w));
-    result.rrIrregularity.push(w.rrIrregularity);
-    result.rrNext.push(rrNextOf(w));
-    result.pWaveAgreement.push(pWaveAgreementOf(w));
+    const rule = ruleInputsOf(w);
+    for (const r of RULE_INPUTS) result[r].push(rule[r]);
     result.labels.push(cls === undefined ? UNLABELLED : classIndex(cls));
     result.sourceSample.push(detections[d]!);
     result.referenceSample.push(cls === undefined ? NaN : reference[matched!]!.sample);

@@ -16,37 +16,33 @@ export function rrFeatures(w: Pick<BeatWindow, 'rrPrevious' | 'rrMean'>, out: Fl
   out[offset + 2] = previous / mean;
 }
 
-/** The baseline RR (s) a beat's prematurity is judged against, with rrFeatures' fallbacks for a stream's first beats. */
-export function rrBaselineOf(w: Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline'>): number {
-  return w.rrBaseline ?? w.rrMean ?? w.rrPrevious ?? DEFAULT_RR_S;
-}
+/** What the decision rule reads of each beat besides the model's inputs, one number per beat. */
+export const RULE_INPUTS = ['rrBaseline', 'rrIrregularity', 'rrNext', 'pWaveAgreement'] as const;
+export type RuleInput = (typeof RULE_INPUTS)[number];
 
 /**
- * The interval after a beat as the decision rule's arrays keep it (s): Infinity for a pause
- * (none within the wait), NaN where the stream was cut before it was known.
+ * A beat window's rule inputs as a beat set and a batch of model inputs both keep them: the
+ * baseline RR (s) its prematurity is judged against, with rrFeatures' fallbacks for a stream's
+ * first beats; the irregularity before it; the interval after it (s: Infinity for a pause, none
+ * within the wait; NaN where the stream was cut before it was known); and the P-wave agreement
+ * before it (NaN for a stream's first beat).
  */
-export function rrNextOf(w: Pick<BeatWindow, 'rrNext'>): number {
-  return w.rrNext ?? NaN;
-}
-
-/** The P-wave agreement before a beat as the decision rule's arrays keep it: NaN for a stream's first beat. */
-export function pWaveAgreementOf(w: Pick<BeatWindow, 'pWaveAgreement'>): number {
-  return w.pWaveAgreement ?? NaN;
+export function ruleInputsOf(
+  w: Pick<BeatWindow, 'rrPrevious' | 'rrMean' | 'rrBaseline' | 'rrIrregularity' | 'rrNext' | 'pWaveAgreement'>,
+): Record<RuleInput, number> {
+  return {
+    rrBaseline: w.rrBaseline ?? w.rrMean ?? w.rrPrevious ?? DEFAULT_RR_S,
+    rrIrregularity: w.rrIrregularity,
+    rrNext: w.rrNext ?? NaN,
+    pWaveAgreement: w.pWaveAgreement ?? NaN,
+  };
 }
 
 /**
  * What the decision rule reads of each beat, one array each, as a beat set and a batch of model
- * inputs both keep them: RR features (rrFeatures' layout), baseline RR (`rrBaselineOf`),
- * irregularity, the interval after it (`rrNextOf`) and the P-wave agreement before it
- * (`pWaveAgreementOf`).
+ * inputs both keep them: RR features (rrFeatures' layout) and the rule inputs (`ruleInputsOf`).
  */
-export interface RhythmArrays {
-  readonly rr: ArrayLike<number>;
-  readonly rrBaseline: ArrayLike<number>;
-  readonly rrIrregularity: ArrayLike<number>;
-  readonly rrNext: ArrayLike<number>;
-  readonly pWaveAgreement: ArrayLike<number>;
-}
+export type RhythmArrays = { readonly rr: ArrayLike<number> } & Readonly<Record<RuleInput, ArrayLike<number>>>;
 
 /** Beat k's rhythm for the decision rule, from a beat set's or a batch's arrays. */
 export function beatRhythmOf(beats: RhythmArrays, k: number): BeatRhythm {

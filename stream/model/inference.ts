@@ -6,11 +6,11 @@ import {
   normalizeWindow,
   beatRhythmOf,
   RR_FEATURES,
-  rrBaselineOf,
   rrFeatures,
-  rrNextOf,
-  pWaveAgreementOf,
+  RULE_INPUTS,
+  ruleInputsOf,
   templateDifference,
+  type RuleInput,
 } from './features.js';
 import { BeatDecider, type BeatDecision } from './beatFamilies.js';
 import { ARGMAX, ruleOf, type DecisionRule } from './decision.js';
@@ -24,10 +24,6 @@ import { ConfigError } from '../errors.js';
 export const CHANNELS = ['window', 'diff', 'secondWindow', 'secondDiff'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** What the decision rule reads of each beat besides the model's inputs, one number per beat (BatchInputs). */
-const RULE_INPUTS = ['rrBaseline', 'rrIrregularity', 'rrNext', 'pWaveAgreement'] as const;
-type RuleInput = (typeof RULE_INPUTS)[number];
-
 /**
  * Inputs of a batch, normalised exactly as in training; each channel is n x length. A row holds
  * one window of `width` samples per R index the model takes (`WindowLayout`), one after another:
@@ -36,8 +32,8 @@ type RuleInput = (typeof RULE_INPUTS)[number];
 export interface BatchInputs extends Readonly<Record<Channel, Float32Array>> {
   readonly rr: Float32Array; // n x RR_FEATURES
   /**
-   * n baseline RRs (s), n rhythm irregularities, n intervals to the next beat (s, `rrNextOf`) and
-   * n P-wave agreements (`pWaveAgreementOf`): not model inputs, the decision rule's.
+   * n baseline RRs (s), n rhythm irregularities, n intervals to the next beat (s) and n P-wave
+   * agreements (`ruleInputsOf`): not model inputs, the decision rule's.
    */
   readonly rrBaseline: Float32Array;
   readonly rrIrregularity: Float32Array;
@@ -210,10 +206,8 @@ export function beatWindowInputs(windows: readonly BeatWindow[], layout?: Window
     if (w.secondLead !== undefined)
       writeLead(inputs, k, 'second', w.secondLead.samples, w.secondLead.template, offsets);
     rrFeatures(w, inputs.rr, k * RR_FEATURES);
-    inputs.rrBaseline[k] = rrBaselineOf(w);
-    inputs.rrIrregularity[k] = w.rrIrregularity;
-    inputs.rrNext[k] = rrNextOf(w);
-    inputs.pWaveAgreement[k] = pWaveAgreementOf(w);
+    const rule = ruleInputsOf(w);
+    for (const r of RULE_INPUTS) inputs[r][k] = rule[r];
   });
   return inputs;
 }
