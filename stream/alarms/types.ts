@@ -35,7 +35,8 @@ export function alarmId(bedId: string, type: AlarmType, onsetKey: string): strin
 /** The bed an alarm id belongs to, or undefined if it is not an alarm id. */
 export function bedOfAlarmId(id: string): string | undefined {
   const parts = id.split('/');
-  if (parts.length < 3 || !(parts.at(-2)! in ALARM_PRIORITY) || !/^\d+$/.test(parts.at(-1)!)) return undefined;
+  if (parts.length < 3 || !Object.hasOwn(ALARM_PRIORITY, parts.at(-2)!) || !/^\d+$/.test(parts.at(-1)!))
+    return undefined;
   const bedId = parts.slice(0, -2).join('/');
   return bedId === '' ? undefined : bedId;
 }

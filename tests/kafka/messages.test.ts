@@ -63,7 +63,14 @@ describe('JSON message codecs', () => {
 
   it("refuses an acknowledgement of another bed's alarm, or of no alarm", () => {
     const ack = { v: 1, bedId: 'b', alertId: 'b/couplet/10', by: 'nurse', atMs: 5 };
-    for (const alertId of ['c/couplet/10', 'b/couplet', 'b/hiccup/10', 'b/couplet/ten', '/couplet/10']) {
+    for (const alertId of [
+      'c/couplet/10',
+      'b/couplet',
+      'b/hiccup/10',
+      'b/constructor/10',
+      'b/couplet/ten',
+      '/couplet/10',
+    ]) {
       const bad = decodeError(() => ackCodec.decode(Buffer.from(JSON.stringify({ ...ack, alertId }))));
       expect(bad.code).toBe('invalid');
       expect(bad.message).toMatch(/^ecg\.acks: alertId: not an alarm id of the bed/);
