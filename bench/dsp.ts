@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
+import { parseCommandLine, positiveNumber, runMain } from '../apps/cli.js';
 import {
   EcgFilter,
   EcgFrontEnd,

@@ -5,7 +5,7 @@
  *   npm run bench:model [-- --seconds 3]
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
+import { parseCommandLine, positiveNumber, runMain } from '../apps/cli.js';
 import { ARCHITECTURES } from '../stream/model/architectures.js';
 import { initBackend } from '../stream/model/backend.js';
 import { GradCam } from '../stream/model/gradcam.js';

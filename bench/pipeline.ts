@@ -9,8 +9,9 @@
  *       over a long shift: each bed replays its record looped, through Kafka at full speed
  *   npm run bench:pipeline -- admissions [--beds 10 --rounds 10 --minutes 10 --release-seconds 10
  *       --silence-seconds 12]   the worker's heap as bed ids come and go, one per admission (a release
- *       time over the silence keeps every bed, as before session 22)
+ *       time over the silence keeps every bed, as a worker without the release would)
  */
+import { embeddedKafka } from '../stream/kafka/connection.js';
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -20,19 +21,19 @@ import { firstValueFrom, from, toArray } from 'rxjs';
 import { publishReplay, ReplayPacer } from '../simulators/publish.js';
 import { loadBed, recordFrames, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { DEFAULT_BEAT_WINDOW } from '../stream/dsp/index.js';
-import { parseCommandLine, positiveNumber, runMain } from '../stream/cli.js';
-import { ConfigError } from '../stream/errors.js';
-import { embeddedKafka } from '../stream/kafka/client.js';
+import { parseCommandLine, positiveNumber, runMain } from '../apps/cli.js';
+import { ConfigError } from '../stream/contracts/errors.js';
 import { followTopic } from '../stream/kafka/follow.js';
-import type { SampleFrame } from '../stream/kafka/frame.js';
-import { ackCodec, alertCodec, beatCodec, type AlertMessage } from '../stream/kafka/messages.js';
-import { TOPICS } from '../stream/kafka/topics.js';
+import type { SampleFrame } from '../stream/contracts/frame.js';
+import { ackCodec, alertCodec, beatCodec, type AlertMessage } from '../stream/contracts/messages.js';
+import { TOPICS } from '../stream/contracts/topics.js';
 import { initBackend } from '../stream/model/backend.js';
-import { architecture, ARCHITECTURES } from '../stream/model/architectures.js';
+import { architecture, isArchitectureName } from '../stream/model/architectures.js';
 import { BeatClassifier } from '../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../stream/model/shipped.js';
-import { modelClassifier } from '../stream/pipeline/classifier.js';
-import { DEFAULT_STALL, monitorWard } from '../stream/pipeline/ward.js';
+import { labelledBatches, modelClassifier } from '../stream/pipeline/classifier.js';
+import { AAMI_CLASSES } from '../stream/contracts/aami.js';
+import { DEFAULT_STALL, monitorWard, type Classify } from '../stream/pipeline/ward.js';
 import { runPipelineWorker, workerFailure } from '../stream/pipeline/worker.js';
 import { listRecords, mitdbDir, readAnnotations, readRecord } from '../stream/wfdb/index.js';
 import { percentile } from '../stream/eval/qrsEval.js';
@@ -81,7 +82,7 @@ async function capacityWorker(beds: number, seconds: number, model: string): Pro
   await initBackend('wasm', quiet);
   // an architecture is timed with untrained weights, labelling each beat with its reference
   // label: it then explains the beats a trained model would, which is most of its cost
-  const untrained = model in ARCHITECTURES;
+  const untrained = isArchitectureName(model);
   const classifier = untrained
     ? new BeatClassifier(architecture(model).build(DEFAULT_BEAT_WINDOW.length, 1), `${model} (untrained)`)
     : await BeatClassifier.load(model);
@@ -89,12 +90,19 @@ async function capacityWorker(beds: number, seconds: number, model: string): Pro
   const reference = untrained
     ? new ReferenceLabels((bedId) => readAnnotations(mitdbDir(), recordOfBed(bedId)))
     : undefined;
-  const classify = modelClassifier(
-    classifier,
+  // untrained: the network runs as the model's would, and the reference names each beat's class
+  const classify: Classify =
     reference === undefined
-      ? {}
-      : { labels: (pending) => Promise.all(pending.map((b) => reference.classOf(b.bedId, b.rPeakSample))) },
-  );
+      ? modelClassifier(classifier)
+      : labelledBatches(classifier, async (pending, _inputs, p) =>
+          Promise.all(
+            pending.map(async (b, i) => ({
+              label: AAMI_CLASSES.indexOf(await reference.classOf(b.bedId, b.rPeakSample)),
+              reason: 'network' as const,
+              votedV: p[i * AAMI_CLASSES.length + AAMI_CLASSES.indexOf('V')]!,
+            })),
+          ),
+        );
   const started = performance.now();
   const events = await firstValueFrom(from(frames).pipe(monitorWard({ classify }), toArray()));
   const beats = events.flatMap((e) => (e.kind === 'beat' ? [e.beat] : []));

@@ -1,7 +1,7 @@
-import type { AlarmType } from '../stream/alarms/types.js';
+import { type AlarmType } from '../stream/contracts/alarms.js';
 import { median } from '../stream/dsp/index.js';
-import { ConfigError } from '../stream/errors.js';
-import type { SampleFrame } from '../stream/kafka/frame.js';
+import { ConfigError } from '../stream/contracts/errors.js';
+import type { SampleFrame } from '../stream/contracts/frame.js';
 import { seededRandom } from '../stream/model/random.js';
 
 export const FAULT_KINDS = ['drop', 'duplicate', 'reorder', 'flat', 'noise'] as const;

@@ -1,8 +1,9 @@
+import { type MalformedMessages } from '../stream/kafka/malformed.js';
 import type { KafkaClient, KafkaProducer } from '../stream/kafka/client.js';
-import { encodeFrame } from '../stream/kafka/frame.js';
-import { referenceCodec, type MalformedMessages } from '../stream/kafka/messages.js';
+import { encodeFrame } from '../stream/contracts/frame.js';
+import { referenceCodec } from '../stream/contracts/messages.js';
 import { streamEnds } from '../stream/kafka/streamEnds.js';
-import { TOPICS } from '../stream/kafka/topics.js';
+import { TOPICS } from '../stream/contracts/topics.js';
 import { referenceMessages, replayBeds, type LoadedBed, type ReplayRun } from './replay.js';
 
 /**

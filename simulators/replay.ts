@@ -1,5 +1,5 @@
-import type { SampleFrame, StreamPosition } from '../stream/kafka/frame.js';
-import type { ReferenceMessage } from '../stream/kafka/messages.js';
+import type { SampleFrame, StreamPosition } from '../stream/contracts/frame.js';
+import type { ReferenceMessage } from '../stream/contracts/messages.js';
 import { readAnnotations, readRecord, WfdbError, type Annotation, type WfdbRecord } from '../stream/wfdb/index.js';
 import { synthesizeRecord, type SynthConfig } from './synth.js';
 

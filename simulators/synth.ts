@@ -1,4 +1,4 @@
-import { ConfigError } from '../stream/errors.js';
+import { ConfigError } from '../stream/contracts/errors.js';
 import { gaussian, seededRandom } from '../stream/model/random.js';
 import type { Annotation, WfdbRecord, WfdbSignalSpec } from '../stream/wfdb/index.js';
 

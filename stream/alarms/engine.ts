@@ -1,5 +1,6 @@
-import { ConfigError } from '../errors.js';
-import { ALARM_PRIORITY, alarmId, type Alarm, type AlarmBeat, type AlarmType, type FlutterCheck } from './types.js';
+import { ALARM_PRIORITY, alarmId, type AlarmType } from '../contracts/alarms.js';
+import { ConfigError } from '../contracts/errors.js';
+import { type Alarm, type AlarmBeat, type FlutterCheck } from './types.js';
 
 export interface AlarmConfig {
   /** No QRS for this long: asystole (CinC 2015: 4 s). */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 export interface BeatWindowConfig {
   /** Sampling frequency of the signal windows are cut from, Hz (125 for the model). */

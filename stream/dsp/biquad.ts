@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 /** Normalised second-order section coefficients (a0 = 1). */
 export interface BiquadCoefficients {

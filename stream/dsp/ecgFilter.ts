@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 import { BiquadCascade, highpass, lowpass, notch, type BiquadCoefficients } from './biquad.js';
 
 export interface EcgFilterConfig {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 import { BeatWindowCutter, DEFAULT_BEAT_WINDOW, type BeatWindow, type BeatWindowConfig } from './beatWindow.js';
 import { DEFAULT_ECG_FILTER, EcgFilter, type EcgFilterConfig } from './ecgFilter.js';
 import { DEFAULT_RESAMPLER, Resampler, type ResamplerConfig } from './resampler.js';

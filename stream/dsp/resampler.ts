@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 export interface ResamplerConfig {
   readonly inputHz: number;

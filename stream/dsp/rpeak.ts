@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 import { BiquadCascade, highpass, lowpass } from './biquad.js';
 
 export interface RPeakDetectorConfig {

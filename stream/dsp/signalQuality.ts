@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 export interface SignalQualityConfig {
   /** Sampling rate of the filtered signal fed in, Hz. */

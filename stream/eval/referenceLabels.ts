@@ -1,4 +1,4 @@
-import { aamiClass, type AamiClass } from '../model/aami.js';
+import { aamiClass, type AamiClass } from '../contracts/aami.js';
 import { isQrsCode, type Annotation } from '../wfdb/index.js';
 
 /**

@@ -1,8 +1,8 @@
+import { ALARM_PRIORITY, type AlarmType } from '../contracts/alarms.js';
+import { type DecisionReason } from '../contracts/decisions.js';
+import { aamiClass } from '../contracts/aami.js';
 import { AlarmEngine } from '../alarms/engine.js';
-import { ALARM_PRIORITY, type AlarmType } from '../alarms/types.js';
-import type { AlertMessage, BeatMessage } from '../kafka/messages.js';
-import { aamiClass } from '../model/aami.js';
-import type { DecisionReason } from '../model/decision.js';
+import type { AlertMessage, BeatMessage } from '../contracts/messages.js';
 import { isQrsCode, type Annotation } from '../wfdb/index.js';
 import { addPair, Ec57Matcher, type ComparedLabel, type LabelPairs } from './ec57.js';
 import { vfEpisodes } from './qrsEval.js';
@@ -39,7 +39,7 @@ const BEAT_DERIVED: readonly AlarmType[] = [
 const SILENCE_TYPES: readonly AlarmType[] = ['pause', 'extreme-bradycardia', 'asystole'];
 
 /**
- * Reference episodes of a record. VT counts only with five or more beats (the issue's and the
+ * Reference episodes of a record. VT counts only with five or more beats (the PhysioNet/CinC 2015
  * CinC 2015 definition), counted from the reference beats inside the rhythm episode; flutter
  * only when it lasts 4 s or more. Episodes made of missing beats (SILENCE_TYPES) are not
  * derived across the ventricular flutter intervals (`[` to `]`): the cardiologists mark no QRS
@@ -51,8 +51,9 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
   const rhythm = annotations.filter((a) => a.symbol === '+' && a.aux.length > 0);
   const beats = annotations.filter((a) => isQrsCode(a.code));
   rhythm.forEach((a, i) => {
-    const type = RHYTHM_ALARMS[a.aux.replace(/\0/g, '').trim()];
-    if (type === undefined) return;
+    const rhythmLabel = a.aux.replace(/\0/g, '').trim();
+    if (!Object.hasOwn(RHYTHM_ALARMS, rhythmLabel)) return;
+    const type = RHYTHM_ALARMS[rhythmLabel]!;
     const startS = a.sample / fs;
     const endS = (rhythm[i + 1]?.sample ?? lengthS * fs) / fs;
     const inside = beats.filter((b) => b.sample / fs >= startS && b.sample / fs < endS).length;
@@ -319,7 +320,6 @@ export function scoreBeats(
     const beat = unique[m.detection]!;
     addPair(classPairs, truth(m.reference), beat.label);
     scored.push({ referenceSample: reference[m.reference]!.sample, reference: truth(m.reference), beat });
-    if (beat.decision === null) continue;
     const step = (decisions[beat.decision.reason] ??= { beats: 0, agreeing: 0 });
     step.beats++;
     if (truth(m.reference) === beat.label) step.agreeing++;

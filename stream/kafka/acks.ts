@@ -1,7 +1,8 @@
+import { type MalformedMessages } from './malformed.js';
 import type { KafkaClient } from './client.js';
-import { ackCodec, type AckMessage, type MalformedMessages } from './messages.js';
+import { ackCodec, type AckMessage } from '../contracts/messages.js';
 import { followTail, type TopicTail } from './topicTail.js';
-import { TOPICS } from './topics.js';
+import { TOPICS } from '../contracts/topics.js';
 
 /**
  * Acknowledgements re-read per `ecg.acks` partition when a worker starts: those of the alarms it

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 /**
  * What a pipeline worker commits for an `ecg.samples` partition, and how a worker that takes

@@ -1,6 +1,6 @@
 import koffi from 'koffi';
-import { MonitorError } from '../errors.js';
-import { DEFAULT_PARTITIONS, type TopicName } from './topics.js';
+import { MonitorError } from '../contracts/errors.js';
+import { DEFAULT_PARTITIONS, type TopicName } from '../contracts/topics.js';
 
 /** librdkafka (Debian package librdkafka1) is missing or lacks the mock cluster. */
 export class EmbeddedBrokerError extends MonitorError {}

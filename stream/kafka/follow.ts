@@ -1,5 +1,5 @@
+import { MalformedMessages } from './malformed.js';
 import { FETCH_WAIT_MS, type KafkaClient } from './client.js';
-import { MalformedMessages } from './messages.js';
 
 /** A topic read from its beginning: what has arrived so far, and how to stop reading. */
 export interface FollowedTopic<T> {

@@ -1,4 +1,4 @@
-import { MonitorError } from '../errors.js';
+import { MonitorError } from '../contracts/errors.js';
 import type {
   ConsumerOptions,
   ConsumerRun,
@@ -9,7 +9,7 @@ import type {
   OutgoingMessage,
   PartitionOffset,
 } from './client.js';
-import { DEFAULT_PARTITIONS } from './topics.js';
+import { DEFAULT_PARTITIONS } from '../contracts/topics.js';
 
 /** A topic the in-process transport does not have, or a consumer used out of order. */
 export class InProcessKafkaError extends MonitorError {}

@@ -1,7 +1,8 @@
+import { type MalformedMessages } from './malformed.js';
 import type { KafkaClient } from './client.js';
-import { beatCodec, type MalformedMessages } from './messages.js';
+import { beatCodec } from '../contracts/messages.js';
 import { followTail, type TopicTail } from './topicTail.js';
-import { TOPICS } from './topics.js';
+import { TOPICS } from '../contracts/topics.js';
 
 /**
  * Messages re-read per `ecg.beats` partition when a worker starts: the beats its partitions'

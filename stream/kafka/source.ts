@@ -1,8 +1,9 @@
+import { type MalformedMessages } from './malformed.js';
+import { MonitorError } from '../contracts/errors.js';
 import type { FetchedBatch, KafkaAdmin, KafkaConsumer } from './client.js';
 import { Observable } from 'rxjs';
-import { decodeFrame, FrameDecodeError, type SampleFrame } from './frame.js';
-import type { MalformedMessages } from './messages.js';
-import { TOPICS } from './topics.js';
+import { decodeFrame, FrameDecodeError, type SampleFrame } from '../contracts/frame.js';
+import { TOPICS } from '../contracts/topics.js';
 
 /** A decoded frame with where it came from. */
 export interface SourcedFrame {
@@ -43,30 +44,16 @@ export interface CommitPolicy {
  */
 export const INHERIT_GRACE_MS = 1500;
 
-/** Commit refusals that only mean the group is rebalancing: the next owner resumes from the last commit. */
-const REBALANCING = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'ILLEGAL_GENERATION',
-  'UNKNOWN_MEMBER_ID',
-  'NOT_COORDINATOR',
-  'NOT_COORDINATOR_FOR_GROUP',
-]);
-
 export interface PartitionCommit {
   readonly partition: number;
   readonly offset: string;
   readonly metadata: string;
 }
 
-/** kafkajs wraps the broker's refusal after its retries: look at the cause too. */
-function refusedForRebalance(error: unknown): boolean {
-  const e = error as { type?: string; cause?: { type?: string } };
-  return REBALANCING.has(e.type ?? '') || REBALANCING.has(e.cause?.type ?? '');
-}
-
 /**
- * Commits offsets. Returns false when the coordinator refused them because the group is
- * rebalancing (any other error is thrown).
+ * Commits offsets. Returns false when the cluster refused them for a reason a later commit can
+ * get past (`retriable`: the group is rebalancing, and the next owner resumes from the last
+ * commit); any other error is thrown.
  */
 export async function commitSamples(consumer: KafkaConsumer, commits: readonly PartitionCommit[]): Promise<boolean> {
   if (commits.length === 0) return true;
@@ -74,8 +61,8 @@ export async function commitSamples(consumer: KafkaConsumer, commits: readonly P
     await consumer.commitOffsets(commits.map((c) => ({ topic: TOPICS.samples, ...c })));
     return true;
   } catch (error) {
-    if (!refusedForRebalance(error)) throw error;
-    return false;
+    if (error instanceof MonitorError && error.retriable) return false;
+    throw error;
   }
 }
 

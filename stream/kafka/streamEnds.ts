@@ -1,8 +1,8 @@
+import { type MalformedMessages } from './malformed.js';
 import type { KafkaClient } from './client.js';
-import { decodeFrame, positionAfter, type StreamPosition } from './frame.js';
-import type { MalformedMessages } from './messages.js';
+import { decodeFrame, positionAfter, type StreamPosition } from '../contracts/frame.js';
 import { TopicTail } from './topicTail.js';
-import { TOPICS } from './topics.js';
+import { TOPICS } from '../contracts/topics.js';
 
 /**
  * Messages read back per `ecg.samples` partition to find where beds' streams end: at 4 frames

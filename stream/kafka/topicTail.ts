@@ -1,6 +1,6 @@
+import { type MalformedMessages } from './malformed.js';
 import { randomUUID } from 'node:crypto';
 import { FETCH_WAIT_MS, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from './client.js';
-import type { MalformedMessages } from './messages.js';
 
 /**
  * A topic read from `tail` messages before the end of each partition (its end when the reader

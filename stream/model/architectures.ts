@@ -1,6 +1,6 @@
+import { AAMI_CLASSES } from '../contracts/aami.js';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.js';
-import { AAMI_CLASSES } from './aami.js';
+import { ConfigError } from '../contracts/errors.js';
 import { RR_FEATURES } from './features.js';
 
 /** Name of the layer whose feature maps Grad-CAM explains (the last residual block's output). */
@@ -195,9 +195,14 @@ export const ARCHITECTURES = {
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
 
+/** Whether `name` is an architecture (own names only: `constructor` is none). */
+export function isArchitectureName(name: string): name is ArchitectureName {
+  return Object.hasOwn(ARCHITECTURES, name);
+}
+
 export function architecture(name: string): ArchitectureSpec {
-  if (!(name in ARCHITECTURES)) {
+  if (!isArchitectureName(name)) {
     throw new ConfigError(`unknown model "${name}"; choose one of: ${Object.keys(ARCHITECTURES).join(', ')}`);
   }
-  return ARCHITECTURES[name as ArchitectureName];
+  return ARCHITECTURES[name];
 }

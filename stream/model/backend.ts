@@ -2,9 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { ConfigError, MonitorError } from '../contracts/errors.js';
 import { registerFastTrainingGradients } from './gradients.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/** TensorFlow.js backends the monitor runs on: tfjs-node's native TensorFlow, wasm, and the (slow) pure-JS cpu one. */
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** `TFJS_BACKEND`, where set: one of BACKENDS, else a ConfigError that lists them. */
+export function backendFromEnv(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  const name = BACKENDS.find((b) => b === value);
+  if (name === undefined) throw new ConfigError(`TFJS_BACKEND must be one of ${BACKENDS.join(', ')}; got "${value}"`);
+  return name;
+}
 
 let chosen: Promise<BackendName> | undefined;
 
@@ -19,7 +30,7 @@ export function initBackend(
 ): Promise<BackendName> {
   if (preferred !== undefined) return setBackend(preferred, log);
   chosen ??= (async () => {
-    const fromEnv = process.env.TFJS_BACKEND as BackendName | undefined;
+    const fromEnv = backendFromEnv(process.env.TFJS_BACKEND);
     if (fromEnv !== undefined) return setBackend(fromEnv, log);
     try {
       // optional: `npm install @tensorflow/tfjs-node` where libtensorflow can be downloaded
@@ -41,7 +52,7 @@ async function setBackend(name: BackendName, log: (line: string) => void): Promi
     setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
     registerFastTrainingGradients();
   }
-  if (!(await tf.setBackend(name))) throw new Error(`tfjs backend "${name}" failed to initialise`);
+  if (!(await tf.setBackend(name))) throw new MonitorError(`tfjs backend "${name}" failed to initialise`);
   await tf.ready();
   log(`tfjs backend: ${tf.getBackend()}`);
   return name;

@@ -1,8 +1,10 @@
+import { type DecisionReason } from '../contracts/decisions.js';
+import { AAMI_CLASSES } from '../contracts/aami.js';
 import { pearson } from '../dsp/index.js';
-import { AAMI_CLASSES, argmax } from './aami.js';
+import { argmax } from './aami.js';
 import type { BeatSet } from './dataset.js';
 import { beatRhythmOf } from './features.js';
-import { decide, type BeatRhythm, type DecisionReason, type DecisionRule, type FamilyVote } from './decision.js';
+import { decide, type BeatRhythm, type DecisionRule, type FamilyVote } from './decision.js';
 
 const K = AAMI_CLASSES.length;
 const V = AAMI_CLASSES.indexOf('V');

@@ -1,3 +1,4 @@
+import { AAMI_CLASSES, aamiClass } from '../contracts/aami.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -11,10 +12,10 @@ import {
   secondLeadIndex,
   toPhysical,
 } from '../wfdb/index.js';
-import { AAMI_CLASSES, aamiClass, classIndex, DS1, DS2 } from './aami.js';
+import { classIndex, DS1, DS2 } from './aami.js';
 import { RR_FEATURES, rrFeatures, RULE_INPUTS, ruleInputsOf } from './features.js';
 import { seededRandom, shuffle } from './random.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 /**
  * `labels` of a detection the reference does not label: no reference beat within EC57's 150 ms,

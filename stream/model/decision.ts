@@ -1,5 +1,7 @@
+import type { DecisionReason } from '../contracts/decisions.js';
 import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
-import { ConfigError } from '../errors.js';
+import { z } from 'zod';
+import { ConfigError, MonitorError } from '../contracts/errors.js';
 import { argmax } from './aami.js';
 
 /**
@@ -110,26 +112,6 @@ export interface BeatRhythm {
 const N = 0;
 const S = 1;
 
-/**
- * What set a beat's label, carried on every beat event so that a label the network's
- * probabilities do not show is explained: `network` its most probable class; `family` the
- * most probable class once the beat's morphology family voted on its p(V), where that differs
- * from the network's own; `premature` an N beat relabelled S by its RR in a regular rhythm;
- * `irregular-rhythm` an S call relabelled N because the rhythm is irregular (AF's beats are N);
- * `not-premature` an S call relabelled N because the beat is not early in a regular rhythm;
- * `premature-pause` an N beat (or an S call the irregular rhythm would relabel) labelled S because
- * it is early and a pause follows it.
- */
-export const DECISION_REASONS = [
-  'network',
-  'family',
-  'premature',
-  'irregular-rhythm',
-  'not-premature',
-  'premature-pause',
-] as const;
-export type DecisionReason = (typeof DECISION_REASONS)[number];
-
 /** Class index for beat `k` of row-major probabilities, given its rhythm, and which step of the rule set it. */
 export function decide(
   probabilities: Float32Array,
@@ -211,46 +193,59 @@ function describePrematurity(rule: DecisionRule): string {
   return `argmax, then N -> S when RR < ${rule.prematurityRatio} x the mean of the previous ${intervals} RR${regular}${overrides}${notEarly}${pause}`;
 }
 
+/** A saved decision rule holds a value no rule step accepts. */
+export class DecisionRuleError extends MonitorError {}
+
+const ratioIn01 = z.number().gt(0).lt(1);
+const savedRule = z
+  .object({
+    prematurityRatio: ratioIn01.nullable(),
+    prematurityReference: z.enum(['baseline', 'recent']),
+    irregularityLimit: z.number().gt(0).nullable(),
+    sinusPWaves: z.number().gt(0).lte(1).nullable(),
+    irregularOverridesS: z.boolean(),
+    notEarlySRatio: z.number().gt(0).nullable(),
+    pausedPremature: z
+      .object({
+        regular: z.object({ ratio: ratioIn01, pause: z.number().gt(1) }),
+        irregular: z.object({ ratio: ratioIn01, pause: z.number().gt(1) }),
+      })
+      .nullable(),
+    familyVote: z.object({ minCorrelation: z.number().gt(0).lte(1), weight: ratioIn01 }).nullable(),
+  })
+  .partial()
+  .strict();
+
 /**
- * The rule saved in a model's metadata (`decisionRule`), or plain argmax. Models saved before
- * the baseline and the irregularity limit existed measured against `recent`, always, and
- * before `irregularOverridesS` kept the network's S calls, before `notEarlySRatio` kept every S
- * call in a regular rhythm, before `pausedPremature` ignored the interval after a beat, before
- * `familyVote` judged each beat alone, and before `sinusPWaves` counted every irregular rhythm
- * as irregular.
+ * The rule saved in a model's metadata (`decisionRule`), or plain argmax. A step the rule does
+ * not name is off: models saved before the baseline and the irregularity limit existed
+ * measured against `recent`, always, and before `irregularOverridesS` kept the network's S
+ * calls, before `notEarlySRatio` kept every S call in a regular rhythm, before
+ * `pausedPremature` ignored the interval after a beat, before `familyVote` judged each beat
+ * alone, and before `sinusPWaves` counted every irregular rhythm as irregular. A value no step
+ * accepts is a DecisionRuleError naming `file` and the field: a model is never run with a
+ * step silently turned off.
  */
-export function ruleOf(metadata: Record<string, unknown>): DecisionRule {
-  const saved = metadata.decisionRule as Partial<DecisionRule> | undefined;
-  const ratio = saved?.prematurityRatio;
-  const limit = saved?.irregularityLimit;
-  const notEarly = saved?.notEarlySRatio;
-  const sinus = saved?.sinusPWaves;
-  const irregularityLimit = typeof limit === 'number' && limit > 0 ? limit : null;
+export function ruleOf(metadata: Record<string, unknown>, file = 'model metadata'): DecisionRule {
+  const parsed = savedRule.safeParse(metadata.decisionRule ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = ['decisionRule', ...issue.path].join('.');
+    throw new DecisionRuleError(`${file}: ${field}: ${issue.message}`);
+  }
+  const saved = parsed.data;
+  const irregularityLimit = saved.irregularityLimit ?? null;
   return {
-    prematurityRatio: typeof ratio === 'number' && ratio > 0 && ratio < 1 ? ratio : null,
-    prematurityReference: saved?.prematurityReference === 'baseline' ? 'baseline' : 'recent',
+    prematurityRatio: saved.prematurityRatio ?? null,
+    prematurityReference: saved.prematurityReference ?? 'recent',
     irregularityLimit,
     // without an irregularity limit every rhythm is regular already
-    sinusPWaves: irregularityLimit !== null && typeof sinus === 'number' && sinus > 0 && sinus <= 1 ? sinus : null,
-    irregularOverridesS: saved?.irregularOverridesS === true,
-    notEarlySRatio: typeof notEarly === 'number' && notEarly > 0 ? notEarly : null,
-    pausedPremature: pausedPrematureOf(saved?.pausedPremature),
-    familyVote: familyVoteOf(saved?.familyVote),
+    sinusPWaves: irregularityLimit === null ? null : (saved.sinusPWaves ?? null),
+    irregularOverridesS: saved.irregularOverridesS ?? false,
+    notEarlySRatio: saved.notEarlySRatio ?? null,
+    pausedPremature: saved.pausedPremature ?? null,
+    familyVote: saved.familyVote ?? null,
   };
-}
-
-function pausedPrematureOf(saved: unknown): PausedPremature | null {
-  if (typeof saved !== 'object' || saved === null) return null;
-  const { regular, irregular } = saved as Partial<Record<keyof PausedPremature, unknown>>;
-  const criterion = (c: unknown): PauseCriterion | null => {
-    const { ratio, pause } = (typeof c === 'object' && c !== null ? c : {}) as Partial<
-      Record<keyof PauseCriterion, unknown>
-    >;
-    return pauseCriterion(ratio, pause);
-  };
-  const r = criterion(regular);
-  const i = criterion(irregular);
-  return r === null || i === null ? null : { regular: r, irregular: i };
 }
 
 /** A criterion of an early beat (0 < ratio < 1) followed by a longer interval (pause > 1), or null. */
@@ -274,19 +269,6 @@ export function parsePausedPremature(command: string, value: string): PausedPrem
     );
   }
   return { regular, irregular };
-}
-
-function familyVoteOf(saved: unknown): FamilyVote | null {
-  if (typeof saved !== 'object' || saved === null) return null;
-  const { minCorrelation, weight } = saved as Partial<Record<keyof FamilyVote, unknown>>;
-  return typeof minCorrelation === 'number' &&
-    minCorrelation > 0 &&
-    minCorrelation <= 1 &&
-    typeof weight === 'number' &&
-    weight > 0 &&
-    weight < 1
-    ? { minCorrelation, weight }
-    : null;
 }
 
 /**

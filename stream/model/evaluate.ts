@@ -1,8 +1,10 @@
+import { type DecisionReason } from '../contracts/decisions.js';
+import { AAMI_CLASSES, type AamiClass } from '../contracts/aami.js';
 import * as tf from '@tensorflow/tfjs';
-import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
+import { argmax } from './aami.js';
 import { addPair, ectopicFigures, type LabelPairs } from '../eval/ec57.js';
 import { decideBeatSet, withVotedV } from './beatFamilies.js';
-import { ARGMAX, decide, type DecisionReason, type DecisionRule } from './decision.js';
+import { ARGMAX, decide, type DecisionRule } from './decision.js';
 import type { BeatSet } from './dataset.js';
 import { beatRhythmOf } from './features.js';
 import { GradCam } from './gradcam.js';

@@ -1,6 +1,6 @@
+import { AAMI_CLASSES } from '../contracts/aami.js';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_BEAT_WINDOW, type BeatWindow } from '../dsp/index.js';
-import { AAMI_CLASSES } from './aami.js';
 import type { BeatSet } from './dataset.js';
 import {
   normalizeWindow,
@@ -15,7 +15,7 @@ import {
 import { BeatDecider, type BeatDecision } from './beatFamilies.js';
 import { ARGMAX, ruleOf, type DecisionRule } from './decision.js';
 import { loadModel, rIndicesOf } from './io.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 
 /**
  * The window channels, in the order a model takes them: the monitoring lead's beat, its

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BEAT_WINDOW } from '../dsp/index.js';
-import { MonitorError } from '../errors.js';
+import { MonitorError } from '../contracts/errors.js';
+import { ruleOf } from './decision.js';
 
 /** Problems reading a saved model: never retriable, always naming the directory. */
 export class ModelFileError extends MonitorError {}
@@ -113,6 +114,11 @@ export class WindowBlock extends tf.layers.Layer {
   }
 }
 
+/** The file that holds a saved model's metadata (and its decision rule). */
+export function metadataFile(dir: string, ensemble: boolean): string {
+  return join(dir, ensemble ? ENSEMBLE_FILE : 'model.json');
+}
+
 /** The name of the model `loadModel` makes of an ensemble. */
 export const ENSEMBLE_NAME = 'ensemble';
 
@@ -127,6 +133,8 @@ export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; m
     () => undefined,
   );
   const loaded = ensemble === undefined ? await loadSingle(dir) : await loadEnsemble(dir, ensemble);
+  // a decision rule with a value no step accepts refuses the model here, naming its file and field
+  ruleOf(loaded.metadata, metadataFile(dir, ensemble !== undefined));
   // a network of another input length would be fed the monitor's windows and fail at its first
   // beat, deep inside tfjs: refuse it here, with its path
   const blocks = rIndicesOf(loaded.metadata).length;

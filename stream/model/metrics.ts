@@ -1,4 +1,5 @@
-import { AAMI_CLASSES, argmax, type AamiClass } from './aami.js';
+import { AAMI_CLASSES, type AamiClass } from '../contracts/aami.js';
+import { argmax } from './aami.js';
 
 export interface ClassMetrics {
   readonly support: number;

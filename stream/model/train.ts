@@ -1,7 +1,7 @@
+import { AAMI_CLASSES } from '../contracts/aami.js';
 import * as tf from '@tensorflow/tfjs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AAMI_CLASSES } from './aami.js';
 import { architecture, type ArchitectureName } from './architectures.js';
 import type { BeatSet, Split } from './dataset.js';
 import { RR_FEATURES } from './features.js';
@@ -14,7 +14,7 @@ import {
   type BatchInputs,
 } from './inference.js';
 import { ENSEMBLE_NAME, loadModel, loadOptimizer, ModelFileError, saveModel, saveOptimizer } from './io.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contracts/errors.js';
 import { classificationMetrics } from './metrics.js';
 import { gaussian, seededRandom, shuffle } from './random.js';
 

@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import type { AckMessage } from '../kafka/messages.js';
+import type { AckMessage } from '../contracts/messages.js';
 
 /**
  * Acknowledgements remembered per worker. Only those of the last minute or so matter: an alarm

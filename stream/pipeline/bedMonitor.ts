@@ -1,18 +1,22 @@
+import { monitoringLeadOf, secondLeadOf } from '../contracts/signals.js';
 import type { Alarm, AlarmBeat } from '../alarms/types.js';
 import { AlarmEngine, DEFAULT_ALARMS, type AlarmConfig } from '../alarms/engine.js';
+import { looksLikeFlutter } from '../alarms/flutter.js';
 import {
+  DEFAULT_FLAT_LINE,
   DEFAULT_SIGNAL_QUALITY,
   EcgFrontEnd,
+  FlatLineDetector,
   MODEL_HZ,
+  QrsConfirmation,
   SignalQuality,
   DEFAULT_VF_DETECTOR,
   VfDetector,
   type BeatWindow,
-  type DetectedPeak,
   type EcgFrontEndConfig,
+  type FlatLineConfig,
 } from '../dsp/index.js';
-import { leadMillivolts, type SampleFrame } from '../kafka/frame.js';
-import { monitoringLeadOf, secondLeadOf } from '../wfdb/index.js';
+import { leadMillivolts, type SampleFrame } from '../contracts/frame.js';
 
 /** A beat window cut for one bed, waiting for the classifier. */
 export interface PendingBeat {
@@ -35,9 +39,8 @@ export interface PendingBeat {
 export interface BedConfig {
   readonly frontEnd?: Omit<EcgFrontEndConfig, 'sourceHz'>;
   readonly alarms?: AlarmConfig;
-  /** A lead whose range stays below this (mV) for `flatS` seconds is off (flat line). */
-  readonly flatMv: number;
-  readonly flatS: number;
+  /** When the monitoring lead is off (flat line). */
+  readonly flatLine: FlatLineConfig;
   /**
    * Cut the second lead's beat windows too (`BeatWindow.secondLead`), for a classifier that
    * takes both leads. Its R peaks are detected either way (asystole needs them).
@@ -45,23 +48,7 @@ export interface BedConfig {
   readonly secondLeadWindows: boolean;
 }
 
-export const DEFAULT_BED: BedConfig = { flatMv: 0.02, flatS: 2, secondLeadWindows: false };
-
-/**
- * VF filter leakage over a fast V run below which its complexes are flutter waves. Over the
- * first five fast V beats of MIT-BIH runs (shipped model): the reference VT episodes of 203,
- * 205, 210 and 223 measure 0.47 to 0.80, 207's flutter onsets 0.22 to 0.56 (three of six
- * under 0.42). Chosen on those same records, so the whole-database alarm figures are not an
- * independent test of it.
- */
-const FLUTTER_RUN_LEAKAGE = 0.42;
-/** The run's signal reaches this far (s) beyond its first and last R peaks: their whole QRS. */
-const FLUTTER_RUN_MARGIN_S = { before: 0.1, after: 0.2 };
-/** At most this much of a long run is looked at (s): well within the VF detector's history. */
-const FLUTTER_RUN_MAX_S = 8;
-
-/** Second-lead QRS amplitudes that make its typical one. */
-const CONFIRMING_HISTORY = 8;
+export const DEFAULT_BED: BedConfig = { flatLine: DEFAULT_FLAT_LINE, secondLeadWindows: false };
 
 /**
  * Everything one bed needs between frames and classified beats: the front end on the
@@ -74,19 +61,17 @@ export class BedMonitor {
   /** On the monitoring lead, and on a second lead where the frame has one. */
   private frontEnd: EcgFrontEnd | undefined;
   /**
-   * The second lead, where the frame has one: its R peaks confirm QRS activity (and its beat
-   * windows go to a classifier that takes both leads): asystole is called only when
-   * neither lead shows a QRS (as in the PhysioNet/CinC 2015 challenge's multi-signal entries),
-   * because a monitoring lead whose amplitude collapses (a loose electrode) loses its beats.
+   * The second lead, where the frame has one: its R peaks confirm QRS activity (QrsConfirmation)
+   * and its beat windows go to a classifier that takes both leads.
    */
-  private second: { lead: number; amplitudes: number[] } | undefined;
+  private second: { lead: number; confirmation: QrsConfirmation } | undefined;
   private leadCount = 0;
   private sourceHz = 0;
   /** Stream sample index at which the current front end started (after a start or a gap). */
   private origin = 0;
   private expectedSample: number | undefined;
   readonly alarms: AlarmEngine;
-  private flatSince: number | undefined;
+  private readonly flatLine: FlatLineDetector;
   private quality: SignalQuality | undefined;
   private vf: VfDetector | undefined;
   private signalQuality = 1;
@@ -97,8 +82,11 @@ export class BedMonitor {
   constructor(bedId: string, config: BedConfig = DEFAULT_BED) {
     this.bedId = bedId;
     this.config = config;
+    this.flatLine = new FlatLineDetector(config.flatLine);
     this.alarms = new AlarmEngine(bedId, config.alarms ?? DEFAULT_ALARMS, (fromS, toS) =>
-      this.looksLikeFlutter(fromS, toS),
+      this.quality === undefined || this.vf === undefined
+        ? false
+        : looksLikeFlutter({ vf: this.vf, quality: this.quality, originS: this.origin / this.sourceHz }, fromS, toS),
     );
   }
 
@@ -135,7 +123,7 @@ export class BedMonitor {
       this.signalQuality = w.quality;
       this.poorSignal = w.poor;
     }
-    alarms.push(...this.flatLine(mv, frame.firstSample / frame.sampleRate, endS));
+    alarms.push(...this.flatLineAlarms(mv, frame.firstSample / frame.sampleRate, endS));
     const modelSecondsToStream = (i: number): number => this.origin / frame.sampleRate + i / MODEL_HZ;
     for (const change of this.vf!.push(out.samples)) {
       alarms.push(
@@ -146,7 +134,7 @@ export class BedMonitor {
         ),
       );
     }
-    for (const peak of [...out.peaks, ...this.confirmingPeaks(out.secondPeaks)].sort(
+    for (const peak of [...out.peaks, ...(this.second?.confirmation.push(out.secondPeaks) ?? [])].sort(
       (a, b) => a.sourceSample - b.sourceSample,
     )) {
       const sample = this.origin + Math.round(peak.sourceSample);
@@ -166,7 +154,7 @@ export class BedMonitor {
       rPeakSample,
       timeS: rPeakSample / this.sourceHz,
       rrS: window.rrPrevious ?? null,
-      quality: this.flatSince === undefined ? this.signalQuality : 0,
+      quality: this.flatLine.flatNow ? 0 : this.signalQuality,
       windowCompleteMs: frame.producedAtMs,
     };
   }
@@ -179,25 +167,6 @@ export class BedMonitor {
     const frame = this.lastFrame;
     if (this.frontEnd === undefined || frame === undefined) return [];
     return this.frontEnd.flush().map((window) => this.pending(window, frame));
-  }
-
-  /**
-   * Whether the run of fast complexes from `fromS` to `toS` looks like flutter waves. Either the
-   * signal over the run itself is nearly sinusoidal (VF filter leakage under FLUTTER_RUN_LEAKAGE:
-   * at a flutter onset the 4-s windows still hold the rhythm before it), or the VF detector's
-   * latest window is VF-like and there is the fast activity between the detected complexes of
-   * poor signal (judged now rather than at the quality window's end). The window or the activity
-   * alone also fits some real VT (MIT-BIH 205 is VF-like, 203's noisy VT has the activity);
-   * flutter has both.
-   */
-  private looksLikeFlutter(fromS: number, toS: number): boolean {
-    if (this.quality === undefined || this.vf === undefined) return false;
-    const index = (s: number): number => Math.round((s - this.origin / this.sourceHz) * MODEL_HZ);
-    const from = Math.max(fromS - FLUTTER_RUN_MARGIN_S.before, toS - FLUTTER_RUN_MAX_S);
-    const leakage = this.vf.leakageOver(index(from), index(toS + FLUTTER_RUN_MARGIN_S.after));
-    if (leakage !== undefined && leakage < FLUTTER_RUN_LEAKAGE) return true;
-    if (!this.vf.vfLike) return false;
-    return (this.quality.ratioOver(index(fromS), index(toS)) ?? 0) > DEFAULT_SIGNAL_QUALITY.noisyRatio;
   }
 
   /** Frames were lost between `fromS` and `toS`; the next frame restarts the front end. */
@@ -238,7 +207,7 @@ export class BedMonitor {
     this.sourceHz = frame.sampleRate;
     this.leadCount = frame.leads.length;
     const other = secondLead(frame);
-    this.second = other === undefined ? undefined : { lead: other, amplitudes: [] };
+    this.second = other === undefined ? undefined : { lead: other, confirmation: new QrsConfirmation() };
     this.frontEnd = new EcgFrontEnd({
       ...this.config.frontEnd,
       sourceHz: frame.sampleRate,
@@ -252,34 +221,9 @@ export class BedMonitor {
     this.origin = Math.ceil(frame.firstSample / grid) * grid;
   }
 
-  /**
-   * The second lead's QRS complexes that may end an asystole: those of the polarity of its
-   * recent ones and at least half as large (a blip of noise in a long pause must not hide it).
-   */
-  private confirmingPeaks(peaks: readonly DetectedPeak[]): DetectedPeak[] {
-    const c = this.second;
-    if (c === undefined) return [];
-    return peaks.filter((peak) => {
-      const sorted = [...c.amplitudes].sort((a, b) => a - b);
-      const typical = sorted[Math.floor(sorted.length / 2)];
-      c.amplitudes.push(peak.amplitude);
-      if (c.amplitudes.length > CONFIRMING_HISTORY) c.amplitudes.shift();
-      return typical !== undefined && peak.amplitude / typical >= 0.5;
-    });
-  }
-
-  /** Lead off: consecutive frames whose range stays below `flatMv` for `flatS` seconds. */
-  private flatLine(mv: Float32Array, startS: number, endS: number): Alarm[] {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of mv) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (max - min < this.config.flatMv) this.flatSince ??= startS;
-    else this.flatSince = undefined;
-    const flat = this.flatSince !== undefined && endS - this.flatSince >= this.config.flatS;
-    return this.alarms.onSignal(endS, flat, this.poorSignal, startS);
+  /** Lead off (flat line) and poor signal, to the alarm engine. */
+  private flatLineAlarms(mv: Float32Array, startS: number, endS: number): Alarm[] {
+    return this.alarms.onSignal(endS, this.flatLine.push(mv, startS, endS), this.poorSignal, startS);
   }
 }
 

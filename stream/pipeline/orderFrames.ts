@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { SampleFrame } from '../kafka/frame.js';
+import type { SampleFrame } from '../contracts/frame.js';
 
 export type OrderedFrameEvent =
   | { readonly kind: 'frame'; readonly frame: SampleFrame }

@@ -1,3 +1,4 @@
+import { type AamiClass } from '../contracts/aami.js';
 import {
   asyncScheduler,
   bufferTime,
@@ -22,9 +23,8 @@ import {
   timer,
 } from 'rxjs';
 import type { Alarm } from '../alarms/types.js';
-import { ConfigError } from '../errors.js';
-import type { SampleFrame } from '../kafka/frame.js';
-import type { AamiClass } from '../model/aami.js';
+import { ConfigError } from '../contracts/errors.js';
+import type { SampleFrame } from '../contracts/frame.js';
 import type { BeatDecision } from '../model/beatFamilies.js';
 import type { AlarmAcks } from './acks.js';
 import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
@@ -37,10 +37,9 @@ export interface ClassifiedBeat extends PendingBeat {
   /**
    * Why the label is what it is, and the beat's p(V) after its morphology family's vote (the
    * network's own where the rule has no vote): it explains a label the probabilities do not
-   * show. null where the label came from outside the model's rule (a benchmark that replays
-   * reference labels).
+   * show.
    */
-  readonly decision: Pick<BeatDecision, 'reason' | 'votedV'> | null;
+  readonly decision: Pick<BeatDecision, 'reason' | 'votedV'>;
   /** The normalised window the model saw. */
   readonly modelInput: Float32Array;
   readonly gradCam: Float32Array | undefined;

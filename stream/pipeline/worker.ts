@@ -1,12 +1,13 @@
+import { MalformedMessages } from '../kafka/malformed.js';
 import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap } from 'rxjs';
 import { FETCH_WAIT_MS, type KafkaClient, type KafkaConsumer } from '../kafka/client.js';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
-import { MalformedMessages } from '../kafka/messages.js';
 import { followAcks } from '../kafka/acks.js';
 import { followPublishedBeats } from '../kafka/publishedBeats.js';
-import { publishWard } from '../kafka/sink.js';
+import { publishInBatches } from '../kafka/sink.js';
 import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
 import { AlarmAcks } from './acks.js';
+import { wardMessages } from './messages.js';
 import { monitorWard, type Classify, type ReleaseConfig, type WardEvent } from './ward.js';
 
 /** Beats and events a worker may hold unpublished before it stops fetching (bounds its memory). */
@@ -224,7 +225,7 @@ export async function runPipelineWorker(options: {
     );
     if (!options.stop.aborted) {
       await lastValueFrom(
-        publishWard(events, producer, options.modelId, {
+        publishInBatches(events, producer, (e, now) => wardMessages(e, options.modelId, now), {
           // the commit follows each published batch before the next is sent: a worker killed at
           // any moment has committed watermarks at most one batch behind what it published
           acknowledged: async ({ events: published, messages }) => {

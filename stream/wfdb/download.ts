@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MonitorError } from '../errors.js';
+import { MonitorError } from '../contracts/errors.js';
 
 /**
  * The PhysioNet databases the monitor reads, where PhysioNet publishes them, and which of their

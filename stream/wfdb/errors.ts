@@ -1,4 +1,4 @@
-import { MonitorError } from '../errors.js';
+import { MonitorError } from '../contracts/errors.js';
 
 /** Base of all WFDB reading/writing errors: always names the file involved. */
 export class WfdbError extends MonitorError {

@@ -4,6 +4,7 @@ import { parseAnnotations, type Annotation } from './annotation.js';
 import { WfdbFileError } from './errors.js';
 import { parseHeader, type WfdbHeader } from './header.js';
 import { decodeSignalFile, type WfdbSignal } from './signal.js';
+import { monitoringLeadOf, secondLeadOf } from '../contracts/signals.js';
 
 export interface WfdbRecord {
   readonly header: WfdbHeader;
@@ -48,22 +49,6 @@ export async function readRecord(dir: string, record: string): Promise<WfdbRecor
 export async function readAnnotations(dir: string, record: string, extension = 'atr'): Promise<Annotation[]> {
   const path = join(dir, `${record}.${extension}`);
   return parseAnnotations(await readBytes(path), path);
-}
-
-/**
- * The monitoring lead among a recording's lead names (DESIGN.md): MLII where it is named
- * (record 114 stores it second), otherwise the first. Records and live frames both use it.
- */
-export function monitoringLeadOf(names: readonly string[]): number {
-  const index = names.findIndex((name) => name.trim().toUpperCase() === 'MLII');
-  return index === -1 ? 0 : index;
-}
-
-/** The first lead other than the monitoring one, if there are two or more. */
-export function secondLeadOf(names: readonly string[]): number | undefined {
-  const monitoring = monitoringLeadOf(names);
-  const index = names.findIndex((_, i) => i !== monitoring);
-  return index === -1 ? undefined : index;
 }
 
 /** `monitoringLeadOf` a record's signals. */

@@ -1,7 +1,7 @@
+import { type AamiClass } from '../../stream/contracts/aami.js';
 import { describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../stream/alarms/engine.js';
 import type { Alarm, AlarmBeat } from '../../stream/alarms/types.js';
-import type { AamiClass } from '../../stream/model/aami.js';
 import { seededRandom } from '../../stream/model/random.js';
 
 const FS = 360;

@@ -9,7 +9,7 @@ export interface CommandRun {
 }
 
 /**
- * A command of the monitor (`stream/main.ts start|simulate|pipeline`) as a child process on the
+ * A command of the monitor (`apps/monitor.ts start|simulate|pipeline`) as a child process on the
  * wasm backend, with no Kafka settings from the caller's shell but those in `env`; killed
  * (SIGKILL) after `timeoutMs`, so a command that never ends fails its test instead of hanging it.
  */
@@ -18,10 +18,10 @@ export function runMonitor(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
 ): Promise<CommandRun> {
-  return runScript('stream/main.ts', args, env, timeoutMs);
+  return runScript('apps/monitor.ts', args, env, timeoutMs);
 }
 
-/** Any of the project's command scripts (`stream/eval/validateCli.ts`, ...) run as `runMonitor` runs the monitor. */
+/** Any of the project's command scripts (`apps/validate.ts`, ...) run as `runMonitor` runs the monitor. */
 export function runScript(
   script: string,
   args: readonly string[],

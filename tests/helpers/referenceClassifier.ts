@@ -17,7 +17,7 @@ export function annotationClassifier(annotationsOf: (bedId: string) => Promise<r
           ...b,
           label,
           probabilities: { N: 0, S: 0, V: 0, F: 0, Q: 0, [label]: 1 },
-          decision: null,
+          decision: { reason: 'network', votedV: label === 'V' ? 1 : 0 },
           modelInput: b.window.samples,
           gradCam: label === 'N' ? undefined : new Float32Array(b.window.samples.length).fill(0.5),
         };

@@ -1,5 +1,6 @@
+import { kafkajsClient } from '../../stream/kafka/kafkajs.js';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkajsClient, type KafkaClient } from '../../stream/kafka/client.js';
+import { type KafkaClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
 import { InProcessKafka } from '../../stream/kafka/inProcess.js';
 

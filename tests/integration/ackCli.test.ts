@@ -1,13 +1,13 @@
+import { kafkajsClient } from '../../stream/kafka/kafkajs.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkajsClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
-import { ackCodec } from '../../stream/kafka/messages.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { ackCodec } from '../../stream/contracts/messages.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { runScript } from '../helpers/cli.js';
 import { followTopic, waitFor } from '../helpers/kafkaTopics.js';
 
-const ack = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runScript('stream/ackCli.ts', args, env);
+const ack = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runScript('apps/ack.ts', args, env);
 
 describe('npm run ack', () => {
   it('refuses what is not an acknowledgement with one line and exit code 2, before it connects', async () => {

@@ -1,6 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ackCodec, alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../../stream/kafka/messages.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import {
+  ackCodec,
+  alertCodec,
+  beatCodec,
+  type AlertMessage,
+  type BeatMessage,
+} from '../../stream/contracts/messages.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
 import { followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
 import { offlineBeds } from '../helpers/offline.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessKafka, KAFKA_OFFSET_METADATA_MAX_BYTES } from '../../stream/kafka/inProcess.js';
-import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { beatCodec, type BeatMessage } from '../../stream/contracts/messages.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { runPipelineWorker, workerFailure } from '../../stream/pipeline/worker.js';
 import { allArrived, followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
 import { expectNoBeatLostOrRepeated, MITDB_HZ, offlineBeds } from '../helpers/offline.js';

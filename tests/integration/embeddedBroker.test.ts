@@ -2,8 +2,8 @@ import { runMonitor } from '../helpers/cli.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
-import { decodeFrame, encodeFrame } from '../../stream/kafka/frame.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { decodeFrame, encodeFrame } from '../../stream/contracts/frame.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 
 const broker = startEmbeddedBroker({ partitions: { 'ecg.samples': 4 } });
 afterAll(() => broker.close());

@@ -1,14 +1,14 @@
+import { MalformedMessages } from '../../stream/kafka/malformed.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ackCodec,
   alertCodec,
   beatCodec,
-  MalformedMessages,
   type AlertMessage,
   type BeatMessage,
-} from '../../stream/kafka/messages.js';
+} from '../../stream/contracts/messages.js';
 import type { KafkaClient } from '../../stream/kafka/client.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
 import { followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
 import { expectOfflineBeats, offlineBeds } from '../helpers/offline.js';

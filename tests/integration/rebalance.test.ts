@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { beatCodec, type BeatMessage } from '../../stream/contracts/messages.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
 import { allArrived, followTopic, replayBeds, waitFor } from '../helpers/kafkaTopics.js';
 import { expectNoBeatLostOrRepeated, MITDB_HZ, offlineBeds } from '../helpers/offline.js';

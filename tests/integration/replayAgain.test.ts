@@ -1,10 +1,10 @@
+import { kafkajsClient } from '../../stream/kafka/kafkajs.js';
 import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkajsClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
-import { beatCodec, referenceCodec, type BeatMessage, type ReferenceMessage } from '../../stream/kafka/messages.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { beatCodec, referenceCodec, type BeatMessage, type ReferenceMessage } from '../../stream/contracts/messages.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { runPipelineWorker } from '../../stream/pipeline/worker.js';
 import { followTopic, repeats, waitFor } from '../helpers/kafkaTopics.js';
 import { annotationClassifier } from '../helpers/referenceClassifier.js';
@@ -24,7 +24,7 @@ function simulate(): Promise<string> {
     [
       '--import',
       'tsx',
-      'stream/main.ts',
+      'apps/monitor.ts',
       'simulate',
       '--synth',
       '1',

@@ -45,7 +45,7 @@ describe('a record that cannot be read costs only its own bed', () => {
     const report = join(dir, 'validate.html');
     const beats = join(dir, 'beats.csv');
     const run = await runScript(
-      'stream/eval/validateCli.ts',
+      'apps/validate.ts',
       ['--records', 'cut,sound', '--speed', 'max', '--json', '--report', report, '--beats', beats],
       { MITDB_DIR: dir },
       120_000,

@@ -1,12 +1,12 @@
+import { kafkajsClient } from '../../stream/kafka/kafkajs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkajsClient } from '../../stream/kafka/client.js';
 import { startEmbeddedBroker } from '../../stream/kafka/embedded.js';
-import { beatCodec, type BeatMessage } from '../../stream/kafka/messages.js';
-import { TOPICS } from '../../stream/kafka/topics.js';
+import { beatCodec, type BeatMessage } from '../../stream/contracts/messages.js';
+import { TOPICS } from '../../stream/contracts/topics.js';
 import { ENSEMBLE_FILE, type EnsembleJson } from '../../stream/model/io.js';
 import { windowLayoutOf } from '../../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
@@ -27,7 +27,7 @@ const beds = [
 
 /** `npm run pipeline` as its own process, on the test's broker, with the shipped model. */
 function pipelineProcess(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'stream/main.ts', 'pipeline', '--summary-every', '600'], {
+  return spawn(process.execPath, ['--import', 'tsx', 'apps/monitor.ts', 'pipeline', '--summary-every', '600'], {
     env: { ...process.env, KAFKA_BROKERS: broker.bootstrap, TFJS_BACKEND: 'wasm' },
     stdio: 'ignore',
   });

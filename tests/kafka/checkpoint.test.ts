@@ -85,7 +85,7 @@ describe('BedCheckpoints', () => {
     const c = new BedCheckpoints(config);
     c.inherit(0, 'not json');
     c.inherit(0, JSON.stringify({ v: 2 }));
-    // the format before session 21 (one watermark per bed ever seen, without its last frame)
+    // metadata format 1 (one watermark per bed ever seen, without its last frame)
     c.inherit(0, JSON.stringify({ v: 1, watermarks: { 'bed-1': 5000 } }));
     expect(c.admit('bed-1', 0, FS)).toBe(true);
   });

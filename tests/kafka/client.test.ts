@@ -1,6 +1,6 @@
+import { asKafkaFailure, compactKafkaLog, KafkaUnavailableError } from '../../stream/kafka/kafkajs.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { asKafkaFailure, compactKafkaLog, KafkaUnavailableError } from '../../stream/kafka/client.js';
 
 describe('a cluster that cannot be reached', () => {
   it("ends a command with one line naming the cluster and kafkajs's reason", async () => {

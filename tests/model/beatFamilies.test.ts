@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BeatDecider } from '../../stream/model/beatFamilies.js';
 import { decide, parseFamilyVote, ruleOf, type BeatRhythm } from '../../stream/model/decision.js';
-import { ConfigError } from '../../stream/errors.js';
+import { ConfigError } from '../../stream/contracts/errors.js';
 
 const L = 187;
 const R = 62;
@@ -142,10 +142,13 @@ describe('BeatDecider with a family vote', () => {
 });
 
 describe('family vote in a saved rule', () => {
-  it('is read from the metadata, and a malformed one is no vote', () => {
+  it('is read from the metadata; a malformed one refuses the model, naming the field', () => {
     expect(voting.familyVote).toEqual({ minCorrelation: 0.9, weight: 0.8 });
-    expect(ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 1 } } }).familyVote).toBeNull();
-    expect(ruleOf({ decisionRule: { familyVote: 'yes' } }).familyVote).toBeNull();
+    expect(ruleOf({ decisionRule: { familyVote: null } }).familyVote).toBeNull();
+    expect(() => ruleOf({ decisionRule: { familyVote: { minCorrelation: 0.9, weight: 1 } } }, 'f.json')).toThrow(
+      'f.json: decisionRule.familyVote.weight',
+    );
+    expect(() => ruleOf({ decisionRule: { familyVote: 'yes' } })).toThrow('decisionRule.familyVote');
   });
 
   it('is parsed from --family-vote with a clear message', () => {

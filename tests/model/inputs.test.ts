@@ -1,11 +1,11 @@
+import { wardMessages } from '../../stream/pipeline/messages.js';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BeatWindow } from '../../stream/dsp/index.js';
 import { ARCHITECTURES } from '../../stream/model/architectures.js';
 import { initBackend } from '../../stream/model/backend.js';
 import { nextIntervalReadBelow, ruleOf } from '../../stream/model/decision.js';
-import { beatCodec } from '../../stream/kafka/messages.js';
-import { wardMessages } from '../../stream/kafka/sink.js';
+import { beatCodec } from '../../stream/contracts/messages.js';
 import { modelClassifier } from '../../stream/pipeline/classifier.js';
 import {
   BeatClassifier,

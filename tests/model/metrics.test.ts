@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ARGMAX, decide, parsePausedPremature, parseSinusPWaves, ruleOf } from '../../stream/model/decision.js';
-import { ConfigError } from '../../stream/errors.js';
+import {
+  ARGMAX,
+  decide,
+  DecisionRuleError,
+  parsePausedPremature,
+  parseSinusPWaves,
+  ruleOf,
+} from '../../stream/model/decision.js';
+import { ConfigError } from '../../stream/contracts/errors.js';
 import { classificationMetrics, rocAuc } from '../../stream/model/metrics.js';
 
 /** Probabilities with all mass on one class. */
@@ -96,7 +103,10 @@ describe('decision rule', () => {
     const rule = ruleOf({ decisionRule: { ...v10Saved, pausedPremature } });
     expect(rule.pausedPremature).toEqual(pausedPremature);
     const unreadable = { ...pausedPremature, irregular: { ratio: 0.5, pause: 0.9 } };
-    expect(ruleOf({ decisionRule: { ...v10Saved, pausedPremature: unreadable } }).pausedPremature).toBeNull();
+    // a value no step accepts refuses the model, naming the file and the field
+    expect(() => ruleOf({ decisionRule: { ...v10Saved, pausedPremature: unreadable } }, 'm/model.json')).toThrow(
+      'm/model.json: decisionRule.pausedPremature.irregular.pause',
+    );
     const paused = { label: 1, reason: 'premature-pause' };
     // regular: 0.85 x the baseline is not early by the prematurity ratio, but a pause follows
     expect(decide(p, 0, rhythm(0.85, 0.85, 0.02, 1.3), rule)).toEqual(paused);
@@ -130,7 +140,8 @@ describe('decision rule', () => {
     expect(decide(p, 0, rhythm(0.7, 0.7, 0.2, 1, 0.9), ruleOf({ decisionRule: v10Saved })).label).toBe(0); // v11 metadata
     // without an irregularity limit there is no irregular rhythm to count as regular
     expect(ruleOf({ decisionRule: { prematurityRatio: 0.8, sinusPWaves: 0.6 } }).sinusPWaves).toBeNull();
-    expect(ruleOf({ decisionRule: { ...v10Saved, sinusPWaves: 1.5 } }).sinusPWaves).toBeNull();
+    expect(() => ruleOf({ decisionRule: { ...v10Saved, sinusPWaves: 1.5 } })).toThrow(DecisionRuleError);
+    expect(() => ruleOf({ decisionRule: { ...v10Saved, sinusPWave: 0.6 } })).toThrow(/decisionRule: Unrecognized key/);
     expect(() => parseSinusPWaves('ensemble', '0')).toThrow(ConfigError);
     expect(() => parseSinusPWaves('ensemble', 'x')).toThrow(/--sinus-p-waves/);
     expect(parseSinusPWaves('ensemble', '0.6')).toBe(0.6);

@@ -13,7 +13,7 @@ import { mitdbDir } from '../../stream/wfdb/index.js';
 // CI does not retrain, it checks that the committed model still loads and classifies as documented.
 const RECORDS = ['100', '200', '233'];
 // measured for v9 (the same networks as v10 to v12, whose rules add the not-premature and premature-pause steps and the P-wave agreement; v7's two networks on windows centred on the R peak and v6's two on windows with it
-// at 62, v6's rule) in session 19 (7 939 beats): accuracy 0.985, V recall 0.973, V precision 0.994 (v7:
+// at 62, v6's rule) when v9 was shipped (7 939 beats): accuracy 0.985, V recall 0.973, V precision 0.994 (v7:
 // 0.947, 0.970, 0.994; v6: 0.978, 0.944, 0.996; v5: 0.968, 0.923, 0.963; v1, at shipping: 0.934,
 // 0.877). Evaluated in record order, so the family vote hears each record as it would live; each
 // network reads the window it was trained on.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import type { Alarm } from '../../stream/alarms/types.js';
-import type { SampleFrame } from '../../stream/kafka/frame.js';
+import type { SampleFrame } from '../../stream/contracts/frame.js';
 import { ReferenceLabels } from '../../stream/eval/referenceLabels.js';
 import { recordBeats } from '../../stream/model/dataset.js';
 import { BedMonitor, DEFAULT_BED } from '../../stream/pipeline/bedMonitor.js';

@@ -1,10 +1,10 @@
+import { AAMI_CLASSES } from '../../stream/contracts/aami.js';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { initBackend } from '../../stream/model/backend.js';
 import { beatIndices, buildBeatSet, labelledBeats, UNLABELLED } from '../../stream/model/dataset.js';
 import { evaluateModel } from '../../stream/model/evaluate.js';
-import { AAMI_CLASSES } from '../../stream/model/aami.js';
 import { BeatClassifier } from '../../stream/model/inference.js';
 import { SHIPPED_MODEL_DIR } from '../../stream/model/shipped.js';
 import { modelClassifier } from '../../stream/pipeline/classifier.js';
@@ -12,8 +12,8 @@ import { monitorWard, type ClassifiedBeat } from '../../stream/pipeline/ward.js'
 import { mitdbDir, readRecord } from '../../stream/wfdb/index.js';
 
 // 228's V beats sit near the V/F line, so a family vote that heard other beats than the
-// monitor's families would label dozens of them otherwise (50 did, in session 17, before the
-// evaluation heard the detections that the reference does not label).
+// monitor's families would label dozens of them otherwise (50 did while the
+// evaluation did not hear the detections that the reference does not label).
 const RECORD = '228';
 const SECONDS = 600;
 const FS = 360;

@@ -1,7 +1,7 @@
 import { from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import type { SampleFrame } from '../../stream/kafka/frame.js';
+import type { SampleFrame } from '../../stream/contracts/frame.js';
 import { orderFrames, type OrderedFrameEvent } from '../../stream/pipeline/orderFrames.js';
 
 const frame = (seq: number, producedAtMs = 0): SampleFrame => ({

@@ -3,7 +3,7 @@ import type { Alarm } from '../../stream/alarms/types.js';
 import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { EcgFrontEnd } from '../../stream/dsp/index.js';
-import type { SampleFrame } from '../../stream/kafka/frame.js';
+import type { SampleFrame } from '../../stream/contracts/frame.js';
 import { AlarmAcks } from '../../stream/pipeline/acks.js';
 import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';

@@ -1,0 +1,173 @@
+import { MonitorError } from './errors.js';
+
+/** What a malformed frame was: a stable code for once-per-kind warnings and counters. */
+export type FrameErrorCode =
+  'too-short' | 'bad-magic' | 'unsupported-version' | 'bad-field' | 'truncated' | 'trailing-bytes';
+
+export class FrameDecodeError extends MonitorError {
+  readonly code: FrameErrorCode;
+
+  constructor(code: FrameErrorCode, message: string) {
+    super(`ecg.samples frame: ${message}`, { retriable: false });
+    this.code = code;
+  }
+}
+
+export interface LeadInfo {
+  readonly name: string;
+  /** ADC units per mV. */
+  readonly gain: number;
+  /** ADC value of 0 mV. */
+  readonly baseline: number;
+}
+
+/** One `ecg.samples` message: a few hundred ms of every lead of one bed. */
+export interface SampleFrame {
+  readonly bedId: string;
+  /** Where the signal comes from, e.g. `mitdb/208`, `synth/3`, `device/ab12`. */
+  readonly source: string;
+  readonly sampleRate: number;
+  readonly leads: readonly LeadInfo[];
+  /** Per bed, +1 per frame: gaps, duplicates and reordering are detected from it. */
+  readonly seq: number;
+  /** Index (per bed, at sampleRate) of this frame's first sample. */
+  readonly firstSample: number;
+  /** Producer wall clock, ms since the epoch. */
+  readonly producedAtMs: number;
+  /** Samples interleaved by lead: frame i, lead l at [i * leads.length + l]. */
+  readonly samples: Int16Array;
+}
+
+/**
+ * Where a bed's stream goes on: the seq and first sample index of its next frame. A bed's
+ * numbering never goes back, across producer restarts too: the pipeline drops a frame numbered
+ * below what it has seen of the bed as a duplicate, and identifies beats and alarms by the bed's
+ * sample index.
+ */
+export interface StreamPosition {
+  readonly seq: number;
+  readonly sample: number;
+}
+
+/** The position just after `frame`. */
+export function positionAfter(frame: SampleFrame): StreamPosition {
+  return { seq: frame.seq + 1, sample: frame.firstSample + frame.samples.length / frame.leads.length };
+}
+
+// "ECGF" + version byte. Layout v1, little-endian:
+//   0  magic u8[4]     4 version u8     5 lead count u8   6 samples per lead u16
+//   8  sample rate f32 12 seq u32       16 first sample f64   24 produced-at ms f64
+//   32 bed id (u8 length + UTF-8), source (u8 length + UTF-8),
+//      per lead: name (u8 length + UTF-8), gain f32, baseline i32
+//      then samples i16 x lead count x samples per lead
+const MAGIC = [0x45, 0x43, 0x47, 0x46] as const;
+export const FRAME_VERSION = 1;
+const FIXED = 32;
+const MAX_TEXT = 255;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeFrame(frame: SampleFrame): Uint8Array {
+  const leads = frame.leads.length;
+  if (leads < 1 || leads > 255) throw new RangeError(`a frame holds 1..255 leads, not ${leads}`);
+  if (frame.samples.length % leads !== 0) throw new RangeError('samples must hold the same count for every lead');
+  const perLead = frame.samples.length / leads;
+  if (perLead > 0xffff) throw new RangeError(`at most 65535 samples per lead in a frame, not ${perLead}`);
+  const texts = [frame.bedId, frame.source, ...frame.leads.map((l) => l.name)].map((t) => {
+    const bytes = utf8.encode(t);
+    if (bytes.length > MAX_TEXT) throw new RangeError(`"${t.slice(0, 20)}…" is longer than ${MAX_TEXT} bytes`);
+    return bytes;
+  });
+  const size = FIXED + texts.reduce((n, t) => n + 1 + t.length, 0) + leads * 8 + frame.samples.length * 2;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  view.setUint8(4, FRAME_VERSION);
+  view.setUint8(5, leads);
+  view.setUint16(6, perLead, true);
+  view.setFloat32(8, frame.sampleRate, true);
+  view.setUint32(12, frame.seq >>> 0, true);
+  view.setFloat64(16, frame.firstSample, true);
+  view.setFloat64(24, frame.producedAtMs, true);
+  let o = FIXED;
+  const putText = (t: Uint8Array): void => {
+    out[o++] = t.length;
+    out.set(t, o);
+    o += t.length;
+  };
+  putText(texts[0]!);
+  putText(texts[1]!);
+  frame.leads.forEach((lead, i) => {
+    putText(texts[2 + i]!);
+    view.setFloat32(o, lead.gain, true);
+    view.setInt32(o + 4, lead.baseline, true);
+    o += 8;
+  });
+  for (let i = 0; i < frame.samples.length; i++, o += 2) view.setInt16(o, frame.samples[i]!, true);
+  return out;
+}
+
+/** Decodes and validates a frame; anything malformed is a FrameDecodeError with a code. */
+export function decodeFrame(bytes: Uint8Array): SampleFrame {
+  if (bytes.length < FIXED) throw new FrameDecodeError('too-short', `${bytes.length} bytes, a header needs ${FIXED}`);
+  if (MAGIC.some((m, i) => bytes[i] !== m)) throw new FrameDecodeError('bad-magic', 'does not start with "ECGF"');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint8(4);
+  if (version !== FRAME_VERSION)
+    throw new FrameDecodeError('unsupported-version', `version ${version}; this decoder reads ${FRAME_VERSION}`);
+  const leadCount = view.getUint8(5);
+  const perLead = view.getUint16(6, true);
+  const sampleRate = view.getFloat32(8, true);
+  const seq = view.getUint32(12, true);
+  const firstSample = view.getFloat64(16, true);
+  const producedAtMs = view.getFloat64(24, true);
+  if (leadCount === 0) throw new FrameDecodeError('bad-field', 'lead count is 0');
+  if (!(sampleRate > 0 && sampleRate < 100_000)) throw new FrameDecodeError('bad-field', `sample rate ${sampleRate}`);
+  if (!Number.isSafeInteger(firstSample) || firstSample < 0)
+    throw new FrameDecodeError('bad-field', `first sample ${firstSample}`);
+  if (!Number.isFinite(producedAtMs)) throw new FrameDecodeError('bad-field', 'producer time is not a number');
+  let o = FIXED;
+  const text = (what: string): string => {
+    if (o >= bytes.length) throw new FrameDecodeError('truncated', `ends before the ${what}`);
+    const n = bytes[o]!;
+    if (o + 1 + n > bytes.length) throw new FrameDecodeError('truncated', `ends inside the ${what}`);
+    let s: string;
+    try {
+      s = fromUtf8.decode(bytes.subarray(o + 1, o + 1 + n));
+    } catch {
+      throw new FrameDecodeError('bad-field', `${what} is not UTF-8`);
+    }
+    o += 1 + n;
+    return s;
+  };
+  const bedId = text('bed id');
+  if (bedId.length === 0) throw new FrameDecodeError('bad-field', 'empty bed id');
+  const source = text('source');
+  const leads: LeadInfo[] = [];
+  for (let l = 0; l < leadCount; l++) {
+    const name = text(`name of lead ${l}`);
+    if (o + 8 > bytes.length) throw new FrameDecodeError('truncated', `ends inside lead ${l}'s gain and baseline`);
+    const gain = view.getFloat32(o, true);
+    if (!(gain > 0 && Number.isFinite(gain))) throw new FrameDecodeError('bad-field', `lead ${name}: gain ${gain}`);
+    leads.push({ name, gain, baseline: view.getInt32(o + 4, true) });
+    o += 8;
+  }
+  const expected = o + leadCount * perLead * 2;
+  if (bytes.length < expected)
+    throw new FrameDecodeError('truncated', `${bytes.length} bytes, the header announces ${expected}`);
+  if (bytes.length > expected)
+    throw new FrameDecodeError('trailing-bytes', `${bytes.length - expected} bytes after the samples`);
+  const samples = new Int16Array(leadCount * perLead);
+  for (let i = 0; i < samples.length; i++, o += 2) samples[i] = view.getInt16(o, true);
+  return { bedId, source, sampleRate, leads, seq, firstSample, producedAtMs, samples };
+}
+
+/** A lead's samples in mV. */
+export function leadMillivolts(frame: SampleFrame, lead: number): Float32Array {
+  const n = frame.leads.length;
+  const { gain, baseline } = frame.leads[lead]!;
+  const out = new Float32Array(frame.samples.length / n);
+  for (let i = 0; i < out.length; i++) out[i] = (frame.samples[i * n + lead]! - baseline) / gain;
+  return out;
+}
