@@ -1,17 +1,22 @@
 import { connectKafka } from '../stream/kafka/connection.js';
 import { asKafkaFailure } from '../stream/kafka/kafkajs.js';
+import { AckKeyRing } from '../stream/contracts/ackSignature.js';
 import { bedOfAlarmId } from '../stream/contracts/alarms.js';
 import { parseCommandLine, runMain } from './cli.js';
 import { ConfigError } from '../stream/contracts/errors.js';
 import { ackCodec } from '../stream/contracts/messages.js';
+import type { ClusterWatch } from '../stream/kafka/watchdog.js';
 import { TOPICS } from '../stream/contracts/topics.js';
 
-const USAGE = `KAFKA_BROKERS=host:port npm run ack -- --alert ID [--by NAME]
-Acknowledges an alarm: publishes to ${TOPICS.acks}, and the pipeline worker monitoring the bed
-publishes the alarm again in ${TOPICS.alerts}, acknowledged. ID is the alert's id (bed/type/onset).
+const USAGE = `KAFKA_BROKERS=host:port ECG_ACK_KEYS=id:secret npm run ack -- --alert ID [--by NAME]
+Acknowledges an alarm: publishes a signed acknowledgement to ${TOPICS.acks}, and the pipeline worker
+monitoring the bed publishes the alarm again in ${TOPICS.alerts}, acknowledged. ID is the alert's id
+(bed/type/onset).
   --alert ID    the alarm to acknowledge
   --by NAME     who acknowledges it, for the audit trail (default: $USER, else "cli")
-KAFKA_BROKERS: the cluster, or the address npm start prints for its embedded broker.`;
+KAFKA_BROKERS: the cluster, or the address npm start prints for its embedded broker.
+ECG_ACK_KEYS (or ECG_ACK_KEYS_FILE): the acknowledgement keys the workers hold (npm start prints its own);
+the first signs.`;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -33,18 +38,33 @@ async function main(): Promise<void> {
     );
   const by = values.by ?? process.env.USER ?? 'cli';
   if (by.trim() === '') throw new ConfigError('ack: --by must name who acknowledges the alarm');
+  const keys = AckKeyRing.fromEnv();
+  if (keys === undefined)
+    throw new ConfigError(
+      'ack: set ECG_ACK_KEYS (or ECG_ACK_KEYS_FILE) to the acknowledgement keys the pipeline workers hold: workers ignore unsigned acknowledgements',
+    );
   const connection = connectKafka('ecg-ack', log);
   const producer = connection.kafka.producer();
+  // a cluster that does not answer for 20 s ends the command then, whatever kafkajs's retries do
+  let watch: ClusterWatch | undefined;
+  const lost = new Promise<never>((_, reject) => (watch = connection.watch({ onLost: reject })));
+  lost.catch(() => undefined); // raced below
   try {
-    await producer.connect();
-    await producer.send({
-      topic: TOPICS.acks,
-      messages: [{ key: bedId, value: ackCodec.encode({ v: 1, bedId, alertId, by, atMs: Date.now() }) }],
-    });
-    await producer.disconnect();
+    await Promise.race([
+      (async () => {
+        await producer.connect();
+        await producer.send({
+          topic: TOPICS.acks,
+          messages: [{ key: bedId, value: ackCodec.encode(keys.sign({ bedId, alertId, by, atMs: Date.now() })) }],
+        });
+        await producer.disconnect();
+      })(),
+      lost,
+    ]);
   } catch (error) {
     throw asKafkaFailure(error, connection.description);
   } finally {
+    watch?.stop();
     connection.close();
   }
   log(`ack: the acknowledgement of ${alertId} by ${by} is in ${TOPICS.acks}`);

@@ -60,13 +60,27 @@ export async function prepareOutput(
   kind: 'file' | 'folder' = 'file',
 ): Promise<string> {
   try {
-    await mkdir(kind === 'file' ? dirname(path) : path, { recursive: true });
+    // a path on a file system that never answers (a stale mount, /proc on some kernels) fails too
+    await withinMs(mkdir(kind === 'file' ? dirname(path) : path, { recursive: true }), OUTPUT_CHECK_MS);
     if (kind === 'file' && (await stat(path).catch(() => undefined))?.isDirectory() === true)
       throw new Error('it is a folder');
   } catch (error) {
     throw new ConfigError(`${command}: cannot write ${flag} ${path}: ${(error as Error).message}`, { cause: error });
   }
   return path;
+}
+
+/** How long making an output's folder may take before the path counts as unwritable, ms. */
+const OUTPUT_CHECK_MS = 5_000;
+
+/** `work`, or a rejection saying it did not answer within `ms`. */
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** Runs a CLI entry point: known errors print one clear line and exit 2, others exit 1 with a stack. */

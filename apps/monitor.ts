@@ -1,11 +1,13 @@
 import { connectKafka, type KafkaConnection } from '../stream/kafka/connection.js';
 import { asKafkaFailure } from '../stream/kafka/kafkajs.js';
+import type { ClusterWatch } from '../stream/kafka/watchdog.js';
 import { MalformedMessages } from '../stream/kafka/malformed.js';
 import { timer } from 'rxjs';
 import { continuedBeds, publishReplay } from '../simulators/publish.js';
 import { loadBeds, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
 import { parseCommandLine, positiveNumber, runMain, speedOption } from './cli.js';
+import { AckKeyRing } from '../stream/contracts/ackSignature.js';
 import { ConfigError } from '../stream/contracts/errors.js';
 import { DEFAULT_CHECKPOINT, metadataMaxBytesFromEnv, type CheckpointConfig } from '../stream/kafka/checkpoint.js';
 import { TOPICS } from '../stream/contracts/topics.js';
@@ -32,12 +34,14 @@ npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ec
   --model DIR         classifier (default ${SHIPPED_MODEL_DIR})
   --summary-every S   ward summary period, s (default 5)
 Environment: KAFKA_BROKERS (a cluster; unset, the embedded broker), KAFKA_OFFSET_METADATA_MAX_BYTES (the
-cluster's offset.metadata.max.bytes where it is not Kafka's default 4096; start and pipeline)`;
+cluster's offset.metadata.max.bytes where it is not Kafka's default 4096; start and pipeline), ECG_ACK_KEYS or
+ECG_ACK_KEYS_FILE (the keys acknowledgements are signed with; start makes one when unset), KAFKA_SSL*,
+KAFKA_SASL_* (docs/operations.md)`;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-function printSummary(ward: WardSummary, malformed: MalformedMessages): void {
-  const bad = Object.entries(malformed.snapshot());
+function printSummary(ward: WardSummary, ...counters: MalformedMessages[]): void {
+  const bad = counters.flatMap((c) => Object.entries(c.snapshot()));
   process.stdout.write(
     `ward @ ${new Date().toISOString()}\n${ward.lines().join('\n')}\n${bad.length > 0 ? `  malformed: ${JSON.stringify(Object.fromEntries(bad))}\n` : ''}`,
   );
@@ -81,14 +85,16 @@ async function pipeline(
   stop: AbortSignal,
   summaryEvery: number,
   checkpoint: CheckpointConfig,
+  ackKeys: AckKeyRing | undefined,
 ): Promise<void> {
   const modelId = classifier.modelId;
   const malformed = new MalformedMessages(log);
+  const rejections = new MalformedMessages(log, 'setting aside a frame');
   const ward = new WardSummary();
   const pending: WardEvent[] = [];
   const summaryTimer = setInterval(() => {
     ward.add(pending.splice(0));
-    printSummary(ward, malformed);
+    printSummary(ward, malformed, rejections);
   }, summaryEvery * 1000);
   try {
     await runPipelineWorker({
@@ -97,6 +103,8 @@ async function pipeline(
       modelId,
       stop,
       malformed,
+      rejections,
+      ackKeys,
       checkpoint,
       warn: log,
       onEvent: (e) => pending.push(e),
@@ -110,8 +118,25 @@ async function pipeline(
   } finally {
     clearInterval(summaryTimer);
     ward.add(pending.splice(0));
-    printSummary(ward, malformed);
+    printSummary(ward, malformed, rejections);
   }
+}
+
+/**
+ * The acknowledgement keys (ECG_ACK_KEYS): a worker applies only acknowledgements signed with one.
+ * `npm start` without them makes one for its own process and prints it for `npm run ack`.
+ */
+function acknowledgementKeys(command: string): AckKeyRing | undefined {
+  const configured = AckKeyRing.fromEnv();
+  if (configured !== undefined || command === 'simulate') return configured;
+  if (command === 'start') {
+    const generated = AckKeyRing.generated();
+    const key = generated.keys[0]!;
+    log(`start: acknowledgement key for npm run ack: ECG_ACK_KEYS=${key.id}:${key.secret.toString('base64')}`);
+    return generated;
+  }
+  log('pipeline: no ECG_ACK_KEYS (or ECG_ACK_KEYS_FILE): every acknowledgement in ecg.acks will be ignored');
+  return undefined;
 }
 
 /** The replayed records (one bed each, bed-01...) and the synthetic beds (synth-01...). */
@@ -129,6 +154,8 @@ async function wardBeds(
     throw new ConfigError(`${command}: --synth must be a whole number, got "${values.synth}"`);
   const durationS = Number(values['synth-duration'] ?? '300');
   if (!(durationS > 10)) throw new ConfigError(`${command}: --synth-duration must be more than 10 s`);
+  if (values.records?.trim() === '')
+    throw new ConfigError(`${command}: --records names no record (give a list such as 100,208)`);
   const recordList = values.records ?? (synthCount > 0 ? '' : '100,119,208,233');
   const records = recordList === '' ? [] : await selectRecords(mitdbDir(), recordList, command);
   return [
@@ -187,6 +214,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   if (durationS !== undefined) timer(durationS * 1000).subscribe(() => stop.abort());
+  const ackKeys = acknowledgementKeys(command);
   const classifier = command === 'simulate' ? undefined : await loadClassifier(values.model ?? SHIPPED_MODEL_DIR);
   const connection = connectKafka(`ecg-${command}`, log);
   if (command !== 'start' && !connection.shared) {
@@ -196,12 +224,24 @@ async function main(): Promise<void> {
         'or install librdkafka1 for the embedded broker, or run everything in one process with npm start',
     );
   }
-  try {
+  // a cluster lost for 20 s ends the command then, whatever its clients' retries are doing
+  let watch: ClusterWatch | undefined;
+  const lost = new Promise<never>((_, reject) => {
+    watch = connection.watch({
+      onLost: (error) => {
+        stop.abort();
+        reject(error);
+      },
+    });
+  });
+  lost.catch(() => undefined); // raced below; reported from there
+  const work = async (): Promise<void> => {
     if (classifier === undefined) await simulate(command, connection, beds, speed, values.loop === true, stop.signal);
-    else if (command === 'pipeline') await pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint);
+    else if (command === 'pipeline')
+      await pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint, ackKeys);
     else {
       log(`start: ${beds.map((b) => `${b.bed.bedId} = ${b.source}`).join(', ')} at ${speed}x`);
-      const worker = pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint);
+      const worker = pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint, ackKeys);
       // a worker that fails (a lost broker) ends the replay too; its error is reported below
       worker.catch(() => stop.abort());
       try {
@@ -218,9 +258,13 @@ async function main(): Promise<void> {
       }
       await worker;
     }
+  };
+  try {
+    await Promise.race([work(), lost]);
   } catch (error) {
     throw asKafkaFailure(error, connection.description);
   } finally {
+    watch?.stop();
     connection.close();
   }
   // the ward ran without the beds it could not read (said at the start): not a clean run

@@ -12,7 +12,8 @@ export type SummaryEvent =
       readonly alarm: Pick<Alarm, 'bedId' | 'id' | 'type' | 'priority' | 'state' | 'acknowledged'>;
     }
   | { readonly kind: 'gap'; readonly bedId: string }
-  | { readonly kind: 'duplicate'; readonly bedId: string; readonly renumbered: boolean };
+  | { readonly kind: 'duplicate'; readonly bedId: string; readonly renumbered: boolean }
+  | { readonly kind: 'rejected'; readonly bedId: string; readonly reason: string };
 
 interface BedState {
   beats: number;
@@ -21,6 +22,9 @@ interface BedState {
   active: Map<string, string>;
   /** Frames dropped because their producer started the bed's numbering over. */
   renumbered: number;
+  /** Frames set aside (or failures of the bed's processing), and the latest reason. */
+  rejected: number;
+  lastRejection: string;
 }
 
 /**
@@ -44,6 +48,10 @@ export class WardSummary {
           bed.active.set(e.alarm.id, `${type} (${priority}${acknowledged ? ', acknowledged' : ''})`);
         else bed.active.delete(e.alarm.id);
       } else if (e.kind === 'duplicate' && e.renumbered) bed.renumbered++;
+      else if (e.kind === 'rejected') {
+        bed.rejected++;
+        bed.lastRejection = e.reason;
+      }
     }
   }
 
@@ -69,14 +77,15 @@ export class WardSummary {
         bed.renumbered === 0
           ? ''
           : `  ${bed.renumbered} frames dropped: numbered below the bed's stream (its producer started its numbering over)`;
-      return `  ${bedId.padEnd(10)} HR ${hr}  beats ${String(bed.beats).padStart(6)} (${classes})  ${alarms}${renumbered}`;
+      const rejected = bed.rejected === 0 ? '' : `  ${bed.rejected} frames set aside (latest: ${bed.lastRejection})`;
+      return `  ${bedId.padEnd(10)} HR ${hr}  beats ${String(bed.beats).padStart(6)} (${classes})  ${alarms}${renumbered}${rejected}`;
     });
   }
 
   private bed(bedId: string): BedState {
     let bed = this.beds.get(bedId);
     if (bed === undefined) {
-      bed = { beats: 0, counts: {}, recentRr: [], active: new Map(), renumbered: 0 };
+      bed = { beats: 0, counts: {}, recentRr: [], active: new Map(), renumbered: 0, rejected: 0, lastRejection: '' };
       this.beds.set(bedId, bed);
     }
     return bed;

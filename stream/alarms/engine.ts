@@ -106,6 +106,8 @@ export class AlarmEngine {
   private streamS = 0;
 
   private readonly flutter: FlutterCheck;
+  /** Producer wall clock of the input being processed (`atWallClock`): stamped on the alarms it raises. */
+  private wallMs = 0;
 
   constructor(bedId: string, config: AlarmConfig = DEFAULT_ALARMS, flutter: FlutterCheck = () => false) {
     if (!(config.irregularOff < config.irregularOn))
@@ -114,6 +116,32 @@ export class AlarmEngine {
     this.bedId = bedId;
     this.config = config;
     this.flutter = flutter;
+  }
+
+  /**
+   * The producer wall clock (ms) of the frame or beat the next calls come from: alarms raised by
+   * them carry it as `raisedAtMs`.
+   */
+  atWallClock(ms: number): void {
+    this.wallMs = ms;
+  }
+
+  /**
+   * The bed's input cannot be used (`reason`, in words): the invalid-input technical alarm, at
+   * stream time `nowS`, until `inputValid` ends it.
+   */
+  onInvalidInput(reason: string, nowS: number): Alarm[] {
+    this.nowS = nowS;
+    const out: Alarm[] = [];
+    this.startIfNew('invalid-input', nowS, [], out, reason);
+    return out;
+  }
+
+  /** The bed's input has been usable again for a while: ends the invalid-input alarm. */
+  inputValid(nowS: number): Alarm[] {
+    const out: Alarm[] = [];
+    this.endIf('invalid-input', true, nowS, out);
+    return out;
   }
 
   /** A classified beat (in time order); returns the alarm changes it causes. */
@@ -234,6 +262,12 @@ export class AlarmEngine {
     if (stalled) this.startIfNew('stream-stalled', this.streamS, [], out);
     else this.endIf('stream-stalled', true, this.streamS, out);
     return out;
+  }
+
+  /** An alarm of the bed that is active, or ended and still acknowledgeable, by its id. */
+  find(id: string): Alarm | undefined {
+    for (const alarm of this.active.values()) if (alarm.id === id) return alarm;
+    return this.ended.find((a) => a.id === id);
   }
 
   /**
@@ -382,9 +416,9 @@ export class AlarmEngine {
     return this.beats.slice(-n).map((b) => b.sample);
   }
 
-  private startIfNew(type: AlarmType, onsetS: number, evidence: number[], out: Alarm[]): void {
+  private startIfNew(type: AlarmType, onsetS: number, evidence: number[], out: Alarm[], detail?: string): void {
     if (this.active.has(type)) return;
-    this.start(type, onsetS, evidence, out, String(evidence[0] ?? Math.round(onsetS * 1000)));
+    this.start(type, onsetS, evidence, out, String(evidence[0] ?? Math.round(onsetS * 1000)), detail);
   }
 
   /** Whether a new alarm of this type is held back while the signal is poor. */
@@ -397,7 +431,14 @@ export class AlarmEngine {
     );
   }
 
-  private start(type: AlarmType, onsetS: number, evidence: readonly number[], out: Alarm[], onsetKey: string): void {
+  private start(
+    type: AlarmType,
+    onsetS: number,
+    evidence: readonly number[],
+    out: Alarm[],
+    onsetKey: string,
+    detail?: string,
+  ): void {
     if (this.suppressed(type)) return;
     const alarm: Alarm = {
       id: alarmId(this.bedId, type, onsetKey),
@@ -410,6 +451,8 @@ export class AlarmEngine {
       raisedS: Math.max(onsetS, this.nowS),
       endS: undefined,
       evidence,
+      raisedAtMs: this.wallMs,
+      ...(detail === undefined ? {} : { detail }),
     };
     this.active.set(type, alarm);
     out.push(alarm);

@@ -30,4 +30,11 @@ export interface Alarm {
   readonly endS: number | undefined;
   /** R-peak samples of the beats that raised it (empty for asystole and technical alarms). */
   readonly evidence: readonly number[];
+  /**
+   * Producer wall clock (ms) of the frame or beat at which it was raised: the same whichever
+   * worker raises it, so an acknowledgement older than it is not of this alarm.
+   */
+  readonly raisedAtMs: number;
+  /** What a technical alarm is about, in words. */
+  readonly detail?: string;
 }

@@ -20,6 +20,11 @@ export const ALARM_PRIORITY = {
   'signal-gap': 'technical',
   /** No frame of the bed arrived for a while (wall clock): the monitor cannot see the patient. */
   'stream-stalled': 'technical',
+  /**
+   * The bed's frames cannot be used (a sample rate, gain or numbering no device gives) or its
+   * processing failed: the bed is quarantined, its frames set aside, and the alarm says why.
+   */
+  'invalid-input': 'technical',
 } as const;
 
 export type AlarmType = keyof typeof ALARM_PRIORITY;

@@ -163,6 +163,78 @@ export function decodeFrame(bytes: Uint8Array): SampleFrame {
   return { bedId, source, sampleRate, leads, seq, firstSample, producedAtMs, samples };
 }
 
+/**
+ * What a frame may hold and still be a bed's signal: beyond these a frame is refused before it
+ * reaches the bed (DSP set-up, amplitudes and alarms would be nonsense, or ruinous to build).
+ */
+export const FRAME_LIMITS = {
+  /** Hz: the 0.5–40 Hz band must fit under Nyquist with margin; devices record 125–1000 Hz. */
+  minSampleRate: 100,
+  maxSampleRate: 2000,
+  /** Longest frame, s (frames are 250 ms by default). */
+  maxFrameS: 10,
+  maxLeads: 16,
+  /** ADC units per physical unit: a gain outside gives amplitudes no body makes (1e-44: infinite mV). */
+  minGain: 0.01,
+  maxGain: 1e6,
+  /** Samples are int16: an ADC zero outside their range puts every sample off the scale. */
+  minBaseline: -32768,
+  maxBaseline: 32767,
+  maxLeadName: 32,
+  maxBedId: 64,
+} as const;
+
+/** Why a frame that decodes cannot be a bed's signal: a stable code for counters and once-only warnings. */
+export type FrameProblemCode =
+  'bed-id' | 'sample-rate' | 'sample-count' | 'lead-count' | 'lead-name' | 'gain' | 'baseline';
+
+export interface FrameProblem {
+  readonly code: FrameProblemCode;
+  /** One line a nurse's technical alarm and the log can show, e.g. "sample rate 50 Hz below 100 Hz". */
+  readonly reason: string;
+}
+
+const BED_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+const PRINTABLE = /^[\x20-\x7e\u00a0-\uffff]+$/;
+
+/** The first way a decoded frame falls outside FRAME_LIMITS, or undefined for a usable one. */
+export function frameProblem(frame: SampleFrame): FrameProblem | undefined {
+  const L = FRAME_LIMITS;
+  const problem = (code: FrameProblemCode, reason: string): FrameProblem => ({ code, reason });
+  if (frame.bedId.length > L.maxBedId || !BED_ID.test(frame.bedId))
+    return problem(
+      'bed-id',
+      `bed id "${frame.bedId.slice(0, 80)}" is not 1 to ${L.maxBedId} letters, digits or . _ : / -`,
+    );
+  const rate = frame.sampleRate;
+  if (!(rate >= L.minSampleRate)) return problem('sample-rate', `sample rate ${rate} Hz below ${L.minSampleRate} Hz`);
+  if (!(rate <= L.maxSampleRate)) return problem('sample-rate', `sample rate ${rate} Hz above ${L.maxSampleRate} Hz`);
+  if (frame.leads.length > L.maxLeads)
+    return problem('lead-count', `${frame.leads.length} leads, at most ${L.maxLeads}`);
+  const perLead = frame.samples.length / frame.leads.length;
+  if (perLead === 0) return problem('sample-count', 'no samples');
+  if (perLead > rate * L.maxFrameS)
+    return problem('sample-count', `${perLead} samples per lead, more than ${L.maxFrameS} s at ${rate} Hz`);
+  const names = new Set<string>();
+  for (const lead of frame.leads) {
+    if (lead.name.length === 0 || lead.name.length > L.maxLeadName || !PRINTABLE.test(lead.name))
+      return problem(
+        'lead-name',
+        `lead name "${lead.name.slice(0, 40)}" is not 1 to ${L.maxLeadName} printable characters`,
+      );
+    if (names.has(lead.name)) return problem('lead-name', `lead ${lead.name} appears twice`);
+    names.add(lead.name);
+    if (!(lead.gain >= L.minGain && lead.gain <= L.maxGain))
+      return problem(
+        'gain',
+        `lead ${lead.name}: gain ${lead.gain} outside ${L.minGain} to ${L.maxGain} ADC units per mV`,
+      );
+    if (!(lead.baseline >= L.minBaseline && lead.baseline <= L.maxBaseline))
+      return problem('baseline', `lead ${lead.name}: baseline ${lead.baseline} outside the int16 samples' range`);
+  }
+  return undefined;
+}
+
 /** A lead's samples in mV. */
 export function leadMillivolts(frame: SampleFrame, lead: number): Float32Array {
   const n = frame.leads.length;

@@ -83,6 +83,13 @@ export const AlertMessageSchema = z.object({
   evidence: z.array(z.number().int().nonnegative()),
   /** For beat-driven alarms: the beats that raised it, each with its Grad-CAM explanation. */
   explanation: z.array(evidenceBeat),
+  /**
+   * Producer wall clock (ms) of the frame or beat that raised the alarm: an acknowledgement made
+   * before it cannot be of this alarm. Absent in messages of monitors before 0.9.
+   */
+  raisedAtMs: z.number().optional(),
+  /** What a technical alarm is about, in words (e.g. "sample rate 50 Hz below 100 Hz"). */
+  detail: z.string().max(300).optional(),
   publishedMs: z.number(),
 });
 export type AlertMessage = z.infer<typeof AlertMessageSchema>;
@@ -99,28 +106,68 @@ export const ReferenceMessageSchema = z.object({
 });
 export type ReferenceMessage = z.infer<typeof ReferenceMessageSchema>;
 
-/**
- * `ecg.acks` v1: a nurse, or a system integrated with the monitor, acknowledged an alarm. The
- * worker monitoring the bed publishes the alarm again in `ecg.alerts`, `acknowledged: true`.
- */
-export const AckMessageSchema = z
-  .object({
-    v: z.literal(1),
-    bedId,
-    /** The `id` of the `ecg.alerts` message acknowledged. */
-    alertId: z.string().min(1),
-    /** Who acknowledged it (a user, a station, a system), for the audit trail. */
-    by: z.string().min(1).max(255),
-    /** When, wall clock ms. */
-    atMs: z.number(),
-  })
-  .refine((m) => bedOfAlarmId(m.alertId) === m.bedId, {
-    message: "not an alarm id of the bed (an alarm's id is bedId/type/onset)",
-    path: ['alertId'],
-  });
-export type AckMessage = z.infer<typeof AckMessageSchema>;
+const ackFields = {
+  bedId,
+  /** The `id` of the `ecg.alerts` message acknowledged. */
+  alertId: z.string().min(1).max(400),
+  /** Who acknowledged it (an authenticated user, a station, a system), for the audit trail. */
+  by: z.string().min(1).max(255),
+  /** When, wall clock ms. */
+  atMs: z.number(),
+};
 
-function codec<T>(topic: string, schema: z.ZodType<T>) {
+/**
+ * `ecg.acks` v2: a nurse, or a system integrated with the monitor, acknowledged an alarm, signed
+ * by whoever holds an acknowledgement key (the central-station gateway, `npm run ack`): HMAC-SHA256
+ * with key `keyId` over `canonicalAck` (see ackSignature.ts). `nonce` makes each acknowledgement
+ * unique, so a replayed one is told apart. The worker monitoring the bed publishes the alarm again
+ * in `ecg.alerts`, `acknowledged: true`. v1 (unsigned) is still decoded, and never applied.
+ */
+const AckV2Schema = z.object({
+  v: z.literal(2),
+  ...ackFields,
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+  keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+});
+const AckV1Schema = z.object({ v: z.literal(1), ...ackFields });
+
+export const AckMessageSchema = z.discriminatedUnion('v', [AckV1Schema, AckV2Schema]).superRefine((m, ctx) => {
+  if (bedOfAlarmId(m.alertId) !== m.bedId)
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: "not an alarm id of the bed (an alarm's id is bedId/type/onset)",
+      path: ['alertId'],
+    });
+});
+export type AckMessage = z.infer<typeof AckMessageSchema>;
+/** A signed acknowledgement, as it is written now. */
+export type SignedAck = Extract<AckMessage, { v: 2 }>;
+
+/**
+ * `ecg.dead-letter` v1: a message a consumer could not use, with why and where it came from, so an
+ * operator can find its producer; the worker's committed offset moves past it.
+ */
+export const DeadLetterMessageSchema = z.object({
+  v: z.literal(1),
+  /** Where the message was read. */
+  topic: z.string().min(1),
+  partition: z.number().int().nonnegative(),
+  offset: z.string().regex(/^\d+$/),
+  /** The bed it named, where it could be decoded that far. */
+  bedId: z.string().max(255).nullable(),
+  /** A stable code (`sample-rate`, `gain`, `bed-failure`, ...) and the reason in words. */
+  code: z.string().min(1).max(64),
+  reason: z.string().min(1).max(500),
+  /** Who set it aside (a worker's client id) and when, wall clock ms. */
+  by: z.string().min(1).max(255),
+  atMs: z.number(),
+  /** The message's bytes, base64. */
+  payload: z.string(),
+});
+export type DeadLetterMessage = z.infer<typeof DeadLetterMessageSchema>;
+
+function codec<T>(topic: string, schema: z.ZodType<T>, versions: readonly number[] = [1]) {
   return {
     encode(message: T): Buffer {
       return Buffer.from(JSON.stringify(schema.parse(message)));
@@ -132,8 +179,12 @@ function codec<T>(topic: string, schema: z.ZodType<T>) {
       } catch {
         throw new MessageDecodeError(topic, 'not-json', 'message is not JSON');
       }
-      if (typeof value === 'object' && value !== null && 'v' in value && value.v !== 1) {
-        throw new MessageDecodeError(topic, 'unsupported-version', `version ${String(value.v)}; this decoder reads 1`);
+      if (typeof value === 'object' && value !== null && 'v' in value && !versions.includes(value.v as number)) {
+        throw new MessageDecodeError(
+          topic,
+          'unsupported-version',
+          `version ${String(value.v)}; this decoder reads ${versions.join(' and ')}`,
+        );
       }
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
@@ -148,4 +199,5 @@ function codec<T>(topic: string, schema: z.ZodType<T>) {
 export const beatCodec = codec('ecg.beats', BeatMessageSchema);
 export const alertCodec = codec('ecg.alerts', AlertMessageSchema);
 export const referenceCodec = codec('ecg.reference', ReferenceMessageSchema);
-export const ackCodec = codec('ecg.acks', AckMessageSchema);
+export const ackCodec = codec('ecg.acks', AckMessageSchema, [1, 2]);
+export const deadLetterCodec = codec('ecg.dead-letter', DeadLetterMessageSchema);

@@ -6,6 +6,8 @@ export const TOPICS = {
   reference: 'ecg.reference',
   /** Acknowledgements of alarms, from the central station or an integrated system. */
   acks: 'ecg.acks',
+  /** Messages a consumer could not use, with the reason and where they came from. */
+  deadLetter: 'ecg.dead-letter',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -17,4 +19,5 @@ export const DEFAULT_PARTITIONS: Readonly<Record<TopicName, number>> = {
   'ecg.alerts': 4,
   'ecg.reference': 4,
   'ecg.acks': 4,
+  'ecg.dead-letter': 1,
 };

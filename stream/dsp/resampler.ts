@@ -36,6 +36,18 @@ function rationalRatio(inputHz: number, outputHz: number): { up: number; down: n
 }
 
 /**
+ * Most filter phases a resampler builds (its up factor): rates given to 0.1 Hz, or to the hertz
+ * up to any rate, resample to 125 Hz within it. A rate such as 5000.001 Hz would need 125 000
+ * phases, hundreds of megabytes and tens of seconds to build: it is refused instead.
+ */
+export const MAX_RESAMPLER_PHASES = 1250;
+
+/** The phases a resampler from `inputHz` to `outputHz` builds (its up factor). */
+export function resamplerPhases(inputHz: number, outputHz: number): number {
+  return rationalRatio(inputHz, outputHz).up;
+}
+
+/**
  * Polyphase rational resampler (any input rate to any output rate). Output sample k stands
  * for input time k * inputHz / outputHz exactly: the linear-phase filter is centred on that
  * instant, and the sample is emitted as soon as the input it needs has arrived. Downstream
@@ -61,7 +73,7 @@ export class Resampler {
 
   constructor(config: ResamplerConfig) {
     const { inputHz, outputHz, passbandHz, attenuationDb } = config;
-    if (!(inputHz > 0) || !(outputHz > 0))
+    if (!(inputHz > 0 && Number.isFinite(inputHz)) || !(outputHz > 0 && Number.isFinite(outputHz)))
       throw new ConfigError(`Resampler: rates must be positive (${inputHz} -> ${outputHz})`);
     const nyquistOut = Math.min(inputHz, outputHz) / 2;
     if (!(passbandHz > 0 && passbandHz < nyquistOut)) {
@@ -71,8 +83,12 @@ export class Resampler {
     }
     if (!(attenuationDb >= 20))
       throw new ConfigError(`Resampler: attenuation must be at least 20 dB, got ${attenuationDb}`);
-    this.config = config;
     const { up, down } = rationalRatio(inputHz, outputHz);
+    if (!(up <= MAX_RESAMPLER_PHASES))
+      throw new ConfigError(
+        `Resampler: ${inputHz} Hz -> ${outputHz} Hz needs ${up} filter phases, more than ${MAX_RESAMPLER_PHASES}: give the rate to 0.1 Hz`,
+      );
+    this.config = config;
     this.up = up;
     this.down = down;
 

@@ -58,11 +58,27 @@ export function metadataMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): n
   return bytes;
 }
 
-/** Per bed: [watermark (R peak sample), offset of the bed's last frame read]. */
+/**
+ * Per bed: [watermark (R peak sample), offset of the bed's last frame read]; `dead` (format 3):
+ * offsets at or after the committed one whose frames were set aside (dead-lettered), which the
+ * next owner skips unread. Format 2 has no `dead`.
+ */
 const MetadataSchema = z.object({
-  v: z.literal(2),
+  v: z.union([z.literal(2), z.literal(3)]),
   beds: z.record(z.string(), z.tuple([z.number().int(), z.number().int().nonnegative()])),
+  dead: z.array(z.number().int().nonnegative()).max(256).optional(),
 });
+
+/** Set-aside offsets a commit carries at most per partition (the newest): each costs a few bytes of metadata. */
+const MAX_DEAD_CARRIED = 32;
+
+/**
+ * A bed's frame whose first sample lies further than this (s) ahead of the bed's newest while the
+ * bed streams is not taken into its track: a corrupt or forged index would otherwise prune the
+ * frames a restart needs. A bed that resumes after such a silence has gone idle meanwhile and
+ * starts a new track.
+ */
+const MAX_TRACKED_JUMP_S = 60;
 
 /** A bed's entry in a commit's metadata. */
 interface Carried {
@@ -104,6 +120,9 @@ export class BedCheckpoints {
   /** Highest offset read per partition, +1. */
   private readonly position = new Map<number, bigint>();
 
+  /** Per partition, offsets whose frames were set aside, oldest first (this worker's and inherited). */
+  private readonly dead = new Map<number, bigint[]>();
+
   /** Partitions whose metadata had to leave beds out: said once each. */
   private readonly trimmedWarned = new Set<number>();
   private readonly warn: (line: string) => void;
@@ -122,6 +141,27 @@ export class BedCheckpoints {
     this.continuing.clear();
     this.position.clear();
     this.inherited.clear();
+    this.dead.clear();
+  }
+
+  /** A message was read at `offset` (whatever became of it): commits may pass it. */
+  onRead(partition: number, offset: string): void {
+    const next = BigInt(offset) + 1n;
+    if (next > (this.position.get(partition) ?? -1n)) this.position.set(partition, next);
+  }
+
+  /** The message at `offset` was set aside (dead-lettered): the partition's next owner skips it. */
+  onDeadLetter(partition: number, offset: string): void {
+    const list = this.dead.get(partition) ?? [];
+    const o = BigInt(offset);
+    if (!list.includes(o)) list.push(o);
+    if (list.length > MAX_DEAD_CARRIED * 4) list.splice(0, list.length - MAX_DEAD_CARRIED * 4);
+    this.dead.set(partition, list);
+  }
+
+  /** Whether the message at `offset` was set aside by a previous owner of the partition: skipped unread. */
+  skips(partition: number, offset: string): boolean {
+    return this.dead.get(partition)?.includes(BigInt(offset)) === true;
   }
 
   /** Watermarks of a partition's last commit (its metadata); unreadable metadata is ignored. */
@@ -133,6 +173,7 @@ export class BedCheckpoints {
     } catch {
       return;
     }
+    for (const offset of parsed.dead ?? []) this.onDeadLetter(partition, String(offset));
     const beds = this.inherited.get(partition) ?? new Map<string, bigint>();
     for (const [bedId, [sample, lastOffset]] of Object.entries(parsed.beds)) {
       this.raise(this.published, bedId, sample);
@@ -148,13 +189,18 @@ export class BedCheckpoints {
     frame: { bedId: string; firstSample: number; sampleRate: number },
     nowMs: number,
   ): void {
-    const next = BigInt(offset) + 1n;
-    if (next > (this.position.get(partition) ?? -1n)) this.position.set(partition, next);
+    this.onRead(partition, offset);
     let bed = this.beds.get(frame.bedId);
     // A frame that does not go on from the bed's newest (a duplicate, a late one, or one of a
     // producer that numbered the bed from 0 again) brings no signal the pipeline uses: tracking
     // it would keep the bed active and its list unpruned for as long as such frames come.
     if (bed?.partition === partition && frame.firstSample <= bed.frames.at(-1)!.firstSample) return;
+    if (
+      bed?.partition === partition &&
+      nowMs - bed.lastFrameMs <= this.config.idleBedMs &&
+      frame.firstSample - bed.frames.at(-1)!.firstSample > MAX_TRACKED_JUMP_S * frame.sampleRate
+    )
+      return;
     if (bed === undefined || bed.partition !== partition) {
       bed = { partition, sampleRate: frame.sampleRate, frames: [], lastFrameMs: nowMs };
       this.beds.set(frame.bedId, bed);
@@ -226,7 +272,13 @@ export class BedCheckpoints {
       else if (c.lastFrameMs === undefined) inherited.delete(c.bedId);
       else this.beds.delete(c.bedId);
     }
-    return { offset: offset.toString(), metadata: this.metadata(partition, needed) };
+    const dead = this.dead.get(partition) ?? [];
+    const stillAhead = dead.filter((o) => o >= offset);
+    if (stillAhead.length < dead.length) this.dead.set(partition, stillAhead);
+    return {
+      offset: offset.toString(),
+      metadata: this.metadata(partition, needed, stillAhead.slice(-MAX_DEAD_CARRIED)),
+    };
   }
 
   /**
@@ -234,9 +286,10 @@ export class BedCheckpoints {
    * go in first: the last beats of the beds streaming now are the newest in `ecg.beats`, whose
    * tail a successor reads anyway.
    */
-  private metadata(partition: number, carried: Carried[]): string {
+  private metadata(partition: number, carried: Carried[], dead: readonly bigint[]): string {
     const entries = carried.map((c) => ({ c, json: `${JSON.stringify(c.bedId)}:[${c.watermark},${c.lastOffset}]` }));
-    const asJson = (kept: readonly string[]): string => `{"v":2,"beds":{${kept.join(',')}}}`;
+    const skipped = dead.length === 0 ? '' : `,"dead":[${dead.join(',')}]`;
+    const asJson = (kept: readonly string[]): string => `{"v":3,"beds":{${kept.join(',')}}${skipped}}`;
     const all = asJson(entries.map((e) => e.json));
     if (Buffer.byteLength(all) <= this.config.metadataMaxBytes) return all;
     entries.sort((a, b) => (a.c.lastFrameMs ?? -1) - (b.c.lastFrameMs ?? -1)); // inherited ones first

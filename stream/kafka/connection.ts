@@ -1,6 +1,8 @@
 import { EmbeddedBrokerError, startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';
 import { InProcessKafka } from './inProcess.js';
-import { kafkaAt } from './kafkajs.js';
+import { clusterProbe, kafkaAt, KafkaUnavailableError } from './kafkajs.js';
+import { kafkaSecurityFromEnv } from './security.js';
+import { LOST_AFTER_MS, watchCluster, type ClusterWatch } from './watchdog.js';
 import type { KafkaClient } from './client.js';
 
 export interface KafkaConnection {
@@ -11,8 +13,15 @@ export interface KafkaConnection {
   readonly embedded: EmbeddedBroker | undefined;
   /** Whether other processes can reach this broker (not so for the in-process transport). */
   readonly shared: boolean;
+  /**
+   * Watches the cluster (`watchCluster`): `onLost` once it has failed every probe for 20 s,
+   * `onBack` when it answers again. A broker in this process cannot be lost: nothing to watch.
+   */
+  watch(handlers: { onLost: (error: KafkaUnavailableError) => void; onBack?: () => void }): ClusterWatch;
   close(): void;
 }
+
+const UNWATCHED: ClusterWatch = { stop: () => undefined };
 
 /**
  * KAFKA_BROKERS set: that cluster. Unset: the embedded broker (see embeddedKafka). Said in the log.
@@ -22,13 +31,26 @@ export function connectKafka(clientId: string, log: (line: string) => void): Kaf
     .map((b) => b.trim())
     .filter(Boolean);
   if (configured !== undefined && configured.length > 0) {
+    const security = kafkaSecurityFromEnv();
     const description = `cluster ${configured.join(',')} (KAFKA_BROKERS)`;
-    log(`kafka: ${description}`);
+    log(`kafka: ${description}, ${security.description}`);
     return {
-      kafka: kafkaAt(clientId, configured),
+      kafka: kafkaAt(clientId, configured, security),
       description,
       embedded: undefined,
       shared: true,
+      watch: ({ onLost, onBack }) =>
+        watchCluster({
+          probe: clusterProbe(clientId, configured, security),
+          onLost: (error) =>
+            onLost(
+              new KafkaUnavailableError(
+                `kafka: ${description}: unreachable for ${LOST_AFTER_MS / 1000} s (${error instanceof Error ? error.message : String(error)})`,
+                { cause: error, retriable: true },
+              ),
+            ),
+          ...(onBack === undefined ? {} : { onBack }),
+        }),
       close: () => undefined,
     };
   }
@@ -51,6 +73,7 @@ export function embeddedKafka(clientId: string, log: (line: string) => void): Ka
         description,
         embedded,
         shared: true,
+        watch: () => UNWATCHED,
         close: () => embedded.close(),
       };
     } catch (error) {
@@ -60,5 +83,12 @@ export function embeddedKafka(clientId: string, log: (line: string) => void): Ka
   }
   const description = 'in-process transport (no Kafka protocol; this process only)';
   log(`kafka: ${description}: ${reason}`);
-  return { kafka: new InProcessKafka(), description, embedded: undefined, shared: false, close: () => undefined };
+  return {
+    kafka: new InProcessKafka(),
+    description,
+    embedded: undefined,
+    shared: false,
+    watch: () => UNWATCHED,
+    close: () => undefined,
+  };
 }

@@ -1,6 +1,8 @@
-import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 import { MonitorError } from '../contracts/errors.js';
 import type { KafkaClient } from './client.js';
+import type { KafkaSecurity } from './security.js';
+import { PROBE_EVERY_MS, type ClusterProbe } from './watchdog.js';
 
 /** kafkajs behind the monitor's client interface. */
 export function kafkajsClient(kafka: Kafka): KafkaClient {
@@ -115,11 +117,56 @@ export function compactKafkaLog(
 
 const compactLog = compactKafkaLog();
 
+/** How long a connection to a broker may take to open, ms (kafkajs: 1 s, too short for TLS over a WAN). */
+const CONNECTION_TIMEOUT_MS = 5_000;
+
+/** kafkajs's options for the brokers at `brokers`, with TLS and SASL where `security` gives them. */
+function kafkaOptions(clientId: string, brokers: string[], security: KafkaSecurity | undefined): KafkaConfig {
+  return {
+    clientId,
+    brokers,
+    ...(security?.ssl === undefined ? {} : { ssl: security.ssl }),
+    ...(security?.sasl === undefined ? {} : { sasl: security.sasl }),
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    logLevel: logLevel.ERROR,
+    logCreator: compactLog,
+    retry: { retries: 8 },
+  };
+}
+
 /** A kafkajs client of the brokers at `bootstrap` (errors only: the monitor logs what matters itself). */
-export function kafkaAt(clientId: string, brokers: string[]): KafkaClient {
-  return kafkajsClient(
-    new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, logCreator: compactLog, retry: { retries: 8 } }),
-  );
+export function kafkaAt(clientId: string, brokers: string[], security?: KafkaSecurity): KafkaClient {
+  return kafkajsClient(new Kafka(kafkaOptions(clientId, brokers, security)));
+}
+
+/**
+ * A probe of the cluster for `watchCluster`: the cluster's description through an admin client
+ * of its own that gives up at the first failure (the monitor's clients retry for a minute).
+ */
+export function clusterProbe(clientId: string, brokers: string[], security?: KafkaSecurity): ClusterProbe {
+  const admin = new Kafka({
+    ...kafkaOptions(`${clientId}-probe`, brokers, security),
+    logLevel: logLevel.NOTHING,
+    requestTimeout: PROBE_EVERY_MS,
+    retry: { retries: 0 },
+  }).admin();
+  let connected = false;
+  return {
+    probe: async () => {
+      try {
+        if (!connected) {
+          await admin.connect();
+          connected = true;
+        }
+        await admin.describeCluster();
+      } catch (error) {
+        connected = false;
+        await admin.disconnect().catch(() => undefined); // already failing: the probe's error is what counts
+        throw error;
+      }
+    },
+    close: () => admin.disconnect(),
+  };
 }
 
 /** The cluster failed a command after kafkajs's retries: unreachable, or it refused a request. */

@@ -1,20 +1,24 @@
 import { MessageDecodeError } from '../contracts/messages.js';
 
 /**
- * Counts malformed messages by topic and code and warns once per kind (CONVENTIONS 12): a
- * stream of broken frames must neither stop a bed nor flood the log.
+ * Counts messages a consumer could not use by topic and code and warns once per kind
+ * (CONVENTIONS 12): a stream of broken frames must neither stop a bed nor flood the log.
+ * `doing` says what happens to them in the warning (default: skipping a malformed message).
  */
 export class MalformedMessages {
   private readonly counts = new Map<string, number>();
 
-  constructor(private readonly warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
+  constructor(
+    private readonly warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    private readonly doing = 'skipping a malformed message',
+  ) {}
 
-  record(topic: string, error: { code: string; message: string }): void {
+  /** One more of a kind; the first is warned about, saying what is done with it (`doing`). */
+  record(topic: string, error: { code: string; message: string }, doing = this.doing): void {
     const key = `${topic}:${error.code}`;
     const count = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, count);
-    if (count === 1)
-      this.warn(`warning [${key}]: skipping a malformed message (${error.message}); further ones are only counted`);
+    if (count === 1) this.warn(`warning [${key}]: ${doing} (${error.message}); further ones are only counted`);
   }
 
   snapshot(): Record<string, number> {

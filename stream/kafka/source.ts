@@ -10,6 +10,8 @@ export interface SourcedFrame {
   readonly frame: SampleFrame;
   readonly partition: number;
   readonly offset: string;
+  /** The message as it was read (what a dead letter carries). */
+  readonly bytes: Buffer;
   /** Counts the consumer's group joins: after a new one, partitions are read again from their commits. */
   readonly generation: number;
 }
@@ -35,6 +37,10 @@ export interface CommitPolicy {
    * `ecg.beats` already holds.
    */
   resume(partitions: readonly number[]): Promise<void>;
+  /** Whether a message was set aside by the partition's previous owner: skipped unread. */
+  skip(partition: number, offset: string): boolean;
+  /** A message that is no frame: counted by the source, set aside by the policy. */
+  malformed(partition: number, offset: string, bytes: Buffer, error: FrameDecodeError): void;
 }
 
 /**
@@ -115,14 +121,24 @@ export function frameSource(
           const fetchedIn = generation;
           for (const message of batch.messages) {
             if (stopped || !isRunning() || isStale() || generation !== fetchedIn) return;
-            if (message.value !== null) {
+            if (message.value !== null && !policy.skip(batch.partition, message.offset)) {
+              let frame: SampleFrame;
               try {
-                const frame = decodeFrame(new Uint8Array(message.value));
-                subscriber.next({ frame, partition: batch.partition, offset: message.offset, generation: fetchedIn });
+                frame = decodeFrame(new Uint8Array(message.value));
               } catch (error) {
                 if (!(error instanceof FrameDecodeError)) throw error;
                 malformed.record(TOPICS.samples, error);
+                policy.malformed(batch.partition, message.offset, message.value, error);
+                resolveOffset(message.offset);
+                continue;
               }
+              subscriber.next({
+                frame,
+                partition: batch.partition,
+                offset: message.offset,
+                bytes: message.value,
+                generation: fetchedIn,
+              });
             }
             resolveOffset(message.offset);
           }

@@ -92,6 +92,7 @@ export class BedMonitor {
 
   /** An in-order frame: returns the beat windows it completed and the alarm changes. */
   onFrame(frame: SampleFrame): { beats: PendingBeat[]; alarms: Alarm[] } {
+    this.alarms.atWallClock(frame.producedAtMs);
     const alarms: Alarm[] = [];
     const beats: PendingBeat[] = [];
     const sameSignal = frame.sampleRate === this.sourceHz && frame.leads.length === this.leadCount;
@@ -194,8 +195,39 @@ export class BedMonitor {
     return { beats: this.flush(), alarms: this.alarms.onStall(true) };
   }
 
-  onClassified(beat: AlarmBeat): Alarm[] {
+  /** A classified beat; `windowCompleteMs`: the producer time of the frame that completed its window. */
+  onClassified(beat: AlarmBeat, windowCompleteMs: number): Alarm[] {
+    this.alarms.atWallClock(windowCompleteMs);
     return this.alarms.onBeat(beat);
+  }
+
+  /** Where the bed's stream has got to, s (0 before its first usable frame). */
+  private streamS(): number {
+    return this.expectedSample === undefined ? 0 : this.expectedSample / this.sourceHz;
+  }
+
+  /**
+   * A frame of the bed was refused before it reached the bed (`reason`, in words; produced at
+   * `producedAtMs`): the invalid-input technical alarm.
+   */
+  onRejected(reason: string, producedAtMs: number): Alarm[] {
+    this.alarms.atWallClock(producedAtMs);
+    return this.alarms.onInvalidInput(reason, this.streamS());
+  }
+
+  /**
+   * The bed's processing failed (`reason`): its signal analysis starts afresh with its next frame,
+   * as after a gap, and the invalid-input alarm says why. Its alarms and where its stream had got
+   * to stay.
+   */
+  quarantine(reason: string): Alarm[] {
+    this.release();
+    return this.alarms.onInvalidInput(reason, this.streamS());
+  }
+
+  /** The bed's input has been usable again for a while: ends the invalid-input alarm. */
+  inputValid(): Alarm[] {
+    return this.alarms.inputValid(this.streamS());
   }
 
   /**

@@ -52,6 +52,8 @@ export function wardMessages(event: WardEvent, modelId: string, now: number): Ou
             window: Array.from(b.modelInput, (v) => Number(v.toFixed(4))),
             gradCam: Array.from(b.gradCam ?? [], (v) => Number(v.toFixed(3))),
           })),
+          raisedAtMs: a.raisedAtMs,
+          ...(a.detail === undefined ? {} : { detail: a.detail }),
           publishedMs: now,
         }),
       },

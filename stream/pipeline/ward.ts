@@ -15,6 +15,7 @@ import {
   merge,
   mergeMap,
   type Observable,
+  share,
   type OperatorFunction,
   type SchedulerLike,
   switchMap,
@@ -24,11 +25,18 @@ import {
 } from 'rxjs';
 import type { Alarm } from '../alarms/types.js';
 import { ConfigError } from '../contracts/errors.js';
-import type { SampleFrame } from '../contracts/frame.js';
+import type { FrameProblem, SampleFrame } from '../contracts/frame.js';
 import type { BeatDecision } from '../model/beatFamilies.js';
 import type { AlarmAcks } from './acks.js';
 import { BedMonitor, DEFAULT_BED, type BedConfig, type PendingBeat } from './bedMonitor.js';
-import { DEFAULT_ORDERING, orderFrames, type OrderFramesConfig, type ResumePoint } from './orderFrames.js';
+import {
+  DEFAULT_ORDERING,
+  orderFrames,
+  type OrderedFrameEvent,
+  type OrderFramesConfig,
+  type ResumePoint,
+} from './orderFrames.js';
+import { usableFrameProblem } from './frameChecks.js';
 
 /** A beat with its class, and for non-N beats the Grad-CAM explanation. */
 export interface ClassifiedBeat extends PendingBeat {
@@ -75,6 +83,18 @@ export const DEFAULT_BATCHING: BatchingConfig = { maxBatch: 64, maxWaitMs: 5 };
 
 export type WardEvent =
   | { readonly kind: 'beat'; readonly beat: ClassifiedBeat }
+  /**
+   * A frame set aside (`frame`: invalid, or numbered implausibly) or a bed's processing failed
+   * (`code` bed-failure): the bed carries the invalid-input alarm, the frame goes to the dead
+   * letters.
+   */
+  | {
+      readonly kind: 'rejected';
+      readonly bedId: string;
+      readonly code: string;
+      readonly reason: string;
+      readonly frame: SampleFrame | undefined;
+    }
   | { readonly kind: 'alarm'; readonly alarm: Alarm; readonly explanation: readonly ClassifiedBeat[] }
   | { readonly kind: 'gap'; readonly bedId: string; readonly lostFrames: number }
   | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number; readonly renumbered: boolean };
@@ -105,6 +125,13 @@ export interface StallConfig {
   readonly afterMs: number;
   readonly scheduler?: SchedulerLike;
 }
+
+/**
+ * A bed's invalid-input alarm ends at its first usable frame once this long (wall clock) has
+ * passed without another refused frame or failure: a single forged frame shows for a few seconds,
+ * a producer that keeps sending unusable frames keeps it on.
+ */
+export const QUARANTINE_CLEAR_MS = 5000;
 
 /** Five seconds: twenty frames late, well past any reordering wait or broker hiccup. */
 export const DEFAULT_STALL: StallConfig = { afterMs: 5000 };
@@ -200,7 +227,7 @@ export function monitorWard(deps: {
       // an alarm raised again after it was acknowledged (its frames read again after a
       // rebalance or a restart) stays acknowledged, in this message and its later ones
       const acknowledged = (alarm: Alarm): Alarm => {
-        if (alarm.acknowledged || deps.acks?.has(alarm.id) !== true) return alarm;
+        if (alarm.acknowledged || deps.acks?.appliesTo(alarm) !== true) return alarm;
         monitors.get(alarm.bedId)?.alarms.acknowledge(alarm.id);
         return { ...alarm, acknowledged: true };
       };
@@ -216,7 +243,43 @@ export function monitorWard(deps: {
         classify.forget?.(bedId);
       };
 
+      /** When each bed's input was last refused or its processing last failed (scheduler time). */
+      const troubled = new Map<string, number>();
+      const now = (): number => (stall.scheduler ?? asyncScheduler).now();
+      /**
+       * A bed's frame was refused, or its processing failed (`quarantine`: its signal analysis
+       * starts afresh): the bed says why, and the frame, if any, is set aside.
+       */
+      const trouble = (
+        bedId: string,
+        code: string,
+        reason: string,
+        frame: SampleFrame | undefined,
+        quarantine = false,
+      ): WardEvent[] => {
+        troubled.set(bedId, now());
+        const monitor = monitorOf(bedId);
+        const alarms = quarantine ? monitor.quarantine(reason) : monitor.onRejected(reason, frame?.producedAtMs ?? 0);
+        return [...alarms.map(alarmEvent), { kind: 'rejected', bedId, code, reason, frame }];
+      };
+      /** A failure anywhere in a bed's stages quarantines that bed, never the worker or another bed. */
+      const failed = (bedId: string, error: unknown, frame?: SampleFrame): WardEvent[] => {
+        const reason = `processing failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 280);
+        return trouble(bedId, 'bed-failure', reason, frame, true);
+      };
+      /** A usable frame: the bed's invalid-input alarm ends once its input has been usable for a while. */
+      const settled = (bedId: string): Alarm[] => {
+        const since = troubled.get(bedId);
+        if (since === undefined || now() - since < QUARANTINE_CLEAR_MS) return [];
+        troubled.delete(bedId);
+        return monitorOf(bedId).inputValid();
+      };
+
       type Stage = WardEvent | { readonly kind: 'pending'; readonly beat: PendingBeat };
+      type BedInput =
+        | OrderedFrameEvent
+        | { readonly kind: 'stalled'; readonly bedId: string }
+        | { readonly kind: 'invalid'; readonly frame: SampleFrame; readonly problem: FrameProblem };
       const staged: Observable<Stage> = frames.pipe(
         // a bed's group ends when it has been silent for the release time; its next frame
         // opens another, which goes on from where the bed's stream had got to
@@ -229,31 +292,67 @@ export function monitorWard(deps: {
             ),
         }),
         mergeMap((bed) =>
-          merge(
-            bed.pipe(
-              orderFrames(deps.ordering ?? DEFAULT_ORDERING, {
-                from: resumePoints.get(bed.key),
-                save: (point) => resumePoints.set(bed.key, point),
-              }),
-            ),
-            // every frame restarts the bed's stall clock; the clock stops with the stream
-            bed.pipe(
-              switchMap(() => timer(stall.afterMs, stall.scheduler ?? asyncScheduler)),
-              map(() => ({ kind: 'stalled' as const, bedId: bed.key })),
-              takeUntil(bed.pipe(ignoreElements(), endWith(null))),
-            ),
+          bed.pipe(
+            // a frame no bed can use never reaches the bed's ordering or its signal analysis
+            map((frame) => ({ frame, problem: usableFrameProblem(frame) })),
+            connect((checked): Observable<BedInput> => {
+              const usable = checked.pipe(
+                filter((c) => c.problem === undefined),
+                map((c) => c.frame),
+                share(),
+              );
+              return merge(
+                checked.pipe(
+                  filter((c): c is { frame: SampleFrame; problem: FrameProblem } => c.problem !== undefined),
+                  map((c) => ({ kind: 'invalid' as const, ...c })),
+                ),
+                usable.pipe(
+                  orderFrames(deps.ordering ?? DEFAULT_ORDERING, {
+                    from: resumePoints.get(bed.key),
+                    save: (point) => resumePoints.set(bed.key, point),
+                  }),
+                ),
+                // every usable frame restarts the bed's stall clock; the clock stops with the stream
+                usable.pipe(
+                  switchMap(() => timer(stall.afterMs, stall.scheduler ?? asyncScheduler)),
+                  map(() => ({ kind: 'stalled' as const, bedId: bed.key })),
+                  takeUntil(usable.pipe(ignoreElements(), endWith(null))),
+                ),
+              );
+            }),
           ),
         ),
         mergeMap((event): Stage[] => {
-          if (event.kind === 'duplicate') return [event];
-          if (event.kind === 'gap')
-            return [{ kind: 'gap', bedId: event.bedId, lostFrames: event.toSeq - event.fromSeq }];
-          const { beats, alarms } =
-            event.kind === 'stalled'
-              ? monitorOf(event.bedId).onStalled()
-              : monitorOf(event.frame.bedId).onFrame(event.frame);
-          for (const beat of beats) deps.onPending?.(beat);
-          return [...alarms.map(alarmEvent), ...beats.map((beat) => ({ kind: 'pending' as const, beat }))];
+          switch (event.kind) {
+            case 'duplicate':
+              return [event];
+            case 'gap':
+              return [{ kind: 'gap', bedId: event.bedId, lostFrames: event.toSeq - event.fromSeq }];
+            case 'invalid':
+              return trouble(event.frame.bedId, event.problem.code, event.problem.reason, event.frame);
+            case 'implausible':
+              return trouble(
+                event.frame.bedId,
+                'seq',
+                `frame numbered ${event.frame.seq}, far from the bed's numbering, and not confirmed by the frames after it`,
+                event.frame,
+              );
+            case 'stalled':
+            case 'frame': {
+              const bedId = event.kind === 'stalled' ? event.bedId : event.frame.bedId;
+              let changes: { beats: PendingBeat[]; alarms: Alarm[] };
+              try {
+                changes =
+                  event.kind === 'stalled' ? monitorOf(bedId).onStalled() : monitorOf(bedId).onFrame(event.frame);
+              } catch (error) {
+                return failed(bedId, error, event.kind === 'frame' ? event.frame : undefined);
+              }
+              const { beats, alarms } = changes;
+              if (event.kind === 'frame') alarms.push(...settled(bedId));
+              for (const beat of beats) deps.onPending?.(beat);
+              return [...alarms.map(alarmEvent), ...beats.map((beat) => ({ kind: 'pending' as const, beat }))];
+            }
+          }
         }),
       );
       return staged.pipe(
@@ -269,18 +368,26 @@ export function monitorWard(deps: {
                 list.push(beat);
                 if (list.length > EXPLAINED_BEATS) list.shift();
                 recent.set(beat.bedId, list);
-                const alarms = monitorOf(beat.bedId).onClassified({
-                  sample: beat.rPeakSample,
-                  timeS: beat.timeS,
-                  label: beat.label,
-                });
+                let alarms: Alarm[];
+                try {
+                  alarms = monitorOf(beat.bedId).onClassified(
+                    { sample: beat.rPeakSample, timeS: beat.timeS, label: beat.label },
+                    beat.windowCompleteMs,
+                  );
+                } catch (error) {
+                  return [{ kind: 'beat', beat }, ...failed(beat.bedId, error)];
+                }
                 return [{ kind: 'beat', beat }, ...alarms.map(alarmEvent)];
               }),
             ),
             (deps.acks?.arrivals ?? EMPTY).pipe(
               takeUntil(shared.pipe(ignoreElements(), endWith(null))),
               mergeMap((ack): WardEvent[] => {
-                const alarm = monitors.get(ack.bedId)?.alarms.acknowledge(ack.alertId);
+                // only an alarm this worker raised for that bed, and acknowledged after it was raised
+                const engine = monitors.get(ack.bedId)?.alarms;
+                const raised = engine?.find(ack.alertId);
+                if (engine === undefined || raised === undefined || !deps.acks!.appliesTo(raised)) return [];
+                const alarm = engine.acknowledge(ack.alertId);
                 return alarm === undefined ? [] : [alarmEvent(alarm)];
               }),
             ),

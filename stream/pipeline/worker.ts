@@ -1,14 +1,37 @@
 import { MalformedMessages } from '../kafka/malformed.js';
-import { filter, groupBy, lastValueFrom, map, mergeMap, Subject, takeUntil, tap } from 'rxjs';
+import { filter, groupBy, lastValueFrom, map, merge, mergeMap, Subject, takeUntil, tap } from 'rxjs';
+import { deadLetterCodec, type DeadLetterMessage } from '../contracts/messages.js';
+import type { SampleFrame } from '../contracts/frame.js';
+import { TOPICS } from '../contracts/topics.js';
 import { FETCH_WAIT_MS, type KafkaClient, type KafkaConsumer } from '../kafka/client.js';
 import { BedCheckpoints, DEFAULT_CHECKPOINT, type CheckpointConfig } from '../kafka/checkpoint.js';
 import { followAcks } from '../kafka/acks.js';
 import { followPublishedBeats } from '../kafka/publishedBeats.js';
-import { publishInBatches } from '../kafka/sink.js';
-import { commitSamples, frameSource, type CommitPolicy, type PartitionCommit } from '../kafka/source.js';
+import { publishInBatches, type OutgoingRecord } from '../kafka/sink.js';
+import {
+  commitSamples,
+  frameSource,
+  type CommitPolicy,
+  type PartitionCommit,
+  type SourcedFrame,
+} from '../kafka/source.js';
+import { usableFrameProblem } from './frameChecks.js';
 import { AlarmAcks } from './acks.js';
+import type { AckKeyRing } from '../contracts/ackSignature.js';
 import { wardMessages } from './messages.js';
 import { monitorWard, type Classify, type ReleaseConfig, type WardEvent } from './ward.js';
+
+/** What the worker publishes: the ward's events, and the dead letters of messages that are no frame. */
+type Outgoing = WardEvent | { readonly kind: 'dead-letter'; readonly message: DeadLetterMessage };
+
+/** A dead letter as the message it is, keyed by the bed it named where known. */
+function deadLetterRecord(message: DeadLetterMessage): OutgoingRecord {
+  return {
+    topic: TOPICS.deadLetter,
+    key: message.bedId ?? `${message.topic}/${message.partition}`,
+    value: deadLetterCodec.encode(message),
+  };
+}
 
 /** Beats and events a worker may hold unpublished before it stops fetching (bounds its memory). */
 export const MAX_UNPUBLISHED = 2000;
@@ -120,10 +143,17 @@ export async function runPipelineWorker(options: {
   /** Called with the number of messages of each batch published to ecg.beats / ecg.alerts. */
   onPublished?: (messages: number) => void;
   malformed?: MalformedMessages;
+  /**
+   * Frames set aside (invalid, implausibly numbered, or a bed's processing failed), counted and
+   * warned about once per kind: the worker's health.
+   */
+  rejections?: MalformedMessages;
   /** Warnings about the worker's own bookkeeping (a commit metadata that had to leave beds out). */
   warn?: (line: string) => void;
   /** When a silent bed's analysis is released (default DEFAULT_RELEASE). */
   release?: ReleaseConfig;
+  /** The keys acknowledgements must be signed with; without them every acknowledgement is refused. */
+  ackKeys?: AckKeyRing;
 }): Promise<void> {
   const groupId = options.groupId ?? 'ecg-pipeline';
   // A crashed worker's partitions move after 10 s instead of kafkajs's default 30 s.
@@ -136,8 +166,9 @@ export async function runPipelineWorker(options: {
   const producer = options.kafka.producer();
   const admin = options.kafka.admin();
   const malformed = options.malformed ?? new MalformedMessages();
+  const rejections = options.rejections ?? new MalformedMessages(undefined, 'setting aside a frame');
   const checkpoints = new BedCheckpoints(options.checkpoint ?? DEFAULT_CHECKPOINT, options.warn);
-  const acks = new AlarmAcks();
+  const acks = new AlarmAcks(options.ackKeys, rejections);
   const [publishedBeats, ackTail] = await Promise.all([
     followPublishedBeats(options.kafka, groupId, (bedId, r) => checkpoints.onPublished(bedId, r), malformed),
     followAcks(options.kafka, groupId, (ack) => acks.receive(ack), malformed),
@@ -159,7 +190,37 @@ export async function runPipelineWorker(options: {
   };
   const generations = new Subject<number>();
   let generation = 0;
+  /** Where each frame in flight was read: a frame a bed sets aside is dead-lettered with it. */
+  const sources = new WeakMap<SampleFrame, Pick<SourcedFrame, 'partition' | 'offset' | 'bytes'>>();
+  /** Messages that are no frame, dead-lettered beside the ward's events. */
+  const unreadable = new Subject<{ event: Outgoing; generation: number }>();
+  const deadLetter = (
+    source: Pick<SourcedFrame, 'partition' | 'offset' | 'bytes'>,
+    bedId: string | null,
+    code: string,
+    reason: string,
+  ): DeadLetterMessage => {
+    checkpoints.onDeadLetter(source.partition, source.offset);
+    return {
+      v: 1,
+      topic: TOPICS.samples,
+      partition: source.partition,
+      offset: source.offset,
+      bedId,
+      code,
+      reason,
+      by: groupId,
+      atMs: Date.now(),
+      payload: source.bytes.toString('base64'),
+    };
+  };
   const policy: CommitPolicy = {
+    skip: (partition, offset) => checkpoints.skips(partition, offset),
+    malformed: (partition, offset, bytes, error) => {
+      checkpoints.onRead(partition, offset);
+      const message = deadLetter({ partition, offset, bytes }, null, error.code, error.message);
+      unreadable.next({ event: { kind: 'dead-letter', message }, generation });
+    },
     backpressure: () => progress.below(MAX_UNPUBLISHED, options.stop),
     rejoined: currentCommits,
     reassigned: (next) => {
@@ -189,7 +250,10 @@ export async function runPipelineWorker(options: {
     ).pipe(
       takeUntil(stopped),
       tap((s) => {
-        checkpoints.onFrame(s.partition, s.offset, s.frame, Date.now());
+        sources.set(s.frame, s);
+        // a frame no bed can use (the ward sets it aside) must not move a bed's rebuild point
+        if (usableFrameProblem(s.frame) === undefined) checkpoints.onFrame(s.partition, s.offset, s.frame, Date.now());
+        else checkpoints.onRead(s.partition, s.offset);
         sampleRates.set(s.frame.bedId, s.frame.sampleRate);
         options.onFrame?.();
       }),
@@ -197,7 +261,7 @@ export async function runPipelineWorker(options: {
     // a new group generation re-reads its partitions from the commits with fresh bed state;
     // what the previous one still had in flight is dropped (its partitions may have moved, and
     // their new owner publishes those beats)
-    const events = frames.pipe(
+    const wardEvents = frames.pipe(
       groupBy((s) => s.generation, { duration: (g) => generations.pipe(filter((n) => n > g.key)) }),
       mergeMap((group) =>
         group.pipe(
@@ -208,10 +272,16 @@ export async function runPipelineWorker(options: {
             release: options.release,
             acks,
           }),
-          map((event) => ({ event, generation: group.key })),
+          map((event): { event: Outgoing; generation: number } => ({ event, generation: group.key })),
         ),
       ),
-      tap(() => progress.eventEntered()),
+    );
+    const events = merge(wardEvents, unreadable.pipe(takeUntil(stopped))).pipe(
+      tap(({ event: e }) => {
+        progress.eventEntered();
+        if (e.kind === 'rejected')
+          rejections.record(TOPICS.samples, { code: e.code, message: `${e.bedId}: ${e.reason}` });
+      }),
       filter(({ event: e, generation: g }) => {
         const keep =
           g === generation &&
@@ -221,11 +291,19 @@ export async function runPipelineWorker(options: {
         return keep;
       }),
       map(({ event }) => event),
-      tap((e) => options.onEvent?.(e)),
+      tap((e) => {
+        if (e.kind !== 'dead-letter') options.onEvent?.(e);
+      }),
     );
+    const toMessages = (e: Outgoing, now: number): OutgoingRecord[] => {
+      if (e.kind === 'dead-letter') return [deadLetterRecord(e.message)];
+      if (e.kind !== 'rejected') return wardMessages(e, options.modelId, now);
+      const source = e.frame === undefined ? undefined : sources.get(e.frame);
+      return source === undefined ? [] : [deadLetterRecord(deadLetter(source, e.bedId, e.code, e.reason))];
+    };
     if (!options.stop.aborted) {
       await lastValueFrom(
-        publishInBatches(events, producer, (e, now) => wardMessages(e, options.modelId, now), {
+        publishInBatches(events, producer, toMessages, {
           // the commit follows each published batch before the next is sent: a worker killed at
           // any moment has committed watermarks at most one batch behind what it published
           acknowledged: async ({ events: published, messages }) => {

@@ -85,6 +85,8 @@ const SUB = 61;
 const CHN = 62;
 const AUX = 63;
 const MAX_CODE = 49;
+/** The comment annotation (`"`), which also carries WFDB's preamble notes. */
+const NOTE = 22;
 
 /**
  * Decodes an MIT-format annotation file. NUM and CHN carry over from one annotation to the
@@ -99,11 +101,28 @@ export function parseAnnotations(bytes: Uint8Array, file: string): Annotation[] 
   let time = 0;
   let num = 0;
   let channel = 0;
-  let pending: { sample: number; code: number; subtype: number; aux: string } | undefined;
+  let pending: { sample: number; code: number; subtype: number; aux: string; at: number } | undefined;
   const flush = (): void => {
     if (pending === undefined) return;
-    out.push({ ...pending, symbol: ANNOTATION_SYMBOLS[pending.code] ?? `[${pending.code}]`, channel, num });
+    const { at, ...annotation } = pending;
     pending = undefined;
+    // WFDB's preamble (a `## time resolution` note, a SKIP back and a code-0 word), which its own
+    // reader hides, and code 0 (NOTQRS) are no annotations
+    if (annotation.code === 0 || (annotation.code === NOTE && annotation.aux.startsWith('## '))) return;
+    if (annotation.sample < 0)
+      throw new WfdbAnnotationError(
+        file,
+        at,
+        `annotation at sample ${annotation.sample}: positions are never negative`,
+      );
+    const previous = out.at(-1);
+    if (previous !== undefined && annotation.sample < previous.sample)
+      throw new WfdbAnnotationError(
+        file,
+        at,
+        `annotation at sample ${annotation.sample} after one at ${previous.sample}: positions must not go back`,
+      );
+    out.push({ ...annotation, symbol: ANNOTATION_SYMBOLS[annotation.code] ?? `[${annotation.code}]`, channel, num });
   };
 
   let offset = 0;
@@ -153,7 +172,7 @@ export function parseAnnotations(bytes: Uint8Array, file: string): Annotation[] 
         if (code > MAX_CODE) throw new WfdbAnnotationError(file, at, `unknown annotation code ${code}`);
         flush();
         time += value;
-        pending = { sample: time, code, subtype: 0, aux: '' };
+        pending = { sample: time, code, subtype: 0, aux: '', at };
       }
     }
   }

@@ -41,10 +41,12 @@ export async function selectRecords(dir: string, list: string | undefined, comma
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
+  if (records.length === 0)
+    throw new ConfigError(`${command}: --records names no record; available: ${available.join(' ')}`);
   const unknown = records.filter((r) => !available.includes(r));
-  if (records.length === 0 || unknown.length > 0) {
+  if (unknown.length > 0) {
     throw new ConfigError(
-      `${command}: unknown record(s) ${unknown.join(', ') || '(none given)'} in ${dir}; available: ${available.join(' ')}`,
+      `${command}: unknown record(s) ${unknown.join(', ')} in ${dir}; available: ${available.join(' ')}`,
     );
   }
   // one record is one bed, one patient: given twice it would be scored twice (or, in validate, two

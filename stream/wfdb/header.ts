@@ -1,3 +1,4 @@
+import { FRAME_LIMITS } from '../contracts/frame.js';
 import { WfdbHeaderError } from './errors.js';
 
 /** One signal line of a WFDB header (`.hea`). */
@@ -75,7 +76,13 @@ export function parseHeader(text: string, file: string): WfdbHeader {
     throw new WfdbHeaderError(file, recordLine.number, 'record name', 'multi-segment records are not supported');
   }
   const signalCount = parseInteger(file, recordLine.number, 'number of signals', nsigField);
-  if (signalCount < 0) throw new WfdbHeaderError(file, recordLine.number, 'number of signals', 'is negative');
+  if (signalCount < 1 || signalCount > FRAME_LIMITS.maxLeads)
+    throw new WfdbHeaderError(
+      file,
+      recordLine.number,
+      'number of signals',
+      `${signalCount}: a record the monitor reads has 1 to ${FRAME_LIMITS.maxLeads} signals`,
+    );
 
   let samplingFrequency = DEFAULT_FREQUENCY;
   if (fsField !== undefined) {
@@ -84,6 +91,13 @@ export function parseHeader(text: string, file: string): WfdbHeader {
       throw new WfdbHeaderError(file, recordLine.number, 'sampling frequency', `cannot read "${fsField}"`);
     }
     samplingFrequency = Number(match[1]);
+    if (!(samplingFrequency >= FRAME_LIMITS.minSampleRate && samplingFrequency <= FRAME_LIMITS.maxSampleRate))
+      throw new WfdbHeaderError(
+        file,
+        recordLine.number,
+        'sampling frequency',
+        `${samplingFrequency} Hz: the monitor reads ${FRAME_LIMITS.minSampleRate} to ${FRAME_LIMITS.maxSampleRate} Hz`,
+      );
   }
   const sampleCount =
     nsampField === undefined ? undefined : parseInteger(file, recordLine.number, 'number of samples', nsampField);
@@ -142,6 +156,13 @@ function parseSignalLine(file: string, lineNumber: number, text: string): WfdbSi
     }
     const parsedGain = Number(gainMatch[1]);
     gain = parsedGain === 0 ? DEFAULT_GAIN : parsedGain;
+    if (!(gain >= FRAME_LIMITS.minGain && gain <= FRAME_LIMITS.maxGain))
+      throw new WfdbHeaderError(
+        file,
+        lineNumber,
+        'ADC gain',
+        `${gain}: outside ${FRAME_LIMITS.minGain} to ${FRAME_LIMITS.maxGain} ADC units per physical unit`,
+      );
     if (gainMatch[2] !== undefined) baselineField = Number(gainMatch[2]);
     if (gainMatch[3] !== undefined) units = gainMatch[3];
   }
@@ -150,12 +171,15 @@ function parseSignalLine(file: string, lineNumber: number, text: string): WfdbSi
       ? (DEFAULT_ADC_RESOLUTION[format] ?? 12)
       : parseInteger(file, lineNumber, 'ADC resolution', resField);
   const adcZero = zeroField === undefined ? 0 : parseInteger(file, lineNumber, 'ADC zero', zeroField);
+  const baseline = baselineField ?? adcZero;
+  if (!(baseline >= FRAME_LIMITS.minBaseline && baseline <= FRAME_LIMITS.maxBaseline))
+    throw new WfdbHeaderError(file, lineNumber, 'baseline', `${baseline}: outside the range of 16-bit samples`);
   return {
     fileName,
     format,
     byteOffset,
     gain,
-    baseline: baselineField ?? adcZero,
+    baseline,
     units,
     adcResolution,
     adcZero,

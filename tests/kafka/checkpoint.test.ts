@@ -18,7 +18,7 @@ describe('BedCheckpoints', () => {
     const commit = c.commit(0, 0)!;
     expect(commit.offset).toBe('20'); // the frame starting 10 s before the beat
     // with the offset of the bed's last frame read, so the next owner knows when it is no longer needed
-    expect(JSON.parse(commit.metadata)).toEqual({ v: 2, beds: { 'bed-1': [30 * FS + 100, 39] } });
+    expect(JSON.parse(commit.metadata)).toEqual({ v: 3, beds: { 'bed-1': [30 * FS + 100, 39] } });
   });
 
   it('holds the commit at the first frame of a bed that has published nothing yet', () => {

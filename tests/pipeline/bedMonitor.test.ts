@@ -76,11 +76,10 @@ async function vtOnsets(record: string, fromS: number, toS: number): Promise<num
     collect(alarms);
     for (const b of beats)
       collect(
-        monitor.onClassified({
-          sample: b.rPeakSample,
-          timeS: b.timeS,
-          label: await labels.classOf('bed', b.rPeakSample),
-        }),
+        monitor.onClassified(
+          { sample: b.rPeakSample, timeS: b.timeS, label: await labels.classOf('bed', b.rPeakSample) },
+          b.windowCompleteMs,
+        ),
       );
   }
   return onsets;

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import { EcgFrontEnd } from '../../stream/dsp/index.js';
 import type { SampleFrame } from '../../stream/contracts/frame.js';
+import { AckKeyRing } from '../../stream/contracts/ackSignature.js';
+import { MalformedMessages } from '../../stream/kafka/malformed.js';
 import { AlarmAcks } from '../../stream/pipeline/acks.js';
 import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
@@ -215,13 +217,18 @@ describe('monitorWard: a bed silent past the release time', () => {
 });
 
 describe('monitorWard: acknowledgements', () => {
-  const ackOf = (alarm: Alarm) => ({ v: 1 as const, bedId: alarm.bedId, alertId: alarm.id, by: 'nurse', atMs: 0 });
+  const keys = AckKeyRing.generated('ward-1');
+  /** Frames stamped as a producer at real time would stamp them, from 1 000 s on. */
+  const T0 = 1_000_000;
+  const ackOf = (alarm: Alarm, atMs = alarm.raisedAtMs + 3000) =>
+    keys.sign({ bedId: alarm.bedId, alertId: alarm.id, by: 'nurse', atMs });
 
   it('publishes an acknowledged alarm again, explained, and keeps it acknowledged when raised again', async () => {
     const record = '208';
-    const frames = (await framesOf(record)).slice(0, 2 * 60 * 4);
+    const frames = (await framesOf(record)).slice(0, 2 * 60 * 4).map((f) => ({ ...f, producedAtMs: T0 + 250 * f.seq }));
     const classify = await referenceClassifierOf(record);
-    const acks = new AlarmAcks();
+    const refused = new MalformedMessages(() => undefined);
+    const acks = new AlarmAcks(keys, refused);
     const input = new Subject<SampleFrame>();
     const events: WardEvent[] = [];
     const done = firstValueFrom(
@@ -241,12 +248,40 @@ describe('monitorWard: acknowledgements', () => {
     );
     const raised = firstCouplet()!;
     expect(raised.explanation.length).toBe(2);
+    expect(raised.alarm.raisedAtMs).toBeGreaterThan(T0);
     const before = alarmEvents().length;
-    acks.receive(ackOf(raised.alarm));
-    acks.receive({ ...ackOf(raised.alarm), alertId: `${raised.alarm.bedId}/pause/1` }); // no such alarm
-    for (const f of frames.slice(40)) input.next(f);
+    const valid = ackOf(raised.alarm);
+    // none of these may acknowledge it: unsigned, signed with a key the worker does not hold, a
+    // signature that does not cover the fields, made before the alarm was raised
+    const fields = { bedId: valid.bedId, alertId: valid.alertId, by: valid.by, atMs: valid.atMs };
+    acks.receive({ v: 1, ...fields });
+    acks.receive(AckKeyRing.generated('elsewhere').sign(fields));
+    acks.receive({ ...valid, by: 'mallory' });
+    acks.receive(ackOf(raised.alarm, raised.alarm.raisedAtMs - 60_000));
+    for (const f of frames.slice(40, 48)) input.next(f);
+    await waitFor(
+      () => refused.snapshot()['ecg.acks:advance'] === 1,
+      10_000,
+      () => `refusals: ${JSON.stringify(refused.snapshot())}`,
+    );
+    expect(
+      alarmEvents()
+        .slice(before)
+        .filter((e) => e.alarm.acknowledged),
+    ).toEqual([]);
+    acks.receive(valid);
+    acks.receive(valid); // the same message again
+    acks.receive(ackOf({ ...raised.alarm, id: `${raised.alarm.bedId}/pause/1` })); // no such alarm
+    for (const f of frames.slice(48)) input.next(f);
     input.complete();
     await done;
+    expect(refused.snapshot()).toEqual({
+      'ecg.acks:unsigned': 1,
+      'ecg.acks:unknown-key': 1,
+      'ecg.acks:bad-signature': 1,
+      'ecg.acks:advance': 1,
+      'ecg.acks:replayed': 1,
+    });
     const after = alarmEvents().slice(before);
     const acknowledged = after.filter((e) => e.alarm.acknowledged);
     expect(acknowledged).toHaveLength(1);

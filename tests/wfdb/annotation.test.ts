@@ -51,4 +51,37 @@ describe('MIT annotation format', () => {
     expect(() => parseAnnotations(good.subarray(0, 2), 'cut.atr')).toThrow(/cut\.atr: .*no end-of-file marker/);
     expect(() => parseAnnotations(Uint8Array.from([0x00, 0xfc]), 'aux.atr')).toThrow(WfdbAnnotationError);
   });
+
+  it("hides WFDB's preamble (a time-resolution note, a SKIP back, a code-0 word) as WFDB's reader does", () => {
+    // the first 36 bytes of PhysioNet's svdb/822.atr, then two N beats and the end
+    const preamble = Buffer.from('005817fc23232074696d65207265736f6c7574696f6e3a203132380000ecffffffff0100', 'hex');
+    const beats = encodeAnnotations([
+      { sample: 47, code: 1 },
+      { sample: 152, code: 1 },
+    ]);
+    const file = new Uint8Array([...preamble, ...beats]);
+    expect(parseAnnotations(file, '822.atr').map((a) => [a.sample, a.symbol])).toEqual([
+      [47, 'N'],
+      [152, 'N'],
+    ]);
+  });
+
+  it('refuses annotations before sample 0 or going back in time, naming the byte', () => {
+    const skip = (interval: number) => [
+      0x00,
+      0xec,
+      (interval >> 16) & 0xff,
+      (interval >> 24) & 0xff,
+      interval & 0xff,
+      (interval >> 8) & 0xff,
+    ];
+    const n = (delta: number) => [delta & 0xff, (1 << 2) | (delta >> 8)];
+    const end = [0, 0];
+    const back = new Uint8Array([...n(100), ...skip(-50), ...n(10), ...end]);
+    expect(() => parseAnnotations(back, 'back.atr')).toThrow(
+      'back.atr: byte 8: annotation at sample 60 after one at 100: positions must not go back',
+    );
+    const negative = new Uint8Array([...skip(-50), ...n(10), ...end]);
+    expect(() => parseAnnotations(negative, 'neg.atr')).toThrow(WfdbAnnotationError);
+  });
 });

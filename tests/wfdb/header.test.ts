@@ -52,4 +52,32 @@ describe('parseHeader', () => {
     expect(bad('r/3 1 360\n').message).toContain('multi-segment');
     expect(bad('r 1 360\nr.dat 212 2x0\n').field).toBe('ADC gain');
   });
+
+  it('refuses what no device records, with the file, line and field: no rate, signal or gain the monitor cannot use', () => {
+    const message = (text: string): string => {
+      try {
+        parseHeader(text, 'odd.hea');
+      } catch (error) {
+        if (error instanceof WfdbHeaderError) return error.message;
+        throw error;
+      }
+      return 'no error thrown';
+    };
+    expect(message('r 1 1e999\nr.dat 16 200\n')).toBe(
+      'odd.hea: line 1, sampling frequency: Infinity Hz: the monitor reads 100 to 2000 Hz',
+    );
+    expect(message('r 1 80\nr.dat 16 200\n')).toContain('sampling frequency: 80 Hz');
+    expect(message('r 0 360\n')).toBe(
+      'odd.hea: line 1, number of signals: 0: a record the monitor reads has 1 to 16 signals',
+    );
+    expect(message('r 1 360\nr.dat 16 -200\n')).toBe(
+      'odd.hea: line 2, ADC gain: -200: outside 0.01 to 1000000 ADC units per physical unit',
+    );
+    expect(message('r 1 360\nr.dat 16 200(2147483647)\n')).toContain('line 2, baseline: 2147483647');
+    expect(
+      message(
+        'r 2 250 82500\nr.mat 16+24 7247/mV 16 0 -171 -27403 0 II\nr.mat 16+24 1.253e+04/NU 16 0 6042 -17391 0 PLETH\n',
+      ),
+    ).toBe('no error thrown');
+  });
 });
