@@ -69,8 +69,12 @@ const MetadataSchema = z.object({
   dead: z.array(z.number().int().nonnegative()).max(256).optional(),
 });
 
-/** Set-aside offsets a commit carries at most per partition (the newest): each costs a few bytes of metadata. */
-const MAX_DEAD_CARRIED = 32;
+/**
+ * Set-aside offsets a commit carries at most per partition (the newest): each costs a few bytes
+ * of metadata. A producer that keeps sending unusable frames on a partition beside streaming beds
+ * may have older ones in the rebuild period set aside again after a restart.
+ */
+const MAX_DEAD_CARRIED = 128;
 
 /**
  * A bed's frame whose first sample lies further than this (s) ahead of the bed's newest while the

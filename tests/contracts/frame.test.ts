@@ -3,9 +3,11 @@ import {
   decodeFrame,
   encodeFrame,
   FrameDecodeError,
+  frameProblem,
   leadMillivolts,
   type SampleFrame,
 } from '../../stream/contracts/frame.js';
+import { usableFrameProblem } from '../../stream/pipeline/frameChecks.js';
 
 const frame: SampleFrame = {
   bedId: 'b1',
@@ -74,5 +76,55 @@ describe('ecg.samples frame v1', () => {
     expect(error).toBeInstanceOf(FrameDecodeError);
     expect((error as FrameDecodeError).code).toBe(code);
     expect((error as FrameDecodeError).retriable).toBe(false);
+  });
+});
+
+describe('frames a bed can use', () => {
+  const lead = frame.leads[0]!;
+  const withLead = (changes: Partial<SampleFrame['leads'][number]>): SampleFrame => ({
+    ...frame,
+    leads: [{ ...lead, ...changes }, frame.leads[1]!],
+  });
+
+  it('accept what devices and PhysioNet records send', () => {
+    expect(frameProblem(frame)).toBeUndefined();
+    for (const sampleRate of [125, 128, 250, 256, 257.3, 360, 500, 1000])
+      expect(usableFrameProblem({ ...frame, sampleRate })).toBeUndefined();
+    expect(frameProblem(withLead({ gain: 7247 }))).toBeUndefined();
+  });
+
+  it('refuse each poison with a code and one line a nurse can read', () => {
+    const refused: [SampleFrame, string, string][] = [
+      [{ ...frame, sampleRate: 50 }, 'sample-rate', 'sample rate 50 Hz below 100 Hz'],
+      [{ ...frame, sampleRate: 80 }, 'sample-rate', 'sample rate 80 Hz below 100 Hz'],
+      [{ ...frame, sampleRate: 5000.001 }, 'sample-rate', 'sample rate 5000.001 Hz above 2000 Hz'],
+      [{ ...frame, samples: new Int16Array(0) }, 'sample-count', 'no samples'],
+      [
+        { ...frame, samples: new Int16Array(2 * 360 * 11) },
+        'sample-count',
+        '3960 samples per lead, more than 10 s at 360 Hz',
+      ],
+      [withLead({ gain: 1e-44 }), 'gain', 'lead MLII: gain 1e-44 outside 0.01 to 1000000 ADC units per mV'],
+      [
+        withLead({ baseline: 2 ** 31 - 1 }),
+        'baseline',
+        "lead MLII: baseline 2147483647 outside the int16 samples' range",
+      ],
+      [withLead({ name: 'V5' }), 'lead-name', 'lead V5 appears twice'],
+      [
+        withLead({ name: 'x'.repeat(33) }),
+        'lead-name',
+        `lead name "${'x'.repeat(33)}" is not 1 to 32 printable characters`,
+      ],
+      [{ ...frame, bedId: 'bed 1' }, 'bed-id', 'bed id "bed 1" is not 1 to 64 letters, digits or . _ : / -'],
+    ];
+    for (const [bad, code, reason] of refused) expect(frameProblem(bad), reason).toEqual({ code, reason });
+  });
+
+  it('refuse a rate the front end cannot resample within its bounds (given finer than 0.1 Hz)', () => {
+    expect(usableFrameProblem({ ...frame, sampleRate: 1999.999 })).toEqual({
+      code: 'sample-rate',
+      reason: expect.stringMatching(/^sample rate 1999\.99\d+ Hz needs \d+ resampler phases \(at most 1250\)/),
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { AckKeyRing } from '../../stream/contracts/ackSignature.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ackCodec,
@@ -16,6 +17,9 @@ import { TRANSPORTS } from '../helpers/transports.js';
 const FRAMES = 2 * 60 * 4; // two minutes of 250 ms frames
 const beds = [{ bedId: 'bed-a', record: '208' }];
 
+/** The keys the central station signs acknowledgements with, held by the workers too. */
+const ACK_KEYS = AckKeyRing.generated('station');
+
 describe('an acknowledged alarm and the worker that takes its bed over', () => {
   const { kafka, close } = TRANSPORTS[0]!.start();
   afterAll(close);
@@ -27,7 +31,13 @@ describe('an acknowledged alarm and the worker that takes its bed over', () => {
     const { total } = await offlineBeds(beds, FRAMES / 4);
     try {
       const stopFirst = new AbortController();
-      const first = runPipelineWorker({ kafka, classify, modelId: 'reference-labels', stop: stopFirst.signal });
+      const first = runPipelineWorker({
+        kafka,
+        classify,
+        modelId: 'reference-labels',
+        stop: stopFirst.signal,
+        ackKeys: ACK_KEYS,
+      });
       await replayBeds(kafka, beds, { speed: Infinity, frames: FRAMES });
       await waitFor(
         () => beats.items.length >= total,
@@ -42,7 +52,12 @@ describe('an acknowledged alarm and the worker that takes its bed over', () => {
       await producer.send({
         topic: TOPICS.acks,
         messages: [
-          { key: 'bed-a', value: ackCodec.encode({ v: 1, bedId: 'bed-a', alertId: latest.id, by: 'nurse', atMs: 1 }) },
+          {
+            key: 'bed-a',
+            value: ackCodec.encode(
+              ACK_KEYS.sign({ bedId: 'bed-a', alertId: latest.id, by: 'nurse', atMs: Date.now() }),
+            ),
+          },
         ],
       });
       await producer.disconnect();
@@ -57,7 +72,13 @@ describe('an acknowledged alarm and the worker that takes its bed over', () => {
       const acknowledgedAt = messagesOf().findIndex((a) => a.acknowledged);
 
       const stopSecond = new AbortController();
-      const second = runPipelineWorker({ kafka, classify, modelId: 'reference-labels', stop: stopSecond.signal });
+      const second = runPipelineWorker({
+        kafka,
+        classify,
+        modelId: 'reference-labels',
+        stop: stopSecond.signal,
+        ackKeys: ACK_KEYS,
+      });
       await waitFor(
         () => messagesOf().length > acknowledgedAt + 2,
         60_000,

@@ -1,3 +1,4 @@
+import { AckKeyRing } from '../../stream/contracts/ackSignature.js';
 import { MalformedMessages } from '../../stream/kafka/malformed.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -40,6 +41,9 @@ async function readTopic<T>(
   return follower.items;
 }
 
+/** The keys the central station signs acknowledgements with, held by the workers too. */
+const ACK_KEYS = AckKeyRing.generated('station');
+
 describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / ecg.alerts', ({ start }) => {
   const { kafka, close } = start();
   afterAll(close);
@@ -49,7 +53,16 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
     const classify = await referenceClassifier((bedId) => beds.find((b) => b.bedId === bedId)!.record);
     const warnings: string[] = [];
     const malformed = new MalformedMessages((line) => warnings.push(line));
-    const worker = runPipelineWorker({ kafka, classify, modelId: 'reference-labels', stop: stop.signal, malformed });
+    const rejections = new MalformedMessages(() => undefined);
+    const worker = runPipelineWorker({
+      kafka,
+      classify,
+      modelId: 'reference-labels',
+      stop: stop.signal,
+      malformed,
+      rejections,
+      ackKeys: ACK_KEYS,
+    });
     await replayBeds(kafka, beds, { speed: Infinity, frames: FRAMES });
 
     const { expected, total } = await offlineBeds(beds, FRAMES / 4);
@@ -72,15 +85,28 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
     expect(couplet.explanation).toHaveLength(2);
     expect(couplet.explanation[0]!.gradCam).toHaveLength(187);
 
-    // a nurse acknowledges the latest through ecg.acks: the worker publishes it again, acknowledged
+    // a nurse acknowledges the latest through ecg.acks: the worker publishes it again, acknowledged;
+    // an unsigned one, one signed with a key the workers do not hold, and one made before its
+    // alarm was raised change nothing
     const latest = alerts.findLast((a) => a.type === 'couplet')!;
+    // an earlier couplet the worker can still acknowledge (among the bed's last 16 ended alarms)
+    const earliest = alerts.filter((a) => a.type === 'couplet' && a.state === 'ended').at(-2)!;
+    const ackOf = (alert: AlertMessage, atMs = Date.now()) => ({
+      bedId: 'bed-a',
+      alertId: alert.id,
+      by: 'nurse',
+      atMs,
+    });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
       topic: TOPICS.acks,
       messages: [
         { key: 'bed-a', value: Buffer.from('{"v":1,"bedId":"bed-a"}') }, // malformed: counted, skipped
-        { key: 'bed-a', value: ackCodec.encode({ v: 1, bedId: 'bed-a', alertId: latest.id, by: 'nurse', atMs: 1 }) },
+        { key: 'bed-a', value: ackCodec.encode({ v: 1, ...ackOf(earliest) }) },
+        { key: 'bed-a', value: ackCodec.encode(AckKeyRing.generated('mallory').sign(ackOf(earliest))) },
+        { key: 'bed-a', value: ackCodec.encode(ACK_KEYS.sign(ackOf(earliest, earliest.raisedAtMs! - 60_000))) },
+        { key: 'bed-a', value: ackCodec.encode(ACK_KEYS.sign(ackOf(latest))) },
       ],
     });
     await producer.disconnect();
@@ -97,6 +123,7 @@ describe.each(TRANSPORTS)('replay → $name → pipeline worker → ecg.beats / 
     expect(acknowledged[0]!.explanation).toEqual(latest.explanation);
     expect(latest.explanation).toHaveLength(2);
     expect(malformed.snapshot()).toEqual({ 'ecg.acks:invalid': 1 });
+    expect(rejections.snapshot()).toEqual({ 'ecg.acks:unsigned': 1, 'ecg.acks:unknown-key': 1, 'ecg.acks:advance': 1 });
     expect(warnings).toEqual([expect.stringMatching(/^warning \[ecg\.acks:invalid\]: .*alertId: Required/)]);
   });
 });

@@ -11,6 +11,32 @@ function feed(c: BedCheckpoints, bedId: string, partition: number, seconds: numb
 }
 
 describe('BedCheckpoints', () => {
+  it('carries set-aside offsets the next owner would read again, and that owner skips them', () => {
+    const c = new BedCheckpoints(config);
+    feed(c, 'bed-1', 0, 40);
+    c.onPublished('bed-1', 30 * FS + 100);
+    c.onRead(0, '40');
+    c.onDeadLetter(0, '40'); // a frame the ward set aside, after the rebuild point
+    c.onDeadLetter(0, '5'); // one before it: the next owner never reads it anyway
+    const commit = c.commit(0, 0)!;
+    expect(commit.offset).toBe('20');
+    expect(JSON.parse(commit.metadata)).toEqual({ v: 3, beds: { 'bed-1': [30 * FS + 100, 39] }, dead: [40] });
+    const next = new BedCheckpoints(config);
+    next.inherit(0, commit.metadata);
+    expect(next.skips(0, '40')).toBe(true);
+    expect(next.skips(0, '39')).toBe(false);
+    expect(next.skips(1, '40')).toBe(false);
+  });
+
+  it("keeps a bed's rebuild point when one frame claims a first sample far ahead", () => {
+    const c = new BedCheckpoints(config);
+    feed(c, 'bed-1', 0, 40);
+    c.onPublished('bed-1', 30 * FS + 100);
+    c.onFrame(0, '40', { bedId: 'bed-1', firstSample: 1e12, sampleRate: FS }, 0); // forged or corrupt
+    c.onFrame(0, '41', { bedId: 'bed-1', firstSample: 40 * FS, sampleRate: FS }, 0);
+    expect(c.commit(0, 0)!.offset).toBe('20');
+  });
+
   it('commits a rebuild period before the last published beat, with the watermark in the metadata', () => {
     const c = new BedCheckpoints(config);
     feed(c, 'bed-1', 0, 40);

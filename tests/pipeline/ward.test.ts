@@ -7,6 +7,7 @@ import type { SampleFrame } from '../../stream/contracts/frame.js';
 import { AckKeyRing } from '../../stream/contracts/ackSignature.js';
 import { MalformedMessages } from '../../stream/kafka/malformed.js';
 import { AlarmAcks } from '../../stream/pipeline/acks.js';
+import { DEFAULT_BED } from '../../stream/pipeline/bedMonitor.js';
 import { monitorWard, type Classify, type WardEvent } from '../../stream/pipeline/ward.js';
 import { mitdbDir, monitoringLeadIndex, readRecord, toPhysical } from '../../stream/wfdb/index.js';
 import { waitFor } from '../helpers/kafkaTopics.js';
@@ -295,6 +296,77 @@ describe('monitorWard: acknowledgements', () => {
     expect(couplets.filter((a) => a.acknowledged).map((a) => [a.id, a.state])).toEqual([
       [raised.alarm.id, 'active'],
       [raised.alarm.id, 'ended'],
+    ]);
+  });
+});
+
+describe('monitorWard: a bed that cannot be processed', () => {
+  /** The first 60 s of 119 as bed-119, and of 208 as bed-208, interleaved frame by frame. */
+  async function twoBeds(): Promise<SampleFrame[][]> {
+    return [
+      (await framesOf('119')).slice(0, 240),
+      (await framesOf('208')).slice(0, 240).map((f) => ({ ...f, bedId: 'bed-208' })),
+    ];
+  }
+  const interleave = (beds: SampleFrame[][]) => beds[0]!.flatMap((f, i) => [f, ...beds.slice(1).map((b) => b[i]!)]);
+
+  it('sets aside frames no bed can use, with the invalid-input alarm on that bed only; the other bed loses nothing', async () => {
+    const [good, other] = await twoBeds();
+    const classify = await referenceClassifier((bedId) => (bedId === 'bed-119' ? '119' : '208'));
+    const clean = await run(interleave([good!, other!]), classify);
+    // every 20th frame of bed-208 is poison: a 50 Hz rate, a gain of 1e-44, a forged seq
+    const poison = (f: SampleFrame, k: number): SampleFrame =>
+      k % 3 === 0
+        ? { ...f, sampleRate: 50 }
+        : k % 3 === 1
+          ? { ...f, leads: f.leads.map((l) => ({ ...l, gain: 1e-44 })) }
+          : { ...f, seq: 0xfffffff0 };
+    const poisoned = other!.flatMap((f, i) => (i % 20 === 10 ? [poison(f, Math.floor(i / 20)), f] : [f]));
+    const events = await run(
+      interleave([good!, poisoned.slice(0, good!.length)]).concat(poisoned.slice(good!.length)),
+      classify,
+    );
+    const beatsOfBed = (list: WardEvent[], bedId: string) => beatsOf(list).filter((b) => b.bedId === bedId);
+    expect(beatsOfBed(events, 'bed-119').map((b) => b.rPeakSample)).toEqual(
+      beatsOfBed(clean, 'bed-119').map((b) => b.rPeakSample),
+    );
+    expect(beatsOfBed(events, 'bed-208').map((b) => b.rPeakSample)).toEqual(
+      beatsOfBed(clean, 'bed-208').map((b) => b.rPeakSample),
+    );
+    const rejected = events.flatMap((e) => (e.kind === 'rejected' ? [e] : []));
+    expect(new Set(rejected.map((e) => e.bedId))).toEqual(new Set(['bed-208']));
+    expect(new Set(rejected.map((e) => e.code))).toEqual(new Set(['sample-rate', 'gain', 'seq']));
+    expect(rejected.every((e) => e.frame !== undefined)).toBe(true);
+    const invalid = events.flatMap((e) => (e.kind === 'alarm' && e.alarm.type === 'invalid-input' ? [e.alarm] : []));
+    expect(invalid.length).toBeGreaterThan(0);
+    expect(invalid.every((a) => a.bedId === 'bed-208' && a.priority === 'technical')).toBe(true);
+    expect(invalid[0]!.detail).toBe('sample rate 50 Hz below 100 Hz');
+    expect(events.filter((e) => e.kind === 'gap' || e.kind === 'duplicate')).toEqual([]);
+  });
+
+  it('quarantines a bed whose processing throws, never the other beds or the ward', async () => {
+    const [good, other] = await twoBeds();
+    // a front end that this bed's rate cannot have: resampling keeps 55 Hz, over 100 Hz's Nyquist
+    const slow = other!.map((f) => ({ ...f, sampleRate: 100 }));
+    const classify = await referenceClassifier((bedId) => (bedId === 'bed-119' ? '119' : '208'));
+    const bed = { ...DEFAULT_BED, frontEnd: { resampler: { passbandHz: 55, attenuationDb: 40 } } };
+    const events = await firstValueFrom(
+      from(interleave([good!, slow])).pipe(
+        monitorWard({ classify, bed, batching: { maxBatch: 32, maxWaitMs: 1 } }),
+        toArray(),
+      ),
+    );
+    expect(beatsOf(events).filter((b) => b.bedId === 'bed-119').length).toBeGreaterThan(60);
+    expect(beatsOf(events).filter((b) => b.bedId === 'bed-208')).toEqual([]);
+    const failures = events.flatMap((e) => (e.kind === 'rejected' ? [e] : []));
+    expect(failures.length).toBe(slow.length);
+    expect(failures[0]).toMatchObject({ bedId: 'bed-208', code: 'bed-failure' });
+    expect(failures[0]!.reason).toMatch(
+      /^processing failed: Resampler: passband 55 Hz must lie below the Nyquist frequency 50 Hz/,
+    );
+    const alarms = events.flatMap((e) => (e.kind === 'alarm' ? [e.alarm] : []));
+    expect(alarms.filter((a) => a.type === 'invalid-input').map((a) => [a.bedId, a.state])).toEqual([
+      ['bed-208', 'active'],
     ]);
   });
 });
