@@ -69,6 +69,26 @@ describe('corrupt WFDB input gives a clear error naming the file', () => {
     ]);
   });
 
+  it('a header no device writes (rate 1e999, 80 Hz, no signal, a negative gain) costs only its own record', async () => {
+    const headers: Record<string, (text: string) => string> = {
+      h1: (t) => t.replace(/^(\S+) 2 360/m, '$1 2 1e999'),
+      h2: (t) => t.replace(/^(\S+) 2 360/m, '$1 2 80'),
+      h3: (t) => t.split(/\r?\n/)[0]!.replace(/^(\S+) 2 /, '$1 0 '),
+      h4: (t) => t.replace(/ 212 200 /, ' 212 -200 '),
+    };
+    for (const [name, edit] of Object.entries(headers)) await damaged(name, { hea: edit });
+    await damaged('fine', {});
+    const beds = [...Object.keys(headers), 'fine'].map((record) => ({ bedId: `bed-${record}`, record }));
+    const { loaded, unreadable } = await loadBeds(dir, beds);
+    expect(loaded.map((b) => b.source)).toEqual(['mitdb/fine']);
+    expect(unreadable.map((u) => u.reason)).toEqual([
+      expect.stringMatching(/h1\.hea: line 1, sampling frequency: Infinity Hz: the monitor reads 100 to 2000 Hz/),
+      expect.stringMatching(/h2\.hea: line 1, sampling frequency: 80 Hz/),
+      expect.stringMatching(/h3\.hea: line 1, number of signals: 0/),
+      expect.stringMatching(/h4\.hea: line 2, ADC gain: -200/),
+    ]);
+  });
+
   it('missing files', async () => {
     await copyFile(join(mitdbDir(), '100.hea'), join(dir, 'lonely.hea'));
     await expect(readRecord(dir, 'lonely')).rejects.toThrow(/100\.dat: file not found/);
