@@ -12,7 +12,7 @@ const LAYERS = {
   'stream/kafka': ['stream/contracts'],
   'stream/pipeline': ['stream/contracts', 'stream/dsp', 'stream/alarms', 'stream/model', 'stream/kafka'],
   simulators: ['stream/contracts', 'stream/wfdb', 'stream/dsp', 'stream/model', 'stream/kafka'],
-  gateway: ['stream/contracts', 'stream/kafka'],
+  gateway: ['stream/contracts', 'stream/dsp', 'stream/kafka'],
   apps: ['stream', 'simulators', 'gateway', 'ui'],
   bench: ['stream', 'simulators', 'gateway', 'apps'],
 };

@@ -9,6 +9,7 @@ import { AAMI_CLASSES } from '../stream/contracts/aami.js';
 import { decodeFrame, encodeFrame, FrameDecodeError, type SampleFrame } from '../stream/contracts/frame.js';
 import { ackCodec, alertCodec, beatCodec, MessageDecodeError } from '../stream/contracts/messages.js';
 import { seededRandom } from '../stream/model/random.js';
+import { DEFAULT_BEAT_WINDOW } from '../stream/dsp/index.js';
 import { usableFrameProblem } from '../stream/pipeline/frameChecks.js';
 import { monitorWard, type Classify, type WardEvent } from '../stream/pipeline/ward.js';
 import { FRAME_LIMITS } from '../stream/contracts/frame.js';
@@ -155,6 +156,7 @@ const everyBeatNormal: Classify = async (beats) =>
     >,
     decision: { reason: 'network', votedV: 0 },
     modelInput: b.window.samples,
+    modelInputRIndex: DEFAULT_BEAT_WINDOW.rIndex,
     gradCam: undefined,
   }));
 

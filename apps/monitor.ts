@@ -6,7 +6,9 @@ import { timer } from 'rxjs';
 import { continuedBeds, publishReplay } from '../simulators/publish.js';
 import { loadBeds, type LoadedBed, type ReplayBed } from '../simulators/replay.js';
 import { parseSynthEvents, SYNTH_EVENT_KINDS, synthBeds } from '../simulators/synth.js';
+import type { RunningGateway } from '../gateway/gateway.js';
 import { parseCommandLine, positiveNumber, runMain, speedOption } from './cli.js';
+import { gatewayUsers, serveDashboard } from './dashboard.js';
 import { AckKeyRing } from '../stream/contracts/ackSignature.js';
 import { ConfigError } from '../stream/contracts/errors.js';
 import { DEFAULT_CHECKPOINT, metadataMaxBytesFromEnv, type CheckpointConfig } from '../stream/kafka/checkpoint.js';
@@ -20,10 +22,16 @@ import { WardSummary } from './wardSummary.js';
 import { runPipelineWorker } from '../stream/pipeline/worker.js';
 import { mitdbDir, selectRecords } from '../stream/wfdb/index.js';
 
+/**
+ * The ward `npm start` replays: PVC-rich records (119, 200, 208, 233), ventricular tachycardia
+ * (233 at 28 s, 200 at 109 s, 203 at 46 s) and a quiet one (100).
+ */
+const DEFAULT_WARD = '100,119,200,203,208,233';
+
 const USAGE = `npm start -- [options]          embedded broker (or KAFKA_BROKERS) + replayed beds + pipeline, with a ward summary
 npm run simulate -- [options]   replay records into ecg.samples / ecg.reference of KAFKA_BROKERS
 npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ecg.alerts (consumer group ecg-pipeline)
-  --records LIST      records to replay, one bed each (default 100,119,208,233 unless --synth is given)
+  --records LIST      records to replay, one bed each (default ${DEFAULT_WARD} unless --synth is given)
   --synth N           N synthetic beds (McSharry-style ECG with HRV and noise), after the records
   --events SPEC       events of the synthetic beds: kind@s[:size],... or "demo" (default demo); kinds
                       ${SYNTH_EVENT_KINDS.join(', ')}
@@ -33,6 +41,8 @@ npm run pipeline -- [options]   a pipeline worker: ecg.samples -> ecg.beats + ec
   --duration S        stop after S seconds of wall time
   --model DIR         classifier (default ${SHIPPED_MODEL_DIR})
   --summary-every S   ward summary period, s (default 5)
+  --port N            start: the central station's port (default 8080; 0: any free one)
+  --host ADDR         start: the address it listens on (default 127.0.0.1)
 Environment: KAFKA_BROKERS (a cluster; unset, the embedded broker), KAFKA_OFFSET_METADATA_MAX_BYTES (the
 cluster's offset.metadata.max.bytes where it is not Kafka's default 4096; start and pipeline), ECG_ACK_KEYS or
 ECG_ACK_KEYS_FILE (the keys acknowledgements are signed with; start makes one when unset), KAFKA_SSL*,
@@ -156,7 +166,7 @@ async function wardBeds(
   if (!(durationS > 10)) throw new ConfigError(`${command}: --synth-duration must be more than 10 s`);
   if (values.records?.trim() === '')
     throw new ConfigError(`${command}: --records names no record (give a list such as 100,208)`);
-  const recordList = values.records ?? (synthCount > 0 ? '' : '100,119,208,233');
+  const recordList = values.records ?? (synthCount > 0 ? '' : DEFAULT_WARD);
   const records = recordList === '' ? [] : await selectRecords(mitdbDir(), recordList, command);
   return [
     ...records.map((record, i) => ({ bedId: `bed-${String(i + 1).padStart(2, '0')}`, record })),
@@ -194,6 +204,8 @@ async function main(): Promise<void> {
       duration: { type: 'string' },
       model: { type: 'string' },
       'summary-every': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
       synth: { type: 'string' },
       events: { type: 'string' },
       'synth-duration': { type: 'string' },
@@ -201,6 +213,8 @@ async function main(): Promise<void> {
     USAGE,
   );
   const speed = speedOption(command, values.speed ?? '1');
+  const port =
+    values.port === undefined ? 8080 : values.port === '0' ? 0 : positiveNumber(command, 'port', values.port, true);
   const summaryEvery = positiveNumber(command, 'summary-every', values['summary-every'] ?? '5');
   const durationS = values.duration === undefined ? undefined : positiveNumber(command, 'duration', values.duration);
   const checkpoint: CheckpointConfig =
@@ -214,8 +228,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   if (durationS !== undefined) timer(durationS * 1000).subscribe(() => stop.abort());
-  const ackKeys = acknowledgementKeys(command);
   const classifier = command === 'simulate' ? undefined : await loadClassifier(values.model ?? SHIPPED_MODEL_DIR);
+  const ackKeys = acknowledgementKeys(command);
   const connection = connectKafka(`ecg-${command}`, log);
   if (command !== 'start' && !connection.shared) {
     connection.close();
@@ -224,6 +238,7 @@ async function main(): Promise<void> {
         'or install librdkafka1 for the embedded broker, or run everything in one process with npm start',
     );
   }
+  let gateway: RunningGateway | undefined;
   // a cluster lost for 20 s ends the command then, whatever its clients' retries are doing
   let watch: ClusterWatch | undefined;
   const lost = new Promise<never>((_, reject) => {
@@ -241,6 +256,17 @@ async function main(): Promise<void> {
       await pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint, ackKeys);
     else {
       log(`start: ${beds.map((b) => `${b.bed.bedId} = ${b.source}`).join(', ')} at ${speed}x`);
+      const { users, devToken } = gatewayUsers(undefined);
+      gateway = await serveDashboard({
+        connection,
+        ackKeys,
+        users,
+        devToken,
+        // the embedded broker's topics live as long as this process: so does the history
+        dbPath: ':memory:',
+        port,
+        host: values.host ?? '127.0.0.1',
+      });
       const worker = pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint, ackKeys);
       // a worker that fails (a lost broker) ends the replay too; its error is reported below
       worker.catch(() => stop.abort());
@@ -265,6 +291,7 @@ async function main(): Promise<void> {
     throw asKafkaFailure(error, connection.description);
   } finally {
     watch?.stop();
+    await gateway?.close();
     connection.close();
   }
   // the ward ran without the beds it could not read (said at the start): not a clean run

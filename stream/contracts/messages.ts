@@ -66,6 +66,8 @@ const evidenceBeat = z.object({
   window: z.array(z.number()),
   /** ...and the Grad-CAM curve explaining its class, 0..1 per sample. */
   gradCam: z.array(z.number().min(0).max(1)),
+  /** Where the R peak sits in `window` (absent in messages of monitors before 0.10). */
+  rIndex: z.number().int().nonnegative().optional(),
 });
 
 /** `ecg.alerts` v1: the whole state of an alarm at each of its changes. */

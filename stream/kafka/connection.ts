@@ -17,7 +17,10 @@ export interface KafkaConnection {
    * Watches the cluster (`watchCluster`): `onLost` once it has failed every probe for 20 s,
    * `onBack` when it answers again. A broker in this process cannot be lost: nothing to watch.
    */
-  watch(handlers: { onLost: (error: KafkaUnavailableError) => void; onBack?: () => void }): ClusterWatch;
+  watch(
+    handlers: { onLost: (error: KafkaUnavailableError) => void; onBack?: () => void },
+    timing?: { readonly everyMs: number; readonly lostAfterMs: number },
+  ): ClusterWatch;
   close(): void;
 }
 
@@ -39,18 +42,22 @@ export function connectKafka(clientId: string, log: (line: string) => void): Kaf
       description,
       embedded: undefined,
       shared: true,
-      watch: ({ onLost, onBack }) =>
-        watchCluster({
+      watch: ({ onLost, onBack }, timing) => {
+        const lostAfterMs = timing?.lostAfterMs ?? LOST_AFTER_MS;
+        return watchCluster({
           probe: clusterProbe(clientId, configured, security),
           onLost: (error) =>
             onLost(
               new KafkaUnavailableError(
-                `kafka: ${description}: unreachable for ${LOST_AFTER_MS / 1000} s (${error instanceof Error ? error.message : String(error)})`,
+                `kafka: ${description}: unreachable for ${lostAfterMs / 1000} s (${error instanceof Error ? error.message : String(error)})`,
                 { cause: error, retriable: true },
               ),
             ),
           ...(onBack === undefined ? {} : { onBack }),
-        }),
+          ...(timing === undefined ? {} : { everyMs: timing.everyMs }),
+          lostAfterMs,
+        });
+      },
       close: () => undefined,
     };
   }

@@ -11,6 +11,11 @@ export interface EmbeddedBroker {
   readonly librdkafkaVersion: string;
   /** Creates a topic (the mock cluster does not implement CreateTopics requests). */
   createTopic(name: string, partitions: number): void;
+  /**
+   * Takes every broker of the cluster down (its connections closed, new ones refused) or up again:
+   * an outage drill, for seeing what clients and operators see when a cluster goes away and comes back.
+   */
+  setDown(down: boolean): void;
   close(): void;
 }
 
@@ -24,6 +29,8 @@ interface Librdkafka {
   mockDestroy: (mc: unknown) => void;
   mockBootstraps: (mc: unknown) => string;
   mockTopicCreate: (mc: unknown, topic: string, partitions: number, replication: number) => number;
+  mockBrokerDown: (mc: unknown, brokerId: number) => number;
+  mockBrokerUp: (mc: unknown, brokerId: number) => number;
 }
 
 let library: Librdkafka | undefined;
@@ -54,6 +61,8 @@ function loadLibrdkafka(): Librdkafka {
     mockTopicCreate: lib.func(
       'int rd_kafka_mock_topic_create(void *mcluster, const char *topic, int partition_cnt, int replication_factor)',
     ),
+    mockBrokerDown: lib.func('int rd_kafka_mock_broker_set_down(void *mcluster, int32_t broker_id)'),
+    mockBrokerUp: lib.func('int rd_kafka_mock_broker_set_up(void *mcluster, int32_t broker_id)'),
   } as Librdkafka;
   return library;
 }
@@ -74,7 +83,8 @@ export function startEmbeddedBroker(
   const handle = rd.kafkaNew(0, conf, errstr, errstr.length);
   if (handle === null)
     throw new EmbeddedBrokerError(`rd_kafka_new failed: ${errstr.toString('utf8').replace(/\0.*$/s, '')}`);
-  const cluster = rd.mockNew(handle, options.brokers ?? 1);
+  const brokers = options.brokers ?? 1;
+  const cluster = rd.mockNew(handle, brokers);
   if (cluster === null) {
     rd.kafkaDestroy(handle);
     throw new EmbeddedBrokerError('rd_kafka_mock_cluster_new failed (librdkafka built without the mock cluster?)');
@@ -87,6 +97,11 @@ export function startEmbeddedBroker(
       if (closed) throw new EmbeddedBrokerError('embedded broker is closed');
       const code = rd.mockTopicCreate(cluster, name, partitions, 1);
       if (code !== 0) throw new EmbeddedBrokerError(`cannot create topic ${name} (librdkafka error ${code})`);
+    },
+    setDown(down) {
+      if (closed) throw new EmbeddedBrokerError('embedded broker is closed');
+      // the mock cluster numbers its brokers from 1
+      for (let id = 1; id <= brokers; id++) (down ? rd.mockBrokerDown : rd.mockBrokerUp)(cluster, id);
     },
     close() {
       if (closed) return;

@@ -56,6 +56,7 @@ export function labelledBatches(
       probabilities: Object.fromEntries(AAMI_CLASSES.map((c, k) => [c, p[i * K + k]!])) as Record<AamiClass, number>,
       decision: { reason: decisions[i]!.reason, votedV: decisions[i]!.votedV },
       modelInput: inputs.window.slice(i * L, i * L + W),
+      modelInputRIndex: classifier.layout.rIndices[0]!,
       gradCam: curves.get(i),
     }));
   };

@@ -51,6 +51,7 @@ export function wardMessages(event: WardEvent, modelId: string, now: number): Ou
             label: b.label,
             window: Array.from(b.modelInput, (v) => Number(v.toFixed(4))),
             gradCam: Array.from(b.gradCam ?? [], (v) => Number(v.toFixed(3))),
+            rIndex: b.modelInputRIndex,
           })),
           raisedAtMs: a.raisedAtMs,
           ...(a.detail === undefined ? {} : { detail: a.detail }),

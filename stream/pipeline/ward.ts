@@ -48,8 +48,10 @@ export interface ClassifiedBeat extends PendingBeat {
    * show.
    */
   readonly decision: Pick<BeatDecision, 'reason' | 'votedV'>;
-  /** The normalised window the model saw. */
+  /** The normalised window the model saw... */
   readonly modelInput: Float32Array;
+  /** ...and where the R peak sits in it. */
+  readonly modelInputRIndex: number;
   readonly gradCam: Float32Array | undefined;
 }
 

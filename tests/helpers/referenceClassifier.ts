@@ -1,3 +1,4 @@
+import { DEFAULT_BEAT_WINDOW } from '../../stream/dsp/index.js';
 import { ReferenceLabels } from '../../stream/eval/referenceLabels.js';
 import type { PendingBeat } from '../../stream/pipeline/bedMonitor.js';
 import type { ClassifiedBeat, Classify } from '../../stream/pipeline/ward.js';
@@ -19,6 +20,7 @@ export function annotationClassifier(annotationsOf: (bedId: string) => Promise<r
           probabilities: { N: 0, S: 0, V: 0, F: 0, Q: 0, [label]: 1 },
           decision: { reason: 'network', votedV: label === 'V' ? 1 : 0 },
           modelInput: b.window.samples,
+          modelInputRIndex: DEFAULT_BEAT_WINDOW.rIndex,
           gradCam: label === 'N' ? undefined : new Float32Array(b.window.samples.length).fill(0.5),
         };
       }),

@@ -1,0 +1,3 @@
+import './components/centralStation.js';
+
+document.body.append(document.createElement('ecg-central-station'));
