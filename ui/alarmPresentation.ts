@@ -9,6 +9,8 @@ export interface AlarmSignal {
   readonly colour: string;
   /** Text on that background (WCAG AA: at least 4.5:1). */
   readonly text: string;
+  /** The priority's colour as text on the dark theme (the flash's off phase; WCAG AA there too). */
+  readonly onDark: string;
   /** Flash frequency, Hz (0: steady). IEC 60601-1-8: high 1.4–2.8 Hz, medium 0.4–0.8 Hz, low steady. */
   readonly flashHz: number;
   /** Share of each flash period the signal is on (IEC: 20–60 %). */
@@ -22,6 +24,7 @@ export interface AlarmSignal {
 
 export const ALARM_SIGNALS: Readonly<Record<AlarmPriority, AlarmSignal>> = {
   high: {
+    onDark: '#ff7a7a',
     marker: '***',
     label: 'HIGH',
     colour: '#d7191c',
@@ -33,6 +36,7 @@ export const ALARM_SIGNALS: Readonly<Record<AlarmPriority, AlarmSignal>> = {
     pitchHz: 880,
   },
   medium: {
+    onDark: '#ffd21f',
     marker: '**',
     label: 'MEDIUM',
     colour: '#ffd21f',
@@ -44,6 +48,7 @@ export const ALARM_SIGNALS: Readonly<Record<AlarmPriority, AlarmSignal>> = {
     pitchHz: 660,
   },
   low: {
+    onDark: '#2ad4e6',
     marker: '*',
     label: 'LOW',
     colour: '#2ad4e6',
@@ -55,6 +60,7 @@ export const ALARM_SIGNALS: Readonly<Record<AlarmPriority, AlarmSignal>> = {
     pitchHz: 523,
   },
   technical: {
+    onDark: '#c4b5fd',
     marker: '!',
     label: 'TECHNICAL',
     colour: '#a78bfa',

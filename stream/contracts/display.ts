@@ -94,7 +94,12 @@ export type GatewayMessage =
       readonly serverMs: number;
     }
   /** On (re)subscribing: each subscribed bed's state and the alerts missed since `resume` (waveform as binary). */
-  | { readonly type: 'snapshot'; readonly beds: readonly BedState[]; readonly alerts: readonly AlertView[]; readonly resume: number }
+  | {
+      readonly type: 'snapshot';
+      readonly beds: readonly BedState[];
+      readonly alerts: readonly AlertView[];
+      readonly resume: number;
+    }
   | { readonly type: 'alert'; readonly view: AlertView }
   /** The beats published since the last such message (every 250 ms at most). */
   | { readonly type: 'beats'; readonly beats: readonly BeatView[] }

@@ -61,8 +61,12 @@ function flashRules(): string {
       const on = Math.round(s.dutyCycle * 100);
       const animation =
         s.flashHz > 0 ? `animation: flash-${priority} ${(1 / s.flashHz).toFixed(3)}s step-end infinite;` : '';
-      return `@keyframes flash-${priority} { 0% { opacity: 1; } ${on}% { opacity: 0.15; } }
-        .alarm-${priority} { background: ${s.colour}; color: ${s.text}; }
+      // the flash swaps fill and text colour: the words stay readable in both phases
+      return `@keyframes flash-${priority} {
+          0% { background-color: ${s.colour}; color: ${s.text}; }
+          ${on}% { background-color: transparent; color: ${s.onDark}; }
+        }
+        .alarm-${priority} { background-color: ${s.colour}; color: ${s.text}; box-shadow: inset 0 0 0 2px ${s.colour}; }
         .flash-${priority} { ${animation} }
         :host(.border-${priority}) { border-color: ${s.colour} !important; }`;
     })
