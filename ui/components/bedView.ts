@@ -20,6 +20,7 @@ interface History {
 
 /** Seconds of signal the strip shows at once; the slider scrolls through the last 10 minutes. */
 const WINDOW_S = 10;
+const REFRESH_MS = 2000;
 
 /**
  * A bed's view: its last 10 minutes of ECG, scrollable, each beat's label drawn over it (a colour
@@ -46,6 +47,11 @@ export class BedView extends LitElement {
   api: GatewayApi | undefined;
   private strip: uPlot | undefined;
   private tacho: uPlot | undefined;
+  private refresh: number | undefined;
+  /** The beats drawn over the strip. */
+  private beats: BeatView[] = [];
+  /** The strip's window chosen by the nurse (scrolled, or moved to an inspected beat); undefined: the latest 10 s. */
+  private held: { min: number; max: number } | undefined;
 
   static override styles = [
     sharedStyles,
@@ -123,10 +129,13 @@ export class BedView extends LitElement {
     super.connectedCallback();
     this.addEventListener('keydown', this.onKey);
     void this.load();
+    // the view follows the bed: its history again every 2 s
+    this.refresh = window.setInterval(() => void this.load(), REFRESH_MS);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.clearInterval(this.refresh);
     this.strip?.destroy();
     this.tacho?.destroy();
   }
@@ -147,9 +156,13 @@ export class BedView extends LitElement {
     }
   }
 
+  protected override firstUpdated(): void {
+    // the keyboard goes to the view (Escape closes it)
+    this.renderRoot.querySelector<HTMLElement>('.panel')?.focus({ preventScroll: true });
+  }
+
   protected override updated(changed: PropertyValues): void {
     if (changed.has('history') && this.history !== undefined) this.plot(this.history);
-    this.renderRoot.querySelector<HTMLElement>('.panel')?.focus({ preventScroll: true });
   }
 
   /** The strip (uPlot, 10 s at a time) and the tachogram from the history. */
@@ -162,15 +175,28 @@ export class BedView extends LitElement {
       // the second lead 3 mV below the first
       Array.from(all.subarray(l * n, l * n + n), (v) => (v === MISSING ? null : v / 1000 - (l === 0 ? 0 : 3))),
     );
-    const beats = history.beats;
+    this.beats = history.beats;
     const host = this.renderRoot.querySelector<HTMLElement>('.strip')!;
     const end = t.at(-1) ?? 0;
-    this.strip?.destroy();
+    const shown = this.held ?? { min: end - WINDOW_S, max: end };
+    const rr = this.beats.filter((b) => b.rrS !== null);
+    const tachogram: uPlot.AlignedData = [
+      rr.map((b) => b.displaySample / history.hz),
+      rr.map((b) => Math.round(b.rrS! * 1000)),
+    ];
+    this.updateSlider(t[0] ?? 0, end);
+    if (this.strip !== undefined && this.tacho !== undefined) {
+      // a refresh: the same charts, new data, the nurse's window kept
+      this.strip.setData([t, ...leads], false);
+      this.strip.setScale('x', shown);
+      this.tacho.setData(tachogram);
+      return;
+    }
     this.strip = new uPlot(
       {
         width: host.clientWidth || 1000,
         height: 320,
-        scales: { x: { time: false, min: end - WINDOW_S, max: end }, y: { range: [-5, 2] } },
+        scales: { x: { time: false, min: shown.min, max: shown.max }, y: { range: [-5, 2] } },
         axes: [
           { stroke: THEME.text, grid: { stroke: '#223' }, label: 's' },
           { stroke: THEME.text, grid: { stroke: '#223' }, label: 'mV' },
@@ -195,7 +221,7 @@ export class BedView extends LitElement {
               ctx.save();
               ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui`;
               ctx.textAlign = 'center';
-              for (const b of beats) {
+              for (const b of this.beats) {
                 const s = b.displaySample / history.hz;
                 if (s < min || s > max) continue;
                 const x = u.valToPos(s, 'x', true);
@@ -215,8 +241,6 @@ export class BedView extends LitElement {
       host,
     );
     const tachoHost = this.renderRoot.querySelector<HTMLElement>('.tacho')!;
-    const rr = beats.filter((b) => b.rrS !== null);
-    this.tacho?.destroy();
     this.tacho = new uPlot(
       {
         width: tachoHost.clientWidth || 1000,
@@ -228,19 +252,25 @@ export class BedView extends LitElement {
         ],
         series: [{}, { label: 'RR', stroke: '#ffd21f', width: 1, points: { show: true, size: 4 } }],
       },
-      [rr.map((b) => b.displaySample / history.hz), rr.map((b) => Math.round(b.rrS! * 1000))],
+      tachogram,
       tachoHost,
     );
+  }
+
+  /** The slider spans the history; it stays where the nurse put it, or at the latest. */
+  private updateSlider(start: number, end: number): void {
     const slider = this.renderRoot.querySelector<HTMLInputElement>('input[type=range]');
-    if (slider !== null) {
-      slider.min = String(t[0] ?? 0);
-      slider.max = String(Math.max(t[0] ?? 0, end - WINDOW_S));
-      slider.value = slider.max;
-    }
+    if (slider === null) return;
+    slider.min = String(start);
+    slider.max = String(Math.max(start, end - WINDOW_S));
+    slider.value = String(this.held?.min ?? slider.max);
   }
 
   private onScroll(event: Event): void {
-    const from = Number((event.target as HTMLInputElement).value);
+    const slider = event.target as HTMLInputElement;
+    const from = Number(slider.value);
+    // at the right end it follows the bed again
+    this.held = from >= Number(slider.max) ? undefined : { min: from, max: from + WINDOW_S };
     this.strip?.setScale('x', { min: from, max: from + WINDOW_S });
   }
 
@@ -272,8 +302,11 @@ export class BedView extends LitElement {
     const beat = this.inspected.beat;
     if (beat !== undefined && this.history !== undefined) {
       const s = beat.displaySample / this.history.hz;
-      this.strip?.setScale('x', { min: s - WINDOW_S / 2, max: s + WINDOW_S / 2 });
+      this.held = { min: s - WINDOW_S / 2, max: s + WINDOW_S / 2 };
+      this.strip?.setScale('x', this.held);
     }
+    await this.updateComplete;
+    this.renderRoot.querySelector('ecg-beat-inspector')?.scrollIntoView({ block: 'nearest' });
   }
 
   override render() {
