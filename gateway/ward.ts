@@ -33,7 +33,6 @@ interface Bed {
   display: BedDisplay;
   source: string;
   beats: BeatView[];
-  active: Map<string, AlarmSummary>;
   lastDataMs: number;
   /** Recent frames' [signal time s, wall ms]: the speed. */
   pace: [number, number][];
@@ -48,6 +47,8 @@ interface Bed {
  */
 export class WardView {
   private readonly beds = new Map<string, Bed>();
+  /** Each bed's active alarms, by id: also of a bed whose signal this gateway has not seen yet. */
+  private readonly active = new Map<string, Map<string, AlarmSummary>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -68,7 +69,6 @@ export class WardView {
         display: new BedDisplay(frame),
         source: frame.source,
         beats: bed?.beats ?? [],
-        active: bed?.active ?? new Map(),
         lastDataMs: 0,
         pace: [],
         reference: bed?.reference ?? [],
@@ -108,10 +108,10 @@ export class WardView {
 
   /** An alert's latest state: the bed's active alarms follow it. */
   onAlert(alert: AlertMessage): void {
-    const bed = this.beds.get(alert.bedId);
-    if (bed === undefined) return;
+    const active = this.active.get(alert.bedId) ?? new Map<string, AlarmSummary>();
+    this.active.set(alert.bedId, active);
     if (alert.state === 'active')
-      bed.active.set(alert.id, {
+      active.set(alert.id, {
         id: alert.id,
         type: alert.type,
         priority: alert.priority,
@@ -119,7 +119,7 @@ export class WardView {
         onsetS: alert.onsetS,
         ...(alert.detail === undefined ? {} : { detail: alert.detail }),
       });
-    else bed.active.delete(alert.id);
+    else active.delete(alert.id);
   }
 
   /** A reference annotation of a replay (beats only are kept). */
@@ -167,7 +167,7 @@ export class WardView {
       .map((b) => b.rrS)
       .filter((r): r is number => r !== null && r > 0);
     const last = bed.beats.at(-1);
-    const active = [...bed.active.values()];
+    const active = [...(this.active.get(bedId)?.values() ?? [])];
     const rhythm =
       RHYTHMS.find(([type]) => active.some((a) => a.type === type))?.[1] ?? (last === undefined ? '—' : 'regular');
     const [first, latest] = [bed.pace[0], bed.pace.at(-1)];

@@ -65,6 +65,9 @@ export class BedTile extends LitElement {
         min-height: 0;
       }
       canvas {
+        /* out of the flow: its pixel size follows the strip, never the other way round */
+        position: absolute;
+        inset: 0;
         width: 100%;
         height: 100%;
         display: block;
@@ -110,6 +113,7 @@ export class BedTile extends LitElement {
         font-size: 0.8rem;
       }
       .alarm {
+        min-height: 1.2em;
         margin: 0 6px 6px;
         padding: 2px 6px;
         border-radius: 4px;
@@ -224,7 +228,7 @@ export class BedTile extends LitElement {
       </div>
       ${
         worst === undefined
-          ? html`<div class="alarm none">no active alarm</div>`
+          ? html`<div class="alarm none" aria-label="no active alarm"></div>`
           : html`<div
               class="alarm alarm-${worst.priority} ${worst.acknowledged ? '' : `flash-${worst.priority}`}"
               role="alert"
