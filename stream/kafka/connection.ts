@@ -2,7 +2,7 @@ import { EmbeddedBrokerError, startEmbeddedBroker, type EmbeddedBroker } from '.
 import { InProcessKafka } from './inProcess.js';
 import { clusterProbe, kafkaAt, KafkaUnavailableError } from './kafkajs.js';
 import { kafkaSecurityFromEnv } from './security.js';
-import { LOST_AFTER_MS, watchCluster, type ClusterWatch } from './watchdog.js';
+import { lostAfterMsFromEnv, watchCluster, type ClusterWatch } from './watchdog.js';
 import type { KafkaClient } from './client.js';
 
 export interface KafkaConnection {
@@ -35,6 +35,7 @@ export function connectKafka(clientId: string, log: (line: string) => void): Kaf
     .filter(Boolean);
   if (configured !== undefined && configured.length > 0) {
     const security = kafkaSecurityFromEnv();
+    const configuredLostAfterMs = lostAfterMsFromEnv();
     const description = `cluster ${configured.join(',')} (KAFKA_BROKERS)`;
     log(`kafka: ${description}, ${security.description}`);
     return {
@@ -43,7 +44,7 @@ export function connectKafka(clientId: string, log: (line: string) => void): Kaf
       embedded: undefined,
       shared: true,
       watch: ({ onLost, onBack }, timing) => {
-        const lostAfterMs = timing?.lostAfterMs ?? LOST_AFTER_MS;
+        const lostAfterMs = timing?.lostAfterMs ?? configuredLostAfterMs;
         return watchCluster({
           probe: clusterProbe(clientId, configured, security),
           onLost: (error) =>

@@ -1,3 +1,5 @@
+import { ConfigError } from '../contracts/errors.js';
+
 /** How often the cluster is probed, ms. */
 export const PROBE_EVERY_MS = 5_000;
 /**
@@ -5,6 +7,19 @@ export const PROBE_EVERY_MS = 5_000;
  * within which every command says so, long enough for a broker's restart or a leader election.
  */
 export const LOST_AFTER_MS = 20_000;
+
+/**
+ * KAFKA_LOST_AFTER_MS, where an operator sets how long a cluster may answer no probe before a
+ * command gives up (1 to 30 s: beyond 30 s a lost cluster would be stated late); else LOST_AFTER_MS.
+ */
+export function lostAfterMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.KAFKA_LOST_AFTER_MS;
+  if (value === undefined || value === '') return LOST_AFTER_MS;
+  const ms = Number(value);
+  if (!(Number.isInteger(ms) && ms >= 1000 && ms <= 30_000))
+    throw new ConfigError(`KAFKA_LOST_AFTER_MS must be a whole number of ms from 1000 to 30000, got "${value}"`);
+  return ms;
+}
 
 export interface ClusterWatch {
   stop(): void;

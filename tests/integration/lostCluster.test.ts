@@ -26,7 +26,7 @@ describe('a Kafka cluster that cannot be reached', () => {
     expect(retries.length).toBeLessThanOrEqual(6);
   }, 130_000);
 
-  it('npm run ack gives up within 30 s too', async () => {
+  it('npm run ack gives up as soon, with the time an operator set', async () => {
     const started = Date.now();
     const run = await runScript(
       'apps/ack.ts',
@@ -35,23 +35,26 @@ describe('a Kafka cluster that cannot be reached', () => {
         KAFKA_BROKERS: '127.0.0.1:1',
         ECG_ACK_KEYS: `k:${Buffer.alloc(32, 7).toString('base64')}`,
         NODE_ENV: 'production',
+        // as an operator may set it: the same watch, shorter (the first test shows the default)
+        KAFKA_LOST_AFTER_MS: '5000',
       },
       90_000,
     );
     expect(run.code).toBe(2);
     expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
-      /^error: kafka: cluster 127\.0\.0\.1:1 .*unreachable for 20 s/,
+      /^error: kafka: cluster 127\.0\.0\.1:1 .*unreachable for 5 s/,
     );
-    expect(Date.now() - started - run.afterLastErrorMs).toBeLessThan(STATED_WITHIN_MS + 5_000);
+    expect(Date.now() - started - run.afterLastErrorMs).toBeLessThan(15_000);
   }, 100_000);
 
-  it('a worker whose broker goes away states it within 30 s, and ends', async () => {
+  it('a worker whose broker goes away states it within the time set, and ends', async () => {
     const broker = startEmbeddedBroker();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       TFJS_BACKEND: 'wasm',
       KAFKA_BROKERS: broker.bootstrap,
       NODE_ENV: 'production',
+      KAFKA_LOST_AFTER_MS: '5000',
     };
     delete env.KAFKA_TRANSPORT;
     const child = spawn(
@@ -77,6 +80,6 @@ describe('a Kafka cluster that cannot be reached', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(closedAt, stderr).toBeGreaterThan(0);
     expect(code, stderr).toBe(2);
-    expect(statedAt - closedAt).toBeLessThan(STATED_WITHIN_MS);
+    expect(statedAt - closedAt).toBeLessThan(5_000 + 5_000);
   }, 130_000);
 });

@@ -102,3 +102,13 @@ describe('watchCluster', () => {
     expect(lost.map((e) => (e as Error).message)).toEqual(['no answer within 0.01 s']);
   });
 });
+
+describe('KAFKA_LOST_AFTER_MS', () => {
+  it('is 20 s unless an operator sets 1 to 30 s', async () => {
+    const { lostAfterMsFromEnv } = await import('../../stream/kafka/watchdog.js');
+    expect(lostAfterMsFromEnv({})).toBe(20_000);
+    expect(lostAfterMsFromEnv({ KAFKA_LOST_AFTER_MS: '5000' })).toBe(5000);
+    for (const bad of ['60000', '10', 'soon'])
+      expect(() => lostAfterMsFromEnv({ KAFKA_LOST_AFTER_MS: bad })).toThrow(ConfigError);
+  });
+});
