@@ -214,7 +214,11 @@ async function main(): Promise<void> {
   );
   const speed = speedOption(command, values.speed ?? '1');
   const port =
-    values.port === undefined ? 8080 : values.port === '0' ? 0 : positiveNumber(command, 'port', values.port, true);
+    values.port === undefined
+      ? undefined
+      : values.port === '0'
+        ? 0
+        : positiveNumber(command, 'port', values.port, true);
   const summaryEvery = positiveNumber(command, 'summary-every', values['summary-every'] ?? '5');
   const durationS = values.duration === undefined ? undefined : positiveNumber(command, 'duration', values.duration);
   const checkpoint: CheckpointConfig =

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Everything a fresh Debian machine needs before `npm start` or `npm test`:
-# librdkafka1 (the embedded Kafka broker is its mock cluster) and the npm dependencies.
+# Everything a fresh Debian machine needs before `npm start` or `npm test`: librdkafka1 (the
+# embedded Kafka broker is its mock cluster), chromium (the dashboard's end-to-end tests and
+# benchmarks drive it) and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ldconfig -p | grep -q 'librdkafka.so.1 '; then
-  echo "setup: installing Debian's librdkafka1 (embedded Kafka broker)"
+missing=()
+ldconfig -p | grep -q 'librdkafka.so.1 ' || missing+=(librdkafka1)
+# the browser only matters to the tests and benchmarks: npm start serves the dashboard without it
+if [ "${ECG_SKIP_BROWSER:-}" != "1" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian's ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq librdkafka1
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 npm ci --no-audit --no-fund
 

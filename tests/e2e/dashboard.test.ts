@@ -42,8 +42,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  monitor?.child.kill('SIGINT');
-});
+  if (monitor === undefined) return;
+  // stopped as a nurse's Ctrl-C stops it, and gone before the next test file starts
+  const exited = new Promise((done) => monitor.child.once('exit', done));
+  monitor.child.kill('SIGINT');
+  const killer = setTimeout(() => monitor.child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(killer);
+}, 30_000);
 
 describe('the central station in headless Chromium, on npm start', () => {
   it('draws every bed: each strip changes over time', async () => {

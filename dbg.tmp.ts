@@ -1,0 +1,11 @@
+import { serveDashboard, gatewayUsers } from './apps/dashboard.js';
+import { embeddedKafka } from './stream/kafka/connection.js';
+const connection = embeddedKafka('dbg', () => undefined);
+const { users, devToken } = gatewayUsers(undefined);
+const g = await serveDashboard({ connection, ackKeys: undefined, users, devToken, dbPath: ':memory:', port: 0, host: '127.0.0.1' });
+await new Promise((r) => setTimeout(r, 3000));
+const t = Date.now();
+await g.close();
+console.log('closed in', Date.now() - t);
+connection.close();
+console.log('handles', (process as any)._getActiveHandles().map((h: any) => h.constructor.name));
