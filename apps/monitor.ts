@@ -261,20 +261,21 @@ async function main(): Promise<void> {
     else {
       log(`start: ${beds.map((b) => `${b.bed.bedId} = ${b.source}`).join(', ')} at ${speed}x`);
       const { users, devToken } = gatewayUsers(undefined);
-      gateway = await serveDashboard({
-        connection,
-        ackKeys,
-        users,
-        devToken,
-        // the embedded broker's topics live as long as this process: so does the history
-        dbPath: ':memory:',
-        port,
-        host: values.host ?? '127.0.0.1',
-      });
+      // the worker joins its group while the station starts: both wait on the broker
       const worker = pipeline(connection, classifier, stop.signal, summaryEvery, checkpoint, ackKeys);
       // a worker that fails (a lost broker) ends the replay too; its error is reported below
       worker.catch(() => stop.abort());
       try {
+        gateway = await serveDashboard({
+          connection,
+          ackKeys,
+          users,
+          devToken,
+          // the embedded broker's topics live as long as this process: so does the history
+          dbPath: ':memory:',
+          port,
+          host: values.host ?? '127.0.0.1',
+        });
         await simulate(command, connection, beds, speed, values.loop === true, stop.signal);
       } catch (error) {
         stop.abort();

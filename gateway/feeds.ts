@@ -49,9 +49,10 @@ export async function startFeeds(
   handlers: FeedHandlers,
   malformed: MalformedMessages,
 ): Promise<Feeds> {
-  const tails: TopicTail[] = [];
-  tails.push(
-    await TopicTail.start(kafka, TOPICS.samples, {
+  // each tail waits for its topic's history: started side by side, the station is up in the time
+  // of the slowest rather than of all of them
+  const tails: TopicTail[] = await Promise.all([
+    TopicTail.start(kafka, TOPICS.samples, {
       groupId: `${groupId}.samples`,
       tail: SAMPLES_TAIL,
       onMessage: (value) => {
@@ -64,21 +65,21 @@ export async function startFeeds(
         }
       },
     }),
-    await followTail(kafka, TOPICS.beats, {
+    followTail(kafka, TOPICS.beats, {
       groupId: `${groupId}.beats`,
       tail: BEATS_TAIL,
       decode: (b) => beatCodec.decode(b),
       malformed,
       onItem: (beat) => handlers.beat(beat),
     }),
-    await followTail(kafka, TOPICS.reference, {
+    followTail(kafka, TOPICS.reference, {
       groupId: `${groupId}.reference`,
       tail: REFERENCE_TAIL,
       decode: (b) => referenceCodec.decode(b),
       malformed,
       onItem: (ref) => handlers.reference(ref),
     }),
-  );
+  ]);
   const consumer = kafka.consumer({ groupId: `${groupId}.alerts`, maxWaitTimeInMs: FETCH_WAIT_MS });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPICS.alerts, fromBeginning: true });
