@@ -6,7 +6,7 @@ import { codeForSymbol, encodeAnnotations, mitdbDir, selectRecords, WfdbError } 
 import { evaluateQrsRecord, type QrsRecordResult } from '../stream/eval/qrsEval.js';
 import { formatQrsReport, summariseQrs } from '../stream/eval/qrsReport.js';
 
-const USAGE = `npm run eval:qrs -- [--records 100,208] [--json] [--write-annotations DIR] [--score-vf] [--data-dir DIR]
+const USAGE = `npm run eval:qrs -- [--records 100,208] [--json] [--write-annotations DIR] [--score-vf] [--dir DIR]
 
 Replays the monitoring lead of MIT-BIH records through the online detector and scores it
 beat by beat against the reference annotations (ANSI/AAMI EC57, 150 ms window).
@@ -14,7 +14,7 @@ beat by beat against the reference annotations (ANSI/AAMI EC57, 150 ms window).
   --json                print one JSON object instead of the table
   --write-annotations   also write DIR/REC.qrs (MIT format, readable by rdann and bxb)
   --score-vf            score inside ventricular flutter episodes too (EC57 excludes them)
-  --data-dir            record directory (default: $MITDB_DIR or ../shared/data/mitdb)`;
+  --dir                 record directory (default: $MITDB_DIR or ../shared/data/mitdb)`;
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine(
@@ -25,11 +25,11 @@ async function main(): Promise<void> {
       json: { type: 'boolean' },
       'write-annotations': { type: 'string' },
       'score-vf': { type: 'boolean' },
-      'data-dir': { type: 'string' },
+      dir: { type: 'string' },
     },
     USAGE,
   );
-  const dir = values['data-dir'] ?? mitdbDir();
+  const dir = values.dir ?? mitdbDir();
   const records = await selectRecords(dir, values.records, 'eval:qrs');
   const outDir =
     values['write-annotations'] === undefined

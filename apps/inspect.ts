@@ -31,12 +31,12 @@ async function main(): Promise<void> {
       to: { type: 'string' },
       model: { type: 'string' },
       json: { type: 'boolean' },
-      'data-dir': { type: 'string' },
+      dir: { type: 'string' },
       'cache-dir': { type: 'string' },
     },
     USAGE,
   );
-  const dir = values['data-dir'] ?? mitdbDir();
+  const dir = values.dir ?? mitdbDir();
   if (values.class !== undefined) {
     await printLeadShapes(dir, values.class, values.records, values.json === true);
     return;

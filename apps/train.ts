@@ -48,7 +48,7 @@ const USAGE = `npm run train -- --model <${Object.keys(ARCHITECTURES).join('|')}
   --validation-records LIST
                         inter split: validate on these DS1 records' beats, patients held out of
                         training (default: 10 % of the training beats, stratified)
-  --data-dir DIR        MIT-BIH records (default $MITDB_DIR or ../shared/data/mitdb)
+  --dir DIR             MIT-BIH records (default $MITDB_DIR or ../shared/data/mitdb)
   --cache-dir DIR       beat-set cache (default out/cache)`;
 
 const BALANCES: readonly Balance[] = ['oversample', 'class-weights', 'none'];
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       records: { type: 'string' },
       'validation-records': { type: 'string' },
-      'data-dir': { type: 'string' },
+      dir: { type: 'string' },
       'cache-dir': { type: 'string' },
     },
     USAGE,
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   );
 
   const backend = await initBackend();
-  const dir = values['data-dir'] ?? mitdbDir();
+  const dir = values.dir ?? mitdbDir();
   const records = await selectRecords(dir, values.records, 'train');
   const log = (line: string): void => {
     process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);

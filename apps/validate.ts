@@ -1,6 +1,7 @@
 import { embeddedKafka } from '../stream/kafka/connection.js';
 import { AAMI_CLASSES } from '../stream/contracts/aami.js';
 import { writeFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import {
   DEFAULT_NOISE_SNR_DB,
   FAULT_TECHNICAL_ALARM,
@@ -64,11 +65,13 @@ function bedTime(t: number): { bed: number; t: number } {
 
 const tenths = (t: number): number => Number(t.toFixed(1));
 
-const USAGE = `npm run validate -- [--records 100,208] [--speed max] [--json] [--report FILE] [--beats FILE] [--model DIR]
+const USAGE = `npm run validate -- [--dir DIR] [--records 100,208] [--speed max] [--json] [--report FILE] [--beats FILE] [--model DIR]
                          [--faults drop,duplicate,reorder,flat,noise] [--fault-every S] [--noise-snr DB]
                          [--synth N [--events SPEC] [--synth-duration S]]
 Replays records (one bed each) through the real Kafka path (embedded broker, pipeline worker) and scores
-the published ecg.beats and ecg.alerts against the reference annotations. --synth N validates N synthetic
+the published ecg.beats and ecg.alerts against the reference annotations. --dir: the records' folder (default
+$MITDB_DIR or ../shared/data/mitdb); records are named by the folder's name (svdb/800). Where a record has no
+rhythm annotations, its VT episodes are the runs of five or more V beats above 100 bpm in its reference beats. --synth N validates N synthetic
 beds instead (events as kind@s[:size], e.g. vt@60:8,asystole@120:6, or "demo"; kinds ${SYNTH_EVENT_KINDS.join(', ')}).
 --faults damages each bed's stream every --fault-every s (default 300), the kinds taking turns; noise
 bursts are the Noise Stress Test Database's muscle artefact at --noise-snr dB (default ${DEFAULT_NOISE_SNR_DB}, as nst(1) measures it).
@@ -106,14 +109,15 @@ function scoredBeatRows(record: string, beats: readonly ScoredBeat[]): string[] 
 /** Replay frame length, s. */
 const FRAME_S = 0.25;
 
-/** MIT-BIH records (one bed each), or --synth N synthetic beds with their event script. */
+/** A database's records (one bed each), or --synth N synthetic beds with their event script. */
 async function bedsToValidate(
   dir: string,
+  database: string,
   values: { records?: string; synth?: string; events?: string; 'synth-duration'?: string },
 ): Promise<ReplayBed[]> {
   if (values.synth === undefined) {
     const records = await selectRecords(dir, values.records, 'validate');
-    return records.map((record) => ({ bedId: `mitdb-${record}`, record }));
+    return records.map((record) => ({ bedId: `${database}-${record}`, record, database }));
   }
   if (values.records !== undefined) throw new ConfigError('validate: give --records or --synth, not both');
   const count = positiveNumber('validate', 'synth', values.synth, true);
@@ -127,6 +131,7 @@ async function main(): Promise<void> {
     'validate',
     process.argv.slice(2),
     {
+      dir: { type: 'string' },
       records: { type: 'string' },
       speed: { type: 'string' },
       json: { type: 'boolean' },
@@ -148,10 +153,11 @@ async function main(): Promise<void> {
   if (!(faultEvery > 10)) throw new ConfigError('validate: --fault-every must be more than 10 s');
   const noiseSnrDb = Number(values['noise-snr'] ?? String(DEFAULT_NOISE_SNR_DB));
   if (!Number.isFinite(noiseSnrDb)) throw new ConfigError('validate: --noise-snr must be a number of dB');
-  const dir = mitdbDir();
+  const dir = values.dir === undefined ? mitdbDir() : resolve(values.dir);
+  const database = values.dir === undefined ? 'mitdb' : basename(dir);
   const log = (l: string): void => void process.stderr.write(`${l}\n`);
   // a record that cannot be read is named and left out; the rest are still replayed and scored
-  const requested = await bedsToValidate(dir, values);
+  const requested = await bedsToValidate(dir, database, values);
   const { loaded: beds, unreadable } = await loadBeds(dir, requested);
   const unreadableRecords = unreadable.map(({ source, reason }) => ({ record: source, reason }));
   for (const u of unreadableRecords) log(`validate: ${u.record} not scored: ${u.reason}`);
@@ -311,8 +317,8 @@ async function main(): Promise<void> {
       type: e.type,
       onsetS: tenths(onset.t),
       endS: tenths(end.t),
-      inspect: record.startsWith('mitdb/')
-        ? `npm run inspect:beats -- --record ${record.slice('mitdb/'.length)} --from ${Math.max(0, Math.floor(onset.t - 3))} --to ${Math.ceil(end.t + 3)}`
+      inspect: record.startsWith(`${database}/`)
+        ? `${database === 'mitdb' ? '' : `MITDB_DIR=${dir} `}npm run inspect:beats -- --record ${record.slice(database.length + 1)} --from ${Math.max(0, Math.floor(onset.t - 3))} --to ${Math.ceil(end.t + 3)}`
         : null,
     };
   });
@@ -363,6 +369,7 @@ async function main(): Promise<void> {
     decisions,
     alarms,
     falseHighPriorityAlarms: falseHighPriority,
+    falseHighPriorityPer24h: Number(((falseHighPriority / hours) * 24).toFixed(1)),
     falseHighPriority: falseHighPriorityList,
     falseHighPriorityOverNoLifeThreateningRhythm: falseWithoutLifeThreat,
     missedHighPriority,
@@ -392,7 +399,7 @@ async function main(): Promise<void> {
     `${beds.length} beds, ${result.hoursOfEcg} h of ECG through Kafka in ${result.wallSeconds} s (${backend}, model ${classifier.modelId})`,
     `QRS: Se ${result.qrs.se} %  +P ${result.qrs.ppv} %  (TP ${tp}, FN ${fn}, FP ${fp});  V Se/+P ${result.classes.V.se}/${result.classes.V.ppv} %;  S Se/+P ${result.classes.S.se}/${result.classes.S.ppv} %`,
     `labels by decision step (matched beats, share the reference agrees with): ${describeDecisions(decisions)}`,
-    `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority} (${falseWithoutLifeThreat} over no life-threatening reference rhythm), technical alarms ${JSON.stringify(technical)}`,
+    `frames lost ${lostFrames}, duplicate beats ${duplicateBeats}, false high-priority alarms ${falseHighPriority} (${result.falseHighPriorityPer24h} per 24 h; ${falseWithoutLifeThreat} over no life-threatening reference rhythm), technical alarms ${JSON.stringify(technical)}`,
     ...(injected.length === 0
       ? []
       : [

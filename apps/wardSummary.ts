@@ -13,7 +13,8 @@ export type SummaryEvent =
     }
   | { readonly kind: 'gap'; readonly bedId: string }
   | { readonly kind: 'duplicate'; readonly bedId: string; readonly renumbered: boolean }
-  | { readonly kind: 'rejected'; readonly bedId: string; readonly reason: string };
+  | { readonly kind: 'rejected'; readonly bedId: string; readonly reason: string }
+  | { readonly kind: 'withheld'; readonly bedId: string; readonly withheld: { readonly reason: string } };
 
 interface BedState {
   beats: number;
@@ -25,6 +26,8 @@ interface BedState {
   /** Frames set aside (or failures of the bed's processing), and the latest reason. */
   rejected: number;
   lastRejection: string;
+  /** The latest alarm the pulse held back, and why, until the next summary. */
+  withheld: string;
 }
 
 /**
@@ -51,7 +54,7 @@ export class WardSummary {
       else if (e.kind === 'rejected') {
         bed.rejected++;
         bed.lastRejection = e.reason;
-      }
+      } else if (e.kind === 'withheld') bed.withheld = e.withheld.reason;
     }
   }
 
@@ -78,14 +81,25 @@ export class WardSummary {
           ? ''
           : `  ${bed.renumbered} frames dropped: numbered below the bed's stream (its producer started its numbering over)`;
       const rejected = bed.rejected === 0 ? '' : `  ${bed.rejected} frames set aside (latest: ${bed.lastRejection})`;
-      return `  ${bedId.padEnd(10)} HR ${hr}  beats ${String(bed.beats).padStart(6)} (${classes})  ${alarms}${renumbered}${rejected}`;
+      const withheld = bed.withheld === '' ? '' : `  (${bed.withheld})`;
+      bed.withheld = '';
+      return `  ${bedId.padEnd(10)} HR ${hr}  beats ${String(bed.beats).padStart(6)} (${classes})  ${alarms}${withheld}${renumbered}${rejected}`;
     });
   }
 
   private bed(bedId: string): BedState {
     let bed = this.beds.get(bedId);
     if (bed === undefined) {
-      bed = { beats: 0, counts: {}, recentRr: [], active: new Map(), renumbered: 0, rejected: 0, lastRejection: '' };
+      bed = {
+        beats: 0,
+        counts: {},
+        recentRr: [],
+        active: new Map(),
+        renumbered: 0,
+        rejected: 0,
+        lastRejection: '',
+        withheld: '',
+      };
       this.beds.set(bedId, bed);
     }
     return bed;

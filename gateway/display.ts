@@ -1,5 +1,5 @@
 import { DISPLAY_HZ } from '../stream/contracts/display.js';
-import { leadMillivolts, type SampleFrame } from '../stream/contracts/frame.js';
+import { leadPhysical, type SampleFrame } from '../stream/contracts/frame.js';
 import { DEFAULT_ECG_FILTER, DEFAULT_RESAMPLER, EcgFilter, Resampler } from '../stream/dsp/index.js';
 
 /** A display sample the gateway does not have (a gap in the bed's stream). */
@@ -60,13 +60,18 @@ const toMicrovolts = (mv: number): number => Math.max(-32767, Math.min(32767, Ma
 export const HISTORY_S = 600;
 
 /**
- * One bed's display signal: each lead filtered as the monitor filters it (0.5–40 Hz, mains notch)
- * and resampled to 125 Hz, kept in a preallocated ring of the last 10 minutes (int16 µV). The
- * display time line starts at the bed's first frame and goes on across gaps (MISSING there).
+ * One bed's display signal: each ECG lead filtered as the monitor filters it (0.5–40 Hz, mains
+ * notch) and resampled to 125 Hz, kept in a preallocated ring of the last 10 minutes (int16 µV).
+ * The display time line starts at the bed's first frame and goes on across gaps, and a stretch a
+ * lead's device marked invalid is MISSING there.
  */
 export class BedDisplay {
   readonly bedId: string;
+  /** The ECG leads shown, by name, and where each is among the frame's signals. */
   readonly leads: readonly string[];
+  private readonly signalIndices: readonly number[];
+  /** Each lead's last valid sample: what its filter is fed where a sample is invalid. */
+  private readonly held: number[];
   private readonly history: Int16Array[];
   /** Display samples written so far (the next one's index). */
   private written = 0;
@@ -81,7 +86,9 @@ export class BedDisplay {
 
   constructor(first: SampleFrame) {
     this.bedId = first.bedId;
-    this.leads = first.leads.map((l) => l.name);
+    this.signalIndices = first.leads.flatMap((l, i) => (l.kind === 'ecg' ? [i] : []));
+    this.leads = this.signalIndices.map((i) => first.leads[i]!.name);
+    this.held = this.leads.map(() => 0);
     this.sourceHz = first.sampleRate;
     this.origin = first.firstSample;
     this.nextSource = first.firstSample;
@@ -96,8 +103,10 @@ export class BedDisplay {
   fits(frame: SampleFrame): boolean {
     return (
       frame.sampleRate === this.sourceHz &&
-      frame.leads.length === this.leads.length &&
-      frame.leads.every((l, i) => l.name === this.leads[i])
+      frame.leads
+        .filter((l) => l.kind === 'ecg')
+        .map((l) => l.name)
+        .join('\n') === this.leads.join('\n')
     );
   }
 
@@ -120,9 +129,21 @@ export class BedDisplay {
       });
     }
     this.nextSource = frame.firstSample + frame.samples.length / frame.leads.length;
-    const outputs = this.chains.map((c, l) => c.resampler.push(c.filter.push(leadMillivolts(frame, l))));
+    const outputs = this.chains.map((c, l) => {
+      const x = leadPhysical(frame, this.signalIndices[l]!);
+      let invalid = 0;
+      for (let i = 0; i < x.length; i++) {
+        if (Number.isNaN(x[i]!)) {
+          x[i] = this.held[l]!;
+          invalid++;
+        } else this.held[l] = x[i]!;
+      }
+      const y = c.resampler.push(c.filter.push(x));
+      // a frame the device marked mostly invalid is not drawn as signal
+      return invalid * 2 >= x.length ? y.fill(Number.NaN) : y;
+    });
     const n = Math.min(...outputs.map((o) => o.length));
-    for (let k = 0; k < n; k++) this.write(outputs.map((o) => toMicrovolts(o[k]!)));
+    for (let k = 0; k < n; k++) this.write(outputs.map((o) => (Number.isNaN(o[k]!) ? MISSING : toMicrovolts(o[k]!))));
   }
 
   /** The samples since the last take, as a display chunk (undefined if none). */

@@ -198,7 +198,7 @@ export class WardView {
   normalTemplate(bedId: string, length: number, rIndex: number): number[] | undefined {
     const bed = this.beds.get(bedId);
     if (bed === undefined) return undefined;
-    const lead = monitoringLeadOf(bed.display.leads);
+    const lead = monitoringLeadOf(bed.display.leads.map((name) => ({ name, kind: 'ecg' as const })));
     const windows: number[][] = [];
     for (const beat of [...bed.beats].reverse()) {
       if (windows.length >= HR_BEATS) break;

@@ -15,7 +15,7 @@ export const FAULT_TECHNICAL_ALARM: Readonly<Record<FaultKind, AlarmType | null>
   drop: 'signal-gap',
   duplicate: null,
   reorder: null,
-  flat: 'lead-off',
+  flat: 'flat-line',
   noise: 'poor-signal',
 };
 

@@ -1,11 +1,22 @@
 import type { SampleFrame, StreamPosition } from '../stream/contracts/frame.js';
 import type { ReferenceMessage } from '../stream/contracts/messages.js';
-import { readAnnotations, readRecord, WfdbError, type Annotation, type WfdbRecord } from '../stream/wfdb/index.js';
+import {
+  readAnnotations,
+  readRecord,
+  recordSignals,
+  WfdbError,
+  type Annotation,
+  type WfdbRecord,
+} from '../stream/wfdb/index.js';
 import { synthesizeRecord, type SynthConfig } from './synth.js';
 
-/** A bed fed by a MIT-BIH record, or by the synthetic ECG generator. */
+/**
+ * A bed fed by a recorded database record (`database`: the database's name, default mitdb), or by
+ * the synthetic ECG generator.
+ */
 export type ReplayBed =
-  { readonly bedId: string; readonly record: string } | { readonly bedId: string; readonly synth: SynthConfig };
+  | { readonly bedId: string; readonly record: string; readonly database?: string }
+  | { readonly bedId: string; readonly synth: SynthConfig };
 
 /** A bed ready to replay: its signal, its reference annotations and its source name (`mitdb/208`, `synth/3`). */
 export interface LoadedBed {
@@ -24,9 +35,9 @@ export interface UnreadableBed {
   readonly reason: string;
 }
 
-/** Where a bed's signal comes from, as frames and events name it: `mitdb/208`, `synth/3`. */
+/** Where a bed's signal comes from, as frames and events name it: `mitdb/208`, `svdb/800`, `synth/3`. */
 function sourceOf(bed: ReplayBed): string {
-  return 'synth' in bed ? `synth/${bed.synth.seed}` : `mitdb/${bed.record}`;
+  return 'synth' in bed ? `synth/${bed.synth.seed}` : `${bed.database ?? 'mitdb'}/${bed.record}`;
 }
 
 /** Reads one bed's record and annotations; a missing or corrupt file throws a WfdbError naming it. */
@@ -81,10 +92,11 @@ export function* recordFrames(
   const fs = record.header.samplingFrequency;
   const perFrame = Math.max(1, Math.round((fs * options.frameMs) / 1000));
   const length = record.signals[0]?.digital.length ?? 0;
-  const leads = record.signals.map((s) => ({
-    name: s.spec.description || s.spec.fileName,
-    gain: s.spec.gain,
-    baseline: s.spec.baseline,
+  const leads = recordSignals(record.header).map((signal, l) => ({
+    ...signal,
+    units: record.signals[l]!.spec.units,
+    gain: record.signals[l]!.spec.gain,
+    baseline: record.signals[l]!.spec.baseline,
   }));
   let seq = start.seq;
   let offset = start.sample;

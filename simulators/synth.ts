@@ -1,4 +1,5 @@
 import { ConfigError } from '../stream/contracts/errors.js';
+import { INVALID_SAMPLE } from '../stream/contracts/frame.js';
 import { gaussian, seededRandom } from '../stream/model/random.js';
 import type { Annotation, WfdbRecord, WfdbSignalSpec } from '../stream/wfdb/index.js';
 
@@ -227,14 +228,17 @@ export function synthesizeRecord(config: SynthConfig): { record: WfdbRecord; ann
   const digital = new Int16Array(n);
   for (let i = 0; i < n; i++) {
     const t = i / fs;
-    if (within(off, t) !== undefined) continue; // electrode off: the amplifier rails to its baseline
+    if (within(off, t) !== undefined) {
+      digital[i] = INVALID_SAMPLE; // electrode off: the device marks the samples it cannot measure
+      continue;
+    }
     let v = mv[i]! + 0.08 * Math.sin(2 * Math.PI * 0.25 * t + breathing) + config.noiseMv * gaussian(random);
     if (within(noisy, t) !== undefined) {
       // muscle artefact: broadband noise, roughly as large as the QRS
       emg = 0.6 * emg + 0.35 * gaussian(random);
       v += emg;
     }
-    digital[i] = Math.max(-32768, Math.min(32767, Math.round(v * GAIN)));
+    digital[i] = Math.max(INVALID_SAMPLE + 1, Math.min(32767, Math.round(v * GAIN)));
   }
   return {
     record: { header: header(config, n), signals: [{ spec: SIGNAL, digital }] },

@@ -1,5 +1,6 @@
 import type { AamiClass } from '../contracts/aami.js';
 import type { AlarmPriority, AlarmStateName, AlarmType } from '../contracts/alarms.js';
+import type { LeadFault } from '../dsp/leadCheck.js';
 
 /**
  * What the signal path can tell the alarm engine about a stretch of signal (stream times, s):
@@ -13,6 +14,11 @@ export interface AlarmBeat {
   readonly sample: number;
   readonly timeS: number;
   readonly label: AamiClass;
+  /**
+   * How readable the signal was where the beat was found, 0 (unusable) to 1 (clean) (default 1):
+   * a rate is not judged on beats found in noise.
+   */
+  readonly quality?: number;
 }
 
 /** Every state change of an alarm is published whole, so a consumer needs only the latest. */
@@ -35,6 +41,17 @@ export interface Alarm {
    * worker raises it, so an acknowledgement older than it is not of this alarm.
    */
   readonly raisedAtMs: number;
-  /** What a technical alarm is about, in words. */
+  /** What a technical alarm is about, or what confirmed an arrhythmia alarm, in words. */
   readonly detail?: string;
+  /** The lead a lead alarm (lead-off, flat-line, saturation) is about. */
+  readonly lead?: string;
+}
+
+/** How each ECG lead of a bed can be read, as the signal path judges it. */
+export interface LeadStatus {
+  /** The lead's index among the bed's signals (its alarm ids carry it) and its name. */
+  readonly index: number;
+  readonly name: string;
+  /** Why it cannot be read, or undefined when it can. */
+  readonly fault: LeadFault | undefined;
 }

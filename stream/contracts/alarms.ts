@@ -14,7 +14,12 @@ export const ALARM_PRIORITY = {
   trigeminy: 'low',
   pause: 'medium',
   'irregular-rhythm': 'medium',
+  /** One lead's electrode is off: the device marks its samples invalid. Per lead. */
   'lead-off': 'technical',
+  /** One lead is flat (an electrode off that the device does not mark, or the amplifier stuck). Per lead. */
+  'flat-line': 'technical',
+  /** One lead is pinned at the amplifier's rail. Per lead. */
+  saturation: 'technical',
   'poor-signal': 'technical',
   /** Frames of the bed's stream went missing: the detector resynchronised after the gap. */
   'signal-gap': 'technical',
@@ -33,16 +38,18 @@ export type AlarmStateName = 'active' | 'ended';
 
 /**
  * An alarm's id: bed, type and onset key (the first evidence beat's sample, or the onset in
- * ms), so that a replayed or redelivered frame raises the same alarm again, never another.
+ * ms), and for an alarm about one lead that lead's index in the bed's frames, so that a replayed
+ * or redelivered frame raises the same alarm again, never another: `bed-01/asystole/301250`,
+ * `bed-01/flat-line/12000-1`.
  */
-export function alarmId(bedId: string, type: AlarmType, onsetKey: string): string {
-  return `${bedId}/${type}/${onsetKey}`;
+export function alarmId(bedId: string, type: AlarmType, onsetKey: string, leadIndex?: number): string {
+  return `${bedId}/${type}/${onsetKey}${leadIndex === undefined ? '' : `-${leadIndex}`}`;
 }
 
 /** The bed an alarm id belongs to, or undefined if it is not an alarm id. */
 export function bedOfAlarmId(id: string): string | undefined {
   const parts = id.split('/');
-  if (parts.length < 3 || !Object.hasOwn(ALARM_PRIORITY, parts.at(-2)!) || !/^\d+$/.test(parts.at(-1)!))
+  if (parts.length < 3 || !Object.hasOwn(ALARM_PRIORITY, parts.at(-2)!) || !/^\d+(-\d+)?$/.test(parts.at(-1)!))
     return undefined;
   const bedId = parts.slice(0, -2).join('/');
   return bedId === '' ? undefined : bedId;

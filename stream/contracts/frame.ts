@@ -1,4 +1,5 @@
 import { MonitorError } from './errors.js';
+import { SIGNAL_KINDS, signalKindOf, type SignalKind } from './signals.js';
 
 /** What a malformed frame was: a stable code for once-per-kind warnings and counters. */
 export type FrameErrorCode =
@@ -13,20 +14,33 @@ export class FrameDecodeError extends MonitorError {
   }
 }
 
+/**
+ * One signal of a bed: an ECG lead, or a pulsatile or respiratory signal recorded beside them.
+ * `units` is what the physical values are in (`mV` for an ECG lead, `mmHg`, `NU`).
+ */
 export interface LeadInfo {
   readonly name: string;
-  /** ADC units per mV. */
+  readonly kind: SignalKind;
+  readonly units: string;
+  /** ADC units per physical unit. */
   readonly gain: number;
-  /** ADC value of 0 mV. */
+  /** ADC value of 0 physical units. */
   readonly baseline: number;
 }
 
-/** One `ecg.samples` message: a few hundred ms of every lead of one bed. */
+/**
+ * The sample value that marks a sample the device could not measure (WFDB's invalid sample in
+ * 16-bit formats): read as missing, never as a voltage.
+ */
+export const INVALID_SAMPLE = -32768;
+
+/** One `ecg.samples` message: a few hundred ms of every signal of one bed. */
 export interface SampleFrame {
   readonly bedId: string;
   /** Where the signal comes from, e.g. `mitdb/208`, `synth/3`, `device/ab12`. */
   readonly source: string;
   readonly sampleRate: number;
+  /** Every signal the bed sends, ECG leads first or not: their kinds say which is which. */
   readonly leads: readonly LeadInfo[];
   /** Per bed, +1 per frame: gaps, duplicates and reordering are detected from it. */
   readonly seq: number;
@@ -34,7 +48,7 @@ export interface SampleFrame {
   readonly firstSample: number;
   /** Producer wall clock, ms since the epoch. */
   readonly producedAtMs: number;
-  /** Samples interleaved by lead: frame i, lead l at [i * leads.length + l]. */
+  /** Samples interleaved by lead: frame i, lead l at [i * leads.length + l]; INVALID_SAMPLE where missing. */
   readonly samples: Int16Array;
 }
 
@@ -54,14 +68,17 @@ export function positionAfter(frame: SampleFrame): StreamPosition {
   return { seq: frame.seq + 1, sample: frame.firstSample + frame.samples.length / frame.leads.length };
 }
 
-// "ECGF" + version byte. Layout v1, little-endian:
+// "ECGF" + version byte. Layout, little-endian:
 //   0  magic u8[4]     4 version u8     5 lead count u8   6 samples per lead u16
 //   8  sample rate f32 12 seq u32       16 first sample f64   24 produced-at ms f64
-//   32 bed id (u8 length + UTF-8), source (u8 length + UTF-8),
-//      per lead: name (u8 length + UTF-8), gain f32, baseline i32
+//   32 bed id (u8 length + UTF-8), source (u8 length + UTF-8), then per lead
+//      v1: name (u8 length + UTF-8), gain f32, baseline i32 (every lead in mV, its kind from its name)
+//      v2: name (u8 length + UTF-8), kind u8 (index in SIGNAL_KINDS), units (u8 length + UTF-8),
+//          gain f32, baseline i32
 //      then samples i16 x lead count x samples per lead
 const MAGIC = [0x45, 0x43, 0x47, 0x46] as const;
-export const FRAME_VERSION = 1;
+/** The version `encodeFrame` writes; `decodeFrame` reads it and every earlier one. */
+export const FRAME_VERSION = 2;
 const FIXED = 32;
 const MAX_TEXT = 255;
 
@@ -74,12 +91,21 @@ export function encodeFrame(frame: SampleFrame): Uint8Array {
   if (frame.samples.length % leads !== 0) throw new RangeError('samples must hold the same count for every lead');
   const perLead = frame.samples.length / leads;
   if (perLead > 0xffff) throw new RangeError(`at most 65535 samples per lead in a frame, not ${perLead}`);
-  const texts = [frame.bedId, frame.source, ...frame.leads.map((l) => l.name)].map((t) => {
+  const text = (t: string): Uint8Array => {
     const bytes = utf8.encode(t);
     if (bytes.length > MAX_TEXT) throw new RangeError(`"${t.slice(0, 20)}…" is longer than ${MAX_TEXT} bytes`);
     return bytes;
-  });
-  const size = FIXED + texts.reduce((n, t) => n + 1 + t.length, 0) + leads * 8 + frame.samples.length * 2;
+  };
+  const bedId = text(frame.bedId);
+  const source = text(frame.source);
+  const leadTexts = frame.leads.map((l) => ({ name: text(l.name), units: text(l.units) }));
+  const size =
+    FIXED +
+    2 +
+    bedId.length +
+    source.length +
+    leadTexts.reduce((n, t) => n + 1 + t.name.length + 1 + 1 + t.units.length + 8, 0) +
+    frame.samples.length * 2;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -96,10 +122,14 @@ export function encodeFrame(frame: SampleFrame): Uint8Array {
     out.set(t, o);
     o += t.length;
   };
-  putText(texts[0]!);
-  putText(texts[1]!);
+  putText(bedId);
+  putText(source);
   frame.leads.forEach((lead, i) => {
-    putText(texts[2 + i]!);
+    putText(leadTexts[i]!.name);
+    const kind = SIGNAL_KINDS.indexOf(lead.kind);
+    if (kind < 0) throw new RangeError(`lead ${lead.name}: unknown signal kind "${lead.kind}"`);
+    out[o++] = kind;
+    putText(leadTexts[i]!.units);
     view.setFloat32(o, lead.gain, true);
     view.setInt32(o + 4, lead.baseline, true);
     o += 8;
@@ -114,8 +144,8 @@ export function decodeFrame(bytes: Uint8Array): SampleFrame {
   if (MAGIC.some((m, i) => bytes[i] !== m)) throw new FrameDecodeError('bad-magic', 'does not start with "ECGF"');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint8(4);
-  if (version !== FRAME_VERSION)
-    throw new FrameDecodeError('unsupported-version', `version ${version}; this decoder reads ${FRAME_VERSION}`);
+  if (version < 1 || version > FRAME_VERSION)
+    throw new FrameDecodeError('unsupported-version', `version ${version}; this decoder reads 1 to ${FRAME_VERSION}`);
   const leadCount = view.getUint8(5);
   const perLead = view.getUint16(6, true);
   const sampleRate = view.getFloat32(8, true);
@@ -147,10 +177,21 @@ export function decodeFrame(bytes: Uint8Array): SampleFrame {
   const leads: LeadInfo[] = [];
   for (let l = 0; l < leadCount; l++) {
     const name = text(`name of lead ${l}`);
+    let kind: SignalKind;
+    let units = 'mV';
+    if (version === 1) kind = signalKindOf(name, units);
+    else {
+      if (o >= bytes.length) throw new FrameDecodeError('truncated', `ends before lead ${name}'s kind`);
+      const k = SIGNAL_KINDS[bytes[o]!];
+      if (k === undefined) throw new FrameDecodeError('bad-field', `lead ${name}: signal kind ${bytes[o]}`);
+      kind = k;
+      o++;
+      units = text(`units of lead ${name}`);
+    }
     if (o + 8 > bytes.length) throw new FrameDecodeError('truncated', `ends inside lead ${l}'s gain and baseline`);
     const gain = view.getFloat32(o, true);
     if (!(gain > 0 && Number.isFinite(gain))) throw new FrameDecodeError('bad-field', `lead ${name}: gain ${gain}`);
-    leads.push({ name, gain, baseline: view.getInt32(o + 4, true) });
+    leads.push({ name, kind, units, gain, baseline: view.getInt32(o + 4, true) });
     o += 8;
   }
   const expected = o + leadCount * perLead * 2;
@@ -181,12 +222,13 @@ export const FRAME_LIMITS = {
   minBaseline: -32768,
   maxBaseline: 32767,
   maxLeadName: 32,
+  maxUnits: 16,
   maxBedId: 64,
 } as const;
 
 /** Why a frame that decodes cannot be a bed's signal: a stable code for counters and once-only warnings. */
 export type FrameProblemCode =
-  'bed-id' | 'sample-rate' | 'sample-count' | 'lead-count' | 'lead-name' | 'gain' | 'baseline';
+  'bed-id' | 'sample-rate' | 'sample-count' | 'lead-count' | 'lead-name' | 'units' | 'no-ecg' | 'gain' | 'baseline';
 
 export interface FrameProblem {
   readonly code: FrameProblemCode;
@@ -224,6 +266,11 @@ export function frameProblem(frame: SampleFrame): FrameProblem | undefined {
       );
     if (names.has(lead.name)) return problem('lead-name', `lead ${lead.name} appears twice`);
     names.add(lead.name);
+    if (lead.units.length > L.maxUnits || !(lead.units === '' || PRINTABLE.test(lead.units)))
+      return problem(
+        'units',
+        `lead ${lead.name}: units "${lead.units.slice(0, 40)}" are not up to ${L.maxUnits} printable characters`,
+      );
     if (!(lead.gain >= L.minGain && lead.gain <= L.maxGain))
       return problem(
         'gain',
@@ -232,14 +279,19 @@ export function frameProblem(frame: SampleFrame): FrameProblem | undefined {
     if (!(lead.baseline >= L.minBaseline && lead.baseline <= L.maxBaseline))
       return problem('baseline', `lead ${lead.name}: baseline ${lead.baseline} outside the int16 samples' range`);
   }
+  if (!frame.leads.some((l) => l.kind === 'ecg'))
+    return problem('no-ecg', `no ECG lead among ${frame.leads.map((l) => `${l.name} (${l.kind})`).join(', ')}`);
   return undefined;
 }
 
-/** A lead's samples in mV. */
-export function leadMillivolts(frame: SampleFrame, lead: number): Float32Array {
+/** A lead's samples in its physical units (mV for an ECG lead); NaN where a sample is invalid. */
+export function leadPhysical(frame: SampleFrame, lead: number): Float32Array {
   const n = frame.leads.length;
   const { gain, baseline } = frame.leads[lead]!;
   const out = new Float32Array(frame.samples.length / n);
-  for (let i = 0; i < out.length; i++) out[i] = (frame.samples[i * n + lead]! - baseline) / gain;
+  for (let i = 0; i < out.length; i++) {
+    const d = frame.samples[i * n + lead]!;
+    out[i] = d === INVALID_SAMPLE ? NaN : (d - baseline) / gain;
+  }
   return out;
 }

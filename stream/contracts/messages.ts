@@ -90,8 +90,13 @@ export const AlertMessageSchema = z.object({
    * before it cannot be of this alarm. Absent in messages of monitors before 0.9.
    */
   raisedAtMs: z.number().optional(),
-  /** What a technical alarm is about, in words (e.g. "sample rate 50 Hz below 100 Hz"). */
+  /**
+   * What a technical alarm is about, or what confirmed an arrhythmia alarm, in words (e.g.
+   * "sample rate 50 Hz below 100 Hz", "lead V flat", "no pulse in PLETH for 6 s").
+   */
   detail: z.string().max(300).optional(),
+  /** The lead a lead alarm (lead-off, flat-line, saturation) is about (absent before 0.11). */
+  lead: z.string().max(64).optional(),
   publishedMs: z.number(),
 });
 export type AlertMessage = z.infer<typeof AlertMessageSchema>;

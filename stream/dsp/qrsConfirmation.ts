@@ -6,6 +6,19 @@ const CONFIRMING_HISTORY = 8;
 const CONFIRMING_RATIO = 0.5;
 
 /**
+ * The smallest QRS complex (mV, on the filtered signal) that shows the heart is beating. A lead
+ * whose heart has stopped still shows its baseline noise, and the detector, adapting to it,
+ * reports peaks of a few hundredths of a millivolt; a QRS on a lead that is on the patient is
+ * ten times that.
+ */
+export const MIN_QRS_MV = 0.05;
+
+/** Whether a detected peak is large enough to be a QRS complex (MIN_QRS_MV). */
+export function isCredibleQrs(peak: Pick<DetectedPeak, 'amplitude'>): boolean {
+  return Math.abs(peak.amplitude) >= MIN_QRS_MV;
+}
+
+/**
  * The second lead's QRS complexes that show the heart is beating: those of the polarity of its
  * recent ones and at least half as large. Asystole is called only when neither lead shows a
  * QRS (as in the PhysioNet/CinC 2015 challenge's multi-signal entries), because a monitoring
@@ -22,7 +35,7 @@ export class QrsConfirmation {
       const typical = sorted[Math.floor(sorted.length / 2)];
       this.amplitudes.push(peak.amplitude);
       if (this.amplitudes.length > CONFIRMING_HISTORY) this.amplitudes.shift();
-      return typical !== undefined && peak.amplitude / typical >= CONFIRMING_RATIO;
+      return typical !== undefined && peak.amplitude / typical >= CONFIRMING_RATIO && isCredibleQrs(peak);
     });
   }
 

@@ -40,7 +40,8 @@ const SILENCE_TYPES: readonly AlarmType[] = ['pause', 'extreme-bradycardia', 'as
 
 /**
  * Reference episodes of a record. VT counts only with five or more beats (the PhysioNet/CinC 2015
- * CinC 2015 definition), counted from the reference beats inside the rhythm episode; flutter
+ * definition), counted from the reference beats inside the rhythm episode, or, in a record
+ * without rhythm annotations, found by the alarm engine on the reference beats; flutter
  * only when it lasts 4 s or more. Episodes made of missing beats (SILENCE_TYPES) are not
  * derived across the ventricular flutter intervals (`[` to `]`): the cardiologists mark no QRS
  * there, and EC57 leaves those intervals out of beat scoring, so that silence is flutter, not
@@ -64,6 +65,10 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
   const flutter = vfEpisodes(annotations, lengthS * fs).map((v) => [v.start / fs, v.end / fs] as const);
   const duringFlutter = (startS: number, endS: number): boolean =>
     flutter.some(([from, to]) => startS < to && endS > from);
+  // a database without rhythm annotations (svdb) marks VT by its beats alone: five or more V
+  // above 100 bpm, as the alarm's definition says
+  const derived: readonly AlarmType[] =
+    rhythm.length === 0 ? [...BEAT_DERIVED, 'ventricular-tachycardia'] : BEAT_DERIVED;
   const engine = new AlarmEngine('reference');
   const open = new Map<string, number>();
   for (const b of beats) {
@@ -75,7 +80,7 @@ export function referenceEpisodes(annotations: readonly Annotation[], fs: number
       ...engine.onQrs(b.sample, t),
       ...engine.onBeat({ sample: b.sample, timeS: t, label }),
     ]) {
-      if (!BEAT_DERIVED.includes(alarm.type)) continue;
+      if (!derived.includes(alarm.type)) continue;
       if (alarm.state === 'active') open.set(alarm.id, alarm.onsetS);
       else {
         const startS = open.get(alarm.id) ?? alarm.onsetS;

@@ -55,6 +55,7 @@ export function wardMessages(event: WardEvent, modelId: string, now: number): Ou
           })),
           raisedAtMs: a.raisedAtMs,
           ...(a.detail === undefined ? {} : { detail: a.detail }),
+          ...(a.lead === undefined ? {} : { lead: a.lead }),
           publishedMs: now,
         }),
       },

@@ -23,6 +23,7 @@ import {
   tap,
   timer,
 } from 'rxjs';
+import type { WithheldAlarm } from '../alarms/engine.js';
 import type { Alarm } from '../alarms/types.js';
 import { ConfigError } from '../contracts/errors.js';
 import type { FrameProblem, SampleFrame } from '../contracts/frame.js';
@@ -98,8 +99,20 @@ export type WardEvent =
       readonly frame: SampleFrame | undefined;
     }
   | { readonly kind: 'alarm'; readonly alarm: Alarm; readonly explanation: readonly ClassifiedBeat[] }
+  /** An alarm the bed's pulse held back (a pulse present while the ECG shows no QRS, say), and why. */
+  | { readonly kind: 'withheld'; readonly bedId: string; readonly withheld: WithheldAlarm }
   | { readonly kind: 'gap'; readonly bedId: string; readonly lostFrames: number }
   | { readonly kind: 'duplicate'; readonly bedId: string; readonly seq: number; readonly renumbered: boolean };
+
+/** A bed's monitor cutting the windows `classify` needs: their layout, and the second lead's where it reads them. */
+export function bedMonitorFor(bedId: string, classify: Classify, bed: BedConfig = DEFAULT_BED): BedMonitor {
+  const window = classify.window;
+  return new BedMonitor(bedId, {
+    ...bed,
+    ...(window === undefined ? {} : { frontEnd: { ...bed.frontEnd, window: { ...bed.frontEnd?.window, ...window } } }),
+    secondLeadWindows: classify.usesSecondLead === true,
+  });
+}
 
 /** Micro-batches beats across beds: a batch closes when full or after `maxWaitMs`, whichever first. */
 export function classifyInBatches(
@@ -194,15 +207,7 @@ export function monitorWard(deps: {
       const monitorOf = (bedId: string): BedMonitor => {
         let m = monitors.get(bedId);
         if (m === undefined) {
-          const bed = deps.bed ?? DEFAULT_BED;
-          const window = classify.window;
-          m = new BedMonitor(bedId, {
-            ...bed,
-            ...(window === undefined
-              ? {}
-              : { frontEnd: { ...bed.frontEnd, window: { ...bed.frontEnd?.window, ...window } } }),
-            secondLeadWindows: classify.usesSecondLead === true,
-          });
+          m = bedMonitorFor(bedId, classify, deps.bed);
           monitors.set(bedId, m);
         }
         return m;
@@ -237,6 +242,11 @@ export function monitorWard(deps: {
         const alarm = acknowledged(raised);
         return { kind: 'alarm', alarm, explanation: explain(alarm) };
       };
+
+      const withheldEvents = (bedId: string): WardEvent[] =>
+        monitorOf(bedId)
+          .alarms.drainWithheld()
+          .map((withheld) => ({ kind: 'withheld', bedId, withheld }));
 
       const releaseBed = (bedId: string): void => {
         monitors.get(bedId)?.release();
@@ -352,7 +362,11 @@ export function monitorWard(deps: {
               const { beats, alarms } = changes;
               if (event.kind === 'frame') alarms.push(...settled(bedId));
               for (const beat of beats) deps.onPending?.(beat);
-              return [...alarms.map(alarmEvent), ...beats.map((beat) => ({ kind: 'pending' as const, beat }))];
+              return [
+                ...alarms.map(alarmEvent),
+                ...withheldEvents(bedId),
+                ...beats.map((beat) => ({ kind: 'pending' as const, beat })),
+              ];
             }
           }
         }),
@@ -372,14 +386,11 @@ export function monitorWard(deps: {
                 recent.set(beat.bedId, list);
                 let alarms: Alarm[];
                 try {
-                  alarms = monitorOf(beat.bedId).onClassified(
-                    { sample: beat.rPeakSample, timeS: beat.timeS, label: beat.label },
-                    beat.windowCompleteMs,
-                  );
+                  alarms = monitorOf(beat.bedId).onClassified(beat);
                 } catch (error) {
                   return [{ kind: 'beat', beat }, ...failed(beat.bedId, error)];
                 }
-                return [{ kind: 'beat', beat }, ...alarms.map(alarmEvent)];
+                return [{ kind: 'beat', beat }, ...alarms.map(alarmEvent), ...withheldEvents(beat.bedId)];
               }),
             ),
             (deps.acks?.arrivals ?? EMPTY).pipe(

@@ -6,14 +6,19 @@ import { WfdbFileError } from './errors.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** A database's folder in the shared data beside the checkout (`../shared/data/<db>`). */
+export function sharedDataDir(db: string): string {
+  return resolve(REPO_ROOT, '..', 'shared', 'data', db);
+}
+
 /** Where MIT-BIH records are read from: `MITDB_DIR`, else the shared data beside the checkout. */
 export function mitdbDir(): string {
-  return process.env.MITDB_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data', 'mitdb');
+  return process.env.MITDB_DIR ?? sharedDataDir('mitdb');
 }
 
 /** Where the Noise Stress Test Database's noise records are read from: `NSTDB_DIR`, else beside mitdb's. */
 export function nstdbDir(): string {
-  return process.env.NSTDB_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data', 'nstdb');
+  return process.env.NSTDB_DIR ?? sharedDataDir('nstdb');
 }
 
 /** Record names (headers) in a directory, sorted. */

@@ -18,6 +18,8 @@ export type DatabaseName = keyof typeof PHYSIONET_DATABASES;
 
 /** The checksum list a downloaded database directory keeps (`sha256sum -c SHA256SUMS` reads it too). */
 export const CHECKSUM_FILE = 'SHA256SUMS';
+/** The checksum list as PhysioNet publishes it beside a database's files. */
+export const PUBLISHED_CHECKSUM_FILE = 'SHA256SUMS.txt';
 
 /**
  * Downloaded or local data that is not what its checksum list says (or a list that cannot be
@@ -33,7 +35,8 @@ export function parseChecksums(text: string, source: string): Map<string, string
   const sums = new Map<string, string>();
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
-    const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
+    // sha256sum writes two characters after the hash (space, then space or *), PhysioNet one space
+    const match = /^([0-9a-fA-F]{64})(?: [ *]| )(.+)$/.exec(line);
     if (match === null) throw new DataIntegrityError(`${source}: line ${i + 1} is not "<sha256>  <file>": ${line}`);
     sums.set(match[2]!, match[1]!.toLowerCase());
   });
@@ -70,10 +73,17 @@ export interface DirectoryCheck {
  * only those named in `only` (a replay's records), which the list must then hold.
  */
 export async function verifyDirectory(dir: string, only?: ReadonlySet<string>): Promise<DirectoryCheck> {
-  const listPath = join(dir, CHECKSUM_FILE);
+  // a folder as `npm run data` writes it holds SHA256SUMS; one copied from PhysioNet, SHA256SUMS.txt
+  let listPath = join(dir, CHECKSUM_FILE);
   let text: string;
   try {
-    text = await readFile(listPath, 'utf8');
+    text = await readFile(listPath, 'utf8').catch(async (error: unknown) => {
+      const published = join(dir, PUBLISHED_CHECKSUM_FILE);
+      const found = await readFile(published, 'utf8').catch(() => undefined);
+      if (found === undefined) throw error;
+      listPath = published;
+      return found;
+    });
   } catch (error) {
     throw new DataIntegrityError(`${listPath}: cannot read the checksum list (${(error as Error).message})`, {
       cause: error,
@@ -135,8 +145,8 @@ export async function downloadDatabase(options: DownloadOptions): Promise<Downlo
   const database = PHYSIONET_DATABASES[options.database];
   const baseUrl = (options.baseUrl ?? database.url).replace(/\/+$/, '');
   const get = (name: string) => fetchBytes(`${baseUrl}/${name}`, options);
-  const listUrl = `${baseUrl}/SHA256SUMS.txt`;
-  const published = parseChecksums(new TextDecoder().decode(await get('SHA256SUMS.txt')), listUrl);
+  const listUrl = `${baseUrl}/${PUBLISHED_CHECKSUM_FILE}`;
+  const published = parseChecksums(new TextDecoder().decode(await get(PUBLISHED_CHECKSUM_FILE)), listUrl);
   const wanted = [...published].filter(([file]) => database.files.test(file)).sort(([a], [b]) => a.localeCompare(b));
   if (wanted.length !== database.count)
     options.log?.(

@@ -4,7 +4,8 @@ import { parseAnnotations, type Annotation } from './annotation.js';
 import { WfdbFileError } from './errors.js';
 import { parseHeader, type WfdbHeader } from './header.js';
 import { decodeSignalFile, type WfdbSignal } from './signal.js';
-import { monitoringLeadOf, secondLeadOf } from '../contracts/signals.js';
+import { monitoringLeadOf, secondLeadOf, signalKindOf, type NamedSignal } from '../contracts/signals.js';
+import { WfdbHeaderError } from './errors.js';
 
 export interface WfdbRecord {
   readonly header: WfdbHeader;
@@ -51,12 +52,29 @@ export async function readAnnotations(dir: string, record: string, extension = '
   return parseAnnotations(await readBytes(path), path);
 }
 
-/** `monitoringLeadOf` a record's signals. */
+/** A record's signals by name and kind (from their description and units). */
+export function recordSignals(header: WfdbHeader): NamedSignal[] {
+  return header.signals.map((s) => ({
+    name: s.description || s.fileName,
+    kind: signalKindOf(s.description, s.units),
+  }));
+}
+
+/** `monitoringLeadOf` a record's signals; a record without an ECG lead is a header error naming them. */
 export function monitoringLeadIndex(header: WfdbHeader): number {
-  return monitoringLeadOf(header.signals.map((s) => s.description));
+  const signals = recordSignals(header);
+  const index = monitoringLeadOf(signals);
+  if (index < 0)
+    throw new WfdbHeaderError(
+      `${header.recordName}.hea`,
+      2,
+      'signal descriptions',
+      `no ECG lead among ${signals.map((s) => `${s.name} (${s.kind})`).join(', ')}`,
+    );
+  return index;
 }
 
 /** `secondLeadOf` a record's signals. */
 export function secondLeadIndex(header: WfdbHeader): number | undefined {
-  return secondLeadOf(header.signals.map((s) => s.description));
+  return secondLeadOf(recordSignals(header));
 }

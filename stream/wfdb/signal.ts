@@ -1,3 +1,4 @@
+import { INVALID_SAMPLE } from '../contracts/frame.js';
 import { WfdbSignalError } from './errors.js';
 import type { WfdbHeader, WfdbSignalSpec } from './header.js';
 
@@ -5,6 +6,8 @@ import type { WfdbHeader, WfdbSignalSpec } from './header.js';
 interface FormatFacts {
   readonly bytesPerGroup: number;
   readonly samplesPerGroup: number;
+  /** The stored value WFDB reserves for a sample the device could not measure. */
+  readonly invalid: number;
   readonly decode: (bytes: Uint8Array, sampleCount: number) => Int16Array;
 }
 
@@ -53,8 +56,8 @@ export function encode212(samples: Int16Array): Uint8Array {
 }
 
 const FORMATS: Readonly<Record<number, FormatFacts>> = {
-  212: { bytesPerGroup: 3, samplesPerGroup: 2, decode: decode212 },
-  16: { bytesPerGroup: 2, samplesPerGroup: 1, decode: decode16 },
+  212: { bytesPerGroup: 3, samplesPerGroup: 2, invalid: -2048, decode: decode212 },
+  16: { bytesPerGroup: 2, samplesPerGroup: 1, invalid: INVALID_SAMPLE, decode: decode16 },
 };
 
 function formatFacts(file: string, format: number): FormatFacts {
@@ -81,7 +84,10 @@ export function wfdbChecksum(samples: Int16Array): number {
   return sum > 32767 ? sum - 65536 : sum;
 }
 
-/** One signal of a record, as stored (digital ADC units) with the facts to convert it. */
+/**
+ * One signal of a record in digital ADC units with the facts to convert it. A sample the device
+ * could not measure (the format's invalid value) is INVALID_SAMPLE whatever the format.
+ */
 export interface WfdbSignal {
   readonly spec: WfdbSignalSpec;
   readonly digital: Int16Array;
@@ -123,6 +129,7 @@ export function decodeSignalFile(
     const digital = new Int16Array(frames);
     for (let i = 0, j = s; i < frames; i++, j += nsig) digital[i] = interleaved[j] ?? 0;
     if (options.verifyChecksums !== false) verifySignal(file, spec, digital);
+    for (let i = 0; i < frames; i++) if (digital[i] === facts.invalid) digital[i] = INVALID_SAMPLE;
     return { spec, digital };
   });
 }
@@ -146,10 +153,13 @@ function verifySignal(file: string, spec: WfdbSignalSpec, digital: Int16Array): 
   }
 }
 
-/** Converts digital samples to physical units: (d - baseline) / gain. */
+/** Converts digital samples to physical units: (d - baseline) / gain, NaN for an invalid sample. */
 export function toPhysical(signal: WfdbSignal): Float32Array {
   const { gain, baseline } = signal.spec;
   const out = new Float32Array(signal.digital.length);
-  for (let i = 0; i < out.length; i++) out[i] = ((signal.digital[i] ?? 0) - baseline) / gain;
+  for (let i = 0; i < out.length; i++) {
+    const d = signal.digital[i]!;
+    out[i] = d === INVALID_SAMPLE ? NaN : (d - baseline) / gain;
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 import { type AamiClass } from '../../stream/contracts/aami.js';
 import { describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../stream/alarms/engine.js';
-import type { Alarm, AlarmBeat } from '../../stream/alarms/types.js';
+import type { Alarm, AlarmBeat, LeadStatus } from '../../stream/alarms/types.js';
 import { seededRandom } from '../../stream/model/random.js';
 
 const FS = 360;
@@ -20,6 +20,9 @@ function feed(engine: AlarmEngine, beats: AlarmBeat[]): Alarm[] {
   return beats.flatMap((b) => engine.onBeat(b));
 }
 const states = (alarms: Alarm[]) => alarms.map((a) => `${a.type}:${a.state}`);
+/** One ECG lead, off or readable. */
+const off: LeadStatus[] = [{ index: 0, name: 'MLII', fault: 'lead-off' }];
+const on: LeadStatus[] = [{ index: 0, name: 'MLII', fault: undefined }];
 
 describe('AlarmEngine', () => {
   it('ventricular tachycardia: 5+ consecutive V above 100 bpm, active until a non-V beat', () => {
@@ -105,11 +108,55 @@ describe('AlarmEngine', () => {
       'extreme-bradycardia:active',
     ]);
     const tachy = new AlarmEngine('b');
-    const sixteen = rhythm(repeat(17, ['N', 0.4] as [AamiClass, number]));
-    expect(states(feed(tachy, sixteen))).toEqual([]); // 16 intervals only
+    const sixteen = rhythm(repeat(16, ['N', 0.4] as [AamiClass, number]));
+    expect(states(feed(tachy, sixteen))).toEqual([]); // 16 beats only
     expect(states(tachy.onBeat({ sample: 99999, timeS: sixteen.at(-1)!.timeS + 0.4, label: 'N' }))).toEqual([
       'extreme-tachycardia:active',
     ]);
+  });
+
+  it('judges the rate over the stated beats, not interval by interval: a missed beat, an extra detection or an irregular rhythm does not decide it', () => {
+    // 150 bpm for 17 beats, one of them missed by the detector (a double interval) and one
+    // split in two (an extra detection): three intervals of sixteen out of range
+    const spec: [AamiClass, number][] = repeat(17, ['N', 0.4] as [AamiClass, number]);
+    spec[6] = ['N', 0.8];
+    spec[11] = ['N', 0.2];
+    spec[12] = ['N', 0.2];
+    const tachy = new AlarmEngine('b');
+    expect(states(feed(tachy, rhythm(spec)))).toEqual(['extreme-tachycardia:active']);
+    // fast AF: intervals of 0.33 and 0.49 s in turn, half of them under 140 bpm, at 146 bpm over the 17 beats
+    const irregular = new AlarmEngine('b');
+    const af = rhythm(Array.from({ length: 17 }, (_, i): [AamiClass, number] => ['N', i % 2 === 0 ? 0.33 : 0.49]));
+    expect(states(feed(irregular, af))).toEqual(['extreme-tachycardia:active']);
+    // short and long intervals in turn at 100 bpm (couplets at 150 bpm between beats at 75) are not
+    const couplets = new AlarmEngine('b');
+    const pairs = rhythm(Array.from({ length: 20 }, (_, i): [AamiClass, number] => ['N', i % 4 < 2 ? 0.4 : 0.8]));
+    expect(states(feed(couplets, pairs))).toEqual([]);
+    // 35 bpm over 5 beats, one interval of them at 43 bpm
+    const brady = new AlarmEngine('b');
+    const slow = rhythm([
+      ['N', 1],
+      ['N', 1.7],
+      ['N', 1.7],
+      ['N', 1.4],
+      ['N', 1.7],
+    ]);
+    expect(states(feed(brady, slow.slice(0, 4)))).toEqual([]);
+    expect(states(feed(brady, slow.slice(4)))).toEqual(['extreme-bradycardia:active']);
+    // fast stretches parted by a pause are not a sustained rate
+    const parted = new AlarmEngine('b');
+    expect(
+      states(
+        feed(
+          parted,
+          rhythm([
+            ...repeat(8, ['N', 0.4] as [AamiClass, number]),
+            ['N', 3],
+            ...repeat(9, ['N', 0.4] as [AamiClass, number]),
+          ]),
+        ),
+      ),
+    ).toEqual(['pause:active', 'pause:ended']);
   });
 
   /** An engine that has seen five detected QRS complexes 0.8 s apart, and the last of them. */
@@ -207,11 +254,11 @@ describe('AlarmEngine', () => {
 
   it('acknowledging keeps the alarm active but marked; technical alarms follow the signal', () => {
     const engine = new AlarmEngine('b');
-    const [leadOff] = engine.onSignal(10, true, false);
+    const [leadOff] = engine.onSignal(10, off, false);
     expect(leadOff).toMatchObject({ type: 'lead-off', priority: 'technical', state: 'active' });
     expect(engine.acknowledge(leadOff!.id)).toMatchObject({ acknowledged: true, state: 'active' });
-    expect(engine.onSignal(11, true, false)).toEqual([]);
-    expect(engine.onSignal(12, false, false)).toEqual([
+    expect(engine.onSignal(11, off, false)).toEqual([]);
+    expect(engine.onSignal(12, on, false)).toEqual([
       expect.objectContaining({ type: 'lead-off', state: 'ended', acknowledged: true, endS: 12 }),
     ]);
   });
@@ -255,25 +302,26 @@ describe('AlarmEngine', () => {
     feed(engine, beats);
     for (const b of beats) engine.onQrs(b.sample, b.timeS);
     const last = beats.at(-1)!.timeS;
-    expect(states(engine.onSignal(last + 2, true, false))).toEqual(['lead-off:active']);
+    expect(states(engine.onSignal(last + 2, off, false))).toEqual(['lead-off:active']);
     expect(engine.onTime(last + 6)).toEqual([]); // 6 s without QRS, but the lead is off
-    expect(states(engine.onSignal(last + 7, false, false))).toEqual(['lead-off:ended']);
+    expect(states(engine.onSignal(last + 7, on, false))).toEqual(['lead-off:ended']);
     const after = rhythm(repeat(3, ['N', 0.8] as [AamiClass, number]), last + 7);
     expect(feed(engine, after)).toEqual([]); // no pause across the lead-off
   });
 
-  it('holds arrhythmia alarms back while the signal is poor, but never ventricular fibrillation', () => {
+  it('holds arrhythmia alarms back while the signal is poor, but never ventricular fibrillation or asystole', () => {
     const vtRun = (start: number) =>
       rhythm([...repeat(4, ['N', 0.8] as [AamiClass, number]), ...repeat(6, ['V', 0.4] as [AamiClass, number])], start);
     const engine = new AlarmEngine('b');
-    expect(states(engine.onSignal(1, false, true))).toEqual(['poor-signal:active']);
+    expect(states(engine.onSignal(1, on, true))).toEqual(['poor-signal:active']);
     const noisy = vtRun(1);
     expect(feed(engine, noisy)).toEqual([]); // V beats in artefact: no VT
     for (const b of noisy) engine.onQrs(b.sample, b.timeS);
-    expect(engine.onTime(noisy.at(-1)!.timeS + 5)).toEqual([]); // no asystole either
+    // no QRS at all for 5 s is asystole, noise or not: the heart's silence is not artefact
+    expect(states(engine.onTime(noisy.at(-1)!.timeS + 5))).toEqual(['asystole:active']);
     expect(states(engine.onFibrillation(true, 9, 10))).toEqual(['ventricular-fibrillation:active']);
     expect(states(engine.onFibrillation(false, 9, 12))).toEqual(['ventricular-fibrillation:ended']);
-    expect(states(engine.onSignal(20, false, false))).toEqual(['poor-signal:ended']);
+    expect(states(engine.onSignal(20, on, false))).toEqual(['poor-signal:ended']);
     const clean = vtRun(20);
     // the first clean beat closes a 13-s pause (no beat was fed during the artefact), then the VT
     expect(states(feed(engine, clean))).toEqual(['pause:active', 'pause:ended', 'ventricular-tachycardia:active']);
@@ -302,9 +350,9 @@ describe('AlarmEngine', () => {
     const beats = rhythm(repeat(6, ['N', 0.8] as [AamiClass, number]));
     feed(engine, beats);
     const last = beats.at(-1)!.timeS;
-    engine.onSignal(last + 3, true, false);
+    engine.onSignal(last + 3, off, false);
     // the frame from last + 4 to last + 4.25 s is not flat; a beat 0.1 s into it is classified later
-    expect(states(engine.onSignal(last + 4.25, false, false, last + 4))).toEqual(['lead-off:ended']);
+    expect(states(engine.onSignal(last + 4.25, on, false, last + 4))).toEqual(['lead-off:ended']);
     expect(feed(engine, rhythm([['N', 0.1]], last + 4))).toEqual([]);
   });
 
@@ -324,6 +372,22 @@ describe('AlarmEngine', () => {
     expect(states(engine.onFibrillation(false, 4, 14))).toEqual(['ventricular-fibrillation:ended']);
   });
 
+  it('holds a VF call over a regular fast rhythm of supraventricular beats, but not over fast regular V complexes', () => {
+    // an SVT at 154 bpm: its complexes regular and classified S
+    const call = (label: AamiClass) => {
+      const engine = new AlarmEngine('b');
+      const beats = rhythm(repeat(20, [label, 0.39] as [AamiClass, number]));
+      for (const b of beats) {
+        engine.onQrs(b.sample, b.timeS);
+        engine.onBeat(b);
+      }
+      const end = beats.at(-1)!.timeS;
+      return engine.onFibrillation(true, end - 4, end).map((a) => a.type);
+    };
+    expect(call('S')).toEqual([]);
+    expect(call('V')).toEqual(['ventricular-fibrillation']);
+  });
+
   it('stamps a stall with the stream time it stopped at, not with the last beat classified after it', () => {
     const engine = new AlarmEngine('b');
     engine.onTime(100);
@@ -331,5 +395,140 @@ describe('AlarmEngine', () => {
     feed(engine, rhythm([['N', 0.8]], 98.4));
     const [stalled] = engine.onStall(true);
     expect(stalled).toMatchObject({ type: 'stream-stalled', state: 'active', onsetS: 100 });
+  });
+
+  it('raises each lead fault as a technical alarm of its own lead, and calls asystole on the leads that can be read', () => {
+    const engine = new AlarmEngine('b');
+    const leads = (second: LeadStatus['fault'], first: LeadStatus['fault'] = undefined): LeadStatus[] => [
+      { index: 0, name: 'II', fault: first },
+      { index: 1, name: 'V', fault: second },
+    ];
+    for (const b of rhythm(repeat(5, ['N', 0.8] as [AamiClass, number]))) engine.onQrs(b.sample, b.timeS);
+    const [flat] = engine.onSignal(5, leads('flat-line'), false);
+    expect(flat).toMatchObject({ type: 'flat-line', lead: 'V', detail: 'lead V flat', priority: 'technical' });
+    expect(flat!.id).toMatch(/^b\/flat-line\/\d+-1$/);
+    // lead II still reads: its silence is asystole
+    expect(states(engine.onTime(10))).toEqual(['asystole:active']);
+    // V saturates: the flat-line alarm ends and a saturation alarm of V starts
+    expect(states(engine.onSignal(11, leads('saturation'), false))).toEqual(['flat-line:ended', 'saturation:active']);
+    // now II is off too: nothing can be read, so no asystole is being called, only the leads' alarms
+    expect(states(engine.onSignal(12, leads('saturation', 'lead-off'), false))).toEqual([
+      'lead-off:active',
+      'asystole:ended',
+    ]);
+    expect(engine.onTime(20)).toEqual([]);
+  });
+
+  describe('the pulse as a second witness', () => {
+    /** An engine that has had a pulse in PLETH every `everyS` from 1 s to `toS`, and QRS complexes with them up to `qrsUntilS`. */
+    const withPulse = (toS: number, qrsUntilS: number, everyS = 0.8): AlarmEngine => {
+      const engine = new AlarmEngine('b');
+      for (let t = 1; t <= toS; t += everyS) {
+        if (t <= qrsUntilS) engine.onQrs(Math.round(t * FS), t);
+        engine.onPulse('PLETH', [{ timeS: t + 0.3, strength: 2 }], true, t + 0.3);
+      }
+      return engine;
+    };
+
+    it('withholds an asystole the pulse contradicts, and raises it, confirmed, when the pulse stops too', () => {
+      const engine = withPulse(30, 20);
+      expect(engine.onTime(30)).toEqual([]);
+      expect(engine.drainWithheld()).toEqual([
+        {
+          type: 'asystole',
+          atS: expect.any(Number) as number,
+          reason: 'pulse present in PLETH at 75 bpm: asystole withheld',
+        },
+      ]);
+      const stopped = withPulse(20.5, 20);
+      stopped.onPulse('PLETH', [], true, 30);
+      const [asystole] = stopped.onTime(30);
+      expect(asystole).toMatchObject({
+        type: 'asystole',
+        state: 'active',
+        detail: expect.stringMatching(/^no pulse in PLETH for \d+ s$/) as string,
+      });
+    });
+
+    it('withholds nothing where the pulse signal cannot be read or has shown no pulse train before', () => {
+      const unreadable = withPulse(30, 20);
+      unreadable.onPulse('PLETH', [], false, 30);
+      expect(states(unreadable.onTime(30))).toEqual(['asystole:active']);
+      const fresh = new AlarmEngine('b');
+      fresh.onQrs(FS, 1);
+      fresh.onPulse(
+        'PLETH',
+        [
+          { timeS: 3, strength: 2 },
+          { timeS: 4, strength: 2 },
+        ],
+        true,
+        8,
+      );
+      expect(states(fresh.onTime(8))).toEqual(['asystole:active']);
+    });
+
+    it('withholds VF while pulses of the usual strength go on, and bradycardia at a pulse rate far above the limit, but not tachycardia at a slower pulse', () => {
+      // the QRS complexes stop (no organised rhythm) but the pulse goes on: an artefact
+      const vf = withPulse(30, 22);
+      expect(vf.onFibrillation(true, 24, 30)).toEqual([]);
+      expect(vf.drainWithheld().map((w) => w.type)).toEqual(['ventricular-fibrillation']);
+      // the ECG's beats at 35 bpm while the pulse goes on at 75
+      const brady = withPulse(40, 0);
+      expect(feed(brady, rhythm(repeat(6, ['N', 1.7] as [AamiClass, number]), 28))).toEqual([]);
+      expect(brady.drainWithheld().map((w) => w.reason)).toEqual([
+        'pulse present in PLETH at 75 bpm: extreme-bradycardia withheld',
+      ]);
+      // and with the pulse at 35 bpm too, the bradycardia is raised with it
+      const slow = withPulse(60, 0, 1.7);
+      const [raised] = feed(slow, rhythm(repeat(6, ['N', 1.7] as [AamiClass, number]), 45));
+      expect(raised).toMatchObject({ type: 'extreme-bradycardia', detail: 'pulse in PLETH at 35 bpm' });
+      // a fast rhythm with a slower pulse (a pulse deficit) is raised, the pulse rate in its detail
+      const fast = withPulse(40, 0);
+      const [tachy] = feed(fast, rhythm(repeat(18, ['N', 0.4] as [AamiClass, number]), 28));
+      expect(tachy).toMatchObject({ type: 'extreme-tachycardia', detail: 'pulse in PLETH at 75 bpm' });
+      expect(fast.drainWithheld()).toEqual([]);
+    });
+  });
+  describe('the second ECG lead as a witness', () => {
+    /** 30 s of N beats at 75 bpm seen by both leads (so the second is trusted), then `then` on the first lead alone while the second goes on at 75. */
+    const agreedThen = (then: [AamiClass, number][]) => {
+      const engine = new AlarmEngine('b');
+      const both = rhythm(repeat(38, ['N', 0.8] as [AamiClass, number]));
+      for (const b of both) {
+        engine.onSecondLead('V1', [{ timeS: b.timeS, strength: 1 }], true, b.timeS);
+        engine.onQrs(b.sample, b.timeS);
+        engine.onBeat(b);
+      }
+      const last = both.at(-1)!.timeS;
+      const first = rhythm(then, last);
+      const alarms: Alarm[] = [];
+      for (let t = last + 0.8; t <= first.at(-1)!.timeS + 0.8; t += 0.8)
+        engine.onSecondLead('V1', [{ timeS: t, strength: 1 }], true, t);
+      for (const b of first) {
+        alarms.push(...engine.onQrs(b.sample, b.timeS), ...engine.onBeat(b));
+      }
+      return { engine, alarms, endS: first.at(-1)!.timeS };
+    };
+
+    it('withholds a VT whose rate the second lead does not show', () => {
+      // five V beats at 109 bpm on the first lead over 2.2 s, three QRS complexes at 75 on the second
+      const { engine, alarms } = agreedThen(repeat(5, ['V', 0.55] as [AamiClass, number]));
+      expect(alarms.filter((a) => a.type === 'ventricular-tachycardia')).toEqual([]);
+      expect(engine.drainWithheld().map((w) => w.reason)).toEqual([
+        'lead V1 shows 75 bpm: ventricular-tachycardia withheld',
+      ]);
+    });
+
+    it('withholds VF while the second lead goes on showing QRS complexes at 75 bpm', () => {
+      // the first lead's complexes give way to fast waves the detector does not take for QRS
+      const { engine, endS } = agreedThen(repeat(1, ['N', 0.8] as [AamiClass, number]));
+      for (let t = endS + 0.8; t <= endS + 6.4; t += 0.8)
+        engine.onSecondLead('V1', [{ timeS: t, strength: 1 }], true, t);
+      expect(engine.onFibrillation(true, endS + 1, endS + 6)).toEqual([]);
+      expect(engine.drainWithheld().map((w) => w.reason)).toEqual([
+        'lead V1 shows 75 bpm: ventricular-fibrillation withheld',
+      ]);
+    });
   });
 });

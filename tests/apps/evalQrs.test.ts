@@ -43,9 +43,7 @@ describe('npm run eval:qrs', () => {
     dirs.push(dir);
     await copyRecord(dir, 'sound');
     await copyRecord(dir, 'cut', { dat: truncated });
-    const failed = await cli('--data-dir', dir, '--json').catch(
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+    const failed = await cli('--dir', dir, '--json').catch((e: { code: number; stdout: string; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 1 });
     const { stdout, stderr } = failed as { stdout: string; stderr: string };
     const report = JSON.parse(stdout) as {

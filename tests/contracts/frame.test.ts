@@ -4,7 +4,8 @@ import {
   encodeFrame,
   FrameDecodeError,
   frameProblem,
-  leadMillivolts,
+  INVALID_SAMPLE,
+  leadPhysical,
   type SampleFrame,
 } from '../../stream/contracts/frame.js';
 import { usableFrameProblem } from '../../stream/pipeline/frameChecks.js';
@@ -14,8 +15,8 @@ const frame: SampleFrame = {
   source: 'mitdb/100',
   sampleRate: 360,
   leads: [
-    { name: 'MLII', gain: 200, baseline: 1024 },
-    { name: 'V5', gain: 200, baseline: 1024 },
+    { name: 'MLII', kind: 'ecg', units: 'mV', gain: 200, baseline: 1024 },
+    { name: 'V5', kind: 'ecg', units: 'mV', gain: 200, baseline: 1024 },
   ],
   seq: 7,
   firstSample: 630,
@@ -24,8 +25,8 @@ const frame: SampleFrame = {
 };
 
 // written by hand from the layout in stream/contracts/frame.ts (floats checked with python3 struct.pack);
-// a change to the wire format must change this fixture
-const FIXTURE = [
+// a change to the wire format must change these fixtures. Version 1, as monitors before 0.11 wrote it:
+const FIXTURE_V1 = [
   '45 43 47 46',
   '01',
   '02',
@@ -47,20 +48,71 @@ const FIXTURE = [
   '38 03',
   '64 04',
 ].join(' ');
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
-describe('ecg.samples frame v1', () => {
-  it('encodes to the byte fixture and decodes back', () => {
-    const bytes = encodeFrame(frame);
-    expect(hex(bytes)).toBe(FIXTURE);
-    expect(decodeFrame(bytes)).toEqual(frame);
-    expect(Array.from(leadMillivolts(frame, 0))).toEqual([1, -1]);
+/** Version 2: an ECG lead beside a pleth, each with its kind and units, and an invalid ECG sample. */
+const withPleth: SampleFrame = {
+  ...frame,
+  leads: [
+    { name: 'MLII', kind: 'ecg', units: 'mV', gain: 200, baseline: 1024 },
+    { name: 'PLETH', kind: 'pleth', units: 'NU', gain: 100, baseline: 0 },
+  ],
+  samples: Int16Array.from([1224, 50, INVALID_SAMPLE, 150]),
+};
+const FIXTURE_V2 = [
+  '45 43 47 46',
+  '02',
+  '02',
+  '02 00',
+  '00 00 b4 43',
+  '07 00 00 00',
+  '00 00 00 00 00 b0 83 40',
+  '00 00 80 56 fe bc 78 42',
+  '02 62 31',
+  '09 6d 69 74 64 62 2f 31 30 30',
+  '04 4d 4c 49 49',
+  '00',
+  '02 6d 56',
+  '00 00 48 43',
+  '00 04 00 00',
+  '05 50 4c 45 54 48',
+  '01',
+  '02 4e 55',
+  '00 00 c8 42',
+  '00 00 00 00',
+  'c8 04',
+  '32 00',
+  '00 80',
+  '96 00',
+].join(' ');
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+const bytesOf = (fixture: string) => Uint8Array.from(fixture.split(' '), (x) => Number.parseInt(x, 16));
+
+describe('ecg.samples frame', () => {
+  it('encodes version 2 to the byte fixture and decodes it back: kinds, units and invalid samples', () => {
+    const bytes = encodeFrame(withPleth);
+    expect(hex(bytes)).toBe(FIXTURE_V2);
+    expect(decodeFrame(bytes)).toEqual(withPleth);
+    expect(Array.from(leadPhysical(withPleth, 0))).toEqual([1, Number.NaN]);
+    expect(Array.from(leadPhysical(withPleth, 1))).toEqual([0.5, 1.5]);
+    expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
+  });
+
+  it('still decodes version 1: every lead in mV, its kind from its name', () => {
+    expect(decodeFrame(bytesOf(FIXTURE_V1))).toEqual(frame);
+    expect(Array.from(leadPhysical(frame, 0))).toEqual([1, -1]);
+  });
+
+  it('refuses a frame without an ECG lead, and units no device writes', () => {
+    const plethOnly = { ...withPleth, leads: [withPleth.leads[1]!], samples: Int16Array.from([50, 150]) };
+    expect(frameProblem(plethOnly)).toEqual({ code: 'no-ecg', reason: 'no ECG lead among PLETH (pleth)' });
+    const badUnits = { ...frame, leads: [{ ...frame.leads[0]!, units: 'x'.repeat(17) }, frame.leads[1]!] };
+    expect(frameProblem(badUnits)?.code).toBe('units');
   });
 
   it.each([
     ['too-short', (b: Uint8Array) => b.subarray(0, 10)],
     ['bad-magic', (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 0 ? 0 : x))],
-    ['unsupported-version', (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 4 ? 2 : x))],
+    ['unsupported-version', (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 4 ? 3 : x))],
     ['bad-field', (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 5 ? 0 : x))],
     ['truncated', (b: Uint8Array) => b.subarray(0, b.length - 1)],
     ['trailing-bytes', (b: Uint8Array) => Uint8Array.from([...b, 0, 0])],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aamiClass } from '../../stream/contracts/aami.js';
 import { ALARM_PRIORITY, alarmId, bedOfAlarmId } from '../../stream/contracts/alarms.js';
-import { monitoringLeadOf, secondLeadOf } from '../../stream/contracts/signals.js';
+import { monitoringLeadOf, pulseSignalOf, secondLeadOf, signalKindOf } from '../../stream/contracts/signals.js';
 
 describe('shared vocabularies', () => {
   it('map MIT-BIH beat symbols to AAMI classes, and no inherited property name to anything', () => {
@@ -26,14 +26,29 @@ describe('shared vocabularies', () => {
     const id = alarmId('ward/3/bed-07', 'couplet', '1380');
     expect(id).toBe('ward/3/bed-07/couplet/1380');
     expect(bedOfAlarmId(id)).toBe('ward/3/bed-07');
-    for (const bad of ['b/constructor/10', 'b/couplet/x', 'couplet/10', '/couplet/10'])
+    for (const bad of ['b/constructor/10', 'b/couplet/x', 'couplet/10', '/couplet/10', 'b/flat-line/10-x'])
       expect(bedOfAlarmId(bad)).toBeUndefined();
+    // a lead alarm's id carries its lead
+    expect(alarmId('b', 'flat-line', '12000', 1)).toBe('b/flat-line/12000-1');
+    expect(bedOfAlarmId('b/flat-line/12000-1')).toBe('b');
   });
 
-  it('choose the monitoring lead by name (MLII, else the first) and a second lead beside it', () => {
-    expect(monitoringLeadOf(['V5', 'MLII'])).toBe(1);
-    expect(secondLeadOf(['V5', 'MLII'])).toBe(0);
-    expect(monitoringLeadOf(['II', 'V'])).toBe(0);
-    expect(secondLeadOf(['II'])).toBeUndefined();
+  it('choose the monitoring lead by name (MLII, else the first ECG lead) and a second ECG lead beside it', () => {
+    const ecg = (...names: string[]) => names.map((name) => ({ name, kind: 'ecg' as const }));
+    expect(monitoringLeadOf(ecg('V5', 'MLII'))).toBe(1);
+    expect(secondLeadOf(ecg('V5', 'MLII'))).toBe(0);
+    expect(monitoringLeadOf(ecg('II', 'V'))).toBe(0);
+    expect(secondLeadOf(ecg('II'))).toBeUndefined();
+    // an ICU record: the ECG leads among the pressure, pleth and respiration signals
+    const icu = ['ABP', 'PLETH', 'II', 'RESP', 'V'].map((name, i) => ({
+      name,
+      kind: signalKindOf(name, ['mmHg', 'NU', 'mV', 'NU', 'mV'][i]!),
+    }));
+    expect(icu.map((s) => s.kind)).toEqual(['abp', 'pleth', 'ecg', 'resp', 'ecg']);
+    expect(monitoringLeadOf(icu)).toBe(2);
+    expect(secondLeadOf(icu)).toBe(4);
+    expect(pulseSignalOf(icu)).toBe(0);
+    expect(monitoringLeadOf(icu.filter((s) => s.kind !== 'ecg'))).toBe(-1);
+    expect(signalKindOf('CO2', 'mmHg')).toBe('other');
   });
 });

@@ -63,6 +63,36 @@ describe('SignalQuality', () => {
     }
   });
 
+  it("calls artefact poor below the absolute ratio where it is far above the bed's usual and its complexes do not repeat one another", () => {
+    // 60 s of a little noise, then 30 s of slow waves as large as the QRS (electrode motion), at
+    // random or the same in each cycle (a wide-complex rhythm)
+    const run = (organised: boolean) => {
+      const { x, peaks } = ecgLike(90, 0, 0.015);
+      const random = seededRandom(11);
+      const knots = Float32Array.from({ length: 11 }, () => 0.7 * (2 * random() - 1));
+      let previous = 0;
+      let next = 0;
+      for (let i = 60 * FS; i < x.length; i++) {
+        if (i % 10 === 0) {
+          previous = next;
+          next = organised ? knots[(i % 100) / 10]! : 0.7 * (2 * random() - 1);
+        }
+        x[i]! += previous + ((next - previous) * (i % 10)) / 10;
+      }
+      const windows = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: FS }).push(x, peaks);
+      return windows.filter((w) => w.start >= 60 * FS);
+    };
+    const artefact = run(false);
+    const rhythm = run(true);
+    for (const windows of [artefact, rhythm]) {
+      expect(windows.every((w) => w.noiseRatio > 0.15 && w.noiseRatio < DEFAULT_SIGNAL_QUALITY.noisyRatio)).toBe(true);
+    }
+    const organisation = artefact.map((w) => w.organisation).sort((a, b) => a - b);
+    expect(organisation[organisation.length >> 1]).toBeLessThan(DEFAULT_SIGNAL_QUALITY.organisedCorrelation);
+    expect(artefact.slice(DEFAULT_SIGNAL_QUALITY.noisyWindows - 1).every((w) => w.poor)).toBe(true);
+    expect(rhythm.every((w) => w.organisation > 0.95 && !w.poor)).toBe(true);
+  });
+
   it('judges a stretch now (ratioOver), before its window ends, against the last QRS slope', () => {
     const { x, peaks } = ecgLike(13, 11, 0.2);
     const quality = new SignalQuality({ ...DEFAULT_SIGNAL_QUALITY, fs: FS });

@@ -70,8 +70,13 @@ describe('the central station in headless Chromium, on npm start', () => {
   it("shows a replayed record's alarm, opens its Grad-CAM overlay, acknowledges an alarm and finds it in the audit", async () => {
     // record 208 (bed-03) raises explained couplets within seconds
     const couplet = `${station}.querySelector('ecg-alarm-list').shadowRoot.querySelector('li[data-alert*="/couplet/"] .what')`;
-    await page.waitForFunction(`${couplet} !== null`, undefined, { timeout: 60_000 });
-    await page.evaluate(`${couplet}.click()`);
+    await page.waitForFunction(
+      `(() => { const c = ${couplet}; if (c === null) return false; c.click(); return true; })()`,
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
     const view = `${station}.querySelector('ecg-bed-view').shadowRoot`;
     await page.waitForFunction(`${view}.querySelector('button.evidence') !== null`, undefined, { timeout: 30_000 });
     await page.evaluate(`${view}.querySelector('button.evidence').click()`);
@@ -91,9 +96,13 @@ describe('the central station in headless Chromium, on npm start', () => {
 
     // an active alarm: the nurse (the development user is an admin) acknowledges it from the list
     const button = `${station}.querySelector('ecg-alarm-list').shadowRoot.querySelector('li.active button')`;
-    await page.waitForFunction(`${button} !== null`, undefined, { timeout: 90_000 });
-    const alertId = (await page.evaluate(`${button}.closest('li').dataset.alert`)) as string;
-    await page.evaluate(`${button}.click()`);
+    // found and clicked in one step: an active alarm may end between two page round trips
+    const clicked = await page.waitForFunction(
+      `(() => { const b = ${button}; if (b === null) return null; b.click(); return b.closest('li').dataset.alert; })()`,
+      undefined,
+      { timeout: 90_000 },
+    );
+    const alertId = (await clicked.jsonValue()) as string;
     const row = `${station}.querySelector('ecg-alarm-list').shadowRoot.querySelector('li[data-alert="${alertId}"] .meta')`;
     await page.waitForFunction(`${row}?.textContent.includes('acknowledged by developer')`, undefined, {
       timeout: 30_000,

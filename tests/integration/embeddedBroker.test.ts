@@ -24,7 +24,7 @@ describe('embedded broker (librdkafka mock cluster through koffi)', () => {
             bedId,
             source: 'test',
             sampleRate: 360,
-            leads: [{ name: 'MLII', gain: 200, baseline: 0 }],
+            leads: [{ name: 'MLII', kind: 'ecg', units: 'mV', gain: 200, baseline: 0 }],
             seq,
             firstSample: seq * 90,
             producedAtMs: Date.now(),

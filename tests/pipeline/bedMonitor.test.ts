@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { recordFrames } from '../../simulators/replay.js';
 import type { Alarm } from '../../stream/alarms/types.js';
-import type { SampleFrame } from '../../stream/contracts/frame.js';
+import { INVALID_SAMPLE, type SampleFrame } from '../../stream/contracts/frame.js';
 import { ReferenceLabels } from '../../stream/eval/referenceLabels.js';
 import { recordBeats } from '../../stream/model/dataset.js';
 import { BedMonitor, DEFAULT_BED } from '../../stream/pipeline/bedMonitor.js';
-import { codeForSymbol, mitdbDir, readAnnotations, readRecord } from '../../stream/wfdb/index.js';
+import { codeForSymbol, mitdbDir, readAnnotations, readRecord, sharedDataDir } from '../../stream/wfdb/index.js';
 
 /** Asystole onsets (s) a fresh bed raises on a record's frames from `fromS` to `toS`. */
 async function asystoleOnsets(
@@ -74,13 +74,7 @@ async function vtOnsets(record: string, fromS: number, toS: number): Promise<num
     if (startS >= toS) break;
     const { beats, alarms } = monitor.onFrame(frame);
     collect(alarms);
-    for (const b of beats)
-      collect(
-        monitor.onClassified(
-          { sample: b.rPeakSample, timeS: b.timeS, label: await labels.classOf('bed', b.rPeakSample) },
-          b.windowCompleteMs,
-        ),
-      );
+    for (const b of beats) collect(monitor.onClassified({ ...b, label: await labels.classOf('bed', b.rPeakSample) }));
   }
   return onsets;
 }
@@ -161,5 +155,53 @@ describe('BedMonitor beats waiting for the beat after them', () => {
     const first = gapped.onFrame(afterGap);
     expect(first.beats.map((b) => [b.rPeakSample, b.window.rrNext])).toEqual([[beforePause.rPeakSample, undefined]]);
     expect(first.alarms.map((a) => a.type)).toContain('signal-gap');
+  });
+});
+
+describe('BedMonitor reads what an ICU monitor records', () => {
+  it('calls a lead whose samples the device marks invalid off, on that lead alone, and watches the other', async () => {
+    // CinC 2015 a165l (a false asystole alarm): lead V is invalid for most of the record, II reads
+    const r = await readRecord(sharedDataDir('cinc2015'), 'a165l');
+    const monitor = new BedMonitor('bed');
+    const alarms: Alarm[] = [];
+    let beats = 0;
+    for (const frame of recordFrames(r, 'bed', 'cinc2015/a165l')) {
+      if (frame.firstSample / frame.sampleRate >= 300) break;
+      const out = monitor.onFrame(frame);
+      alarms.push(...out.alarms);
+      beats += out.beats.length;
+    }
+    const leadOff = alarms.filter((a) => a.type === 'lead-off' && a.state === 'active');
+    expect(leadOff.length).toBeGreaterThan(0);
+    expect(new Set(leadOff.map((a) => a.lead))).toEqual(new Set(['V']));
+    expect(leadOff[0]!.id).toMatch(/^bed\/lead-off\/\d+-1$/);
+    // the monitor goes on reading II: beats all along (about 80 bpm), no asystole called on the lead that is off
+    expect(beats).toBeGreaterThan(300);
+    expect(alarms.filter((a) => a.type === 'asystole')).toEqual([]);
+  });
+
+  it('moves its analysis to the other lead when the monitoring lead goes off, and keeps finding beats', async () => {
+    const r = await readRecord(mitdbDir(), '100');
+    const monitor = new BedMonitor('bed');
+    const found: number[] = [];
+    const alarms: Alarm[] = [];
+    for (const frame of recordFrames(r, 'bed', 'mitdb/100')) {
+      const startS = frame.firstSample / frame.sampleRate;
+      if (startS >= 60) break;
+      // MLII's electrode comes off at 20 s: the device marks its samples invalid
+      const off =
+        startS < 20
+          ? frame
+          : { ...frame, samples: frame.samples.map((v, i) => (i % frame.leads.length === 0 ? INVALID_SAMPLE : v)) };
+      const out = monitor.onFrame(off);
+      alarms.push(...out.alarms);
+      found.push(...out.beats.map((b) => b.timeS));
+    }
+    expect(alarms.filter((a) => a.state === 'active').map((a) => `${a.type} ${a.lead ?? ''}`)).toEqual([
+      'lead-off MLII',
+    ]);
+    // record 100 beats at about 75 bpm: the last 30 s, read on V5, hold about as many beats
+    const late = found.filter((t) => t >= 30);
+    expect(late.length).toBeGreaterThan(30);
   });
 });

@@ -8,7 +8,7 @@ const frame = (seq: number, producedAtMs = 0): SampleFrame => ({
   bedId: 'b',
   source: 't',
   sampleRate: 360,
-  leads: [{ name: 'MLII', gain: 200, baseline: 0 }],
+  leads: [{ name: 'MLII', kind: 'ecg', units: 'mV', gain: 200, baseline: 0 }],
   seq,
   firstSample: seq * 90,
   producedAtMs,

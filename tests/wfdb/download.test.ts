@@ -13,6 +13,7 @@ import {
   nstdbDir,
   parseChecksums,
   recordFiles,
+  sharedDataDir,
   sha256,
   verifyDirectory,
   type Fetch,
@@ -185,6 +186,15 @@ describe('downloading a PhysioNet database', () => {
     expect(() => parseChecksums('\n', 'SUMS')).toThrow('SUMS: no checksums in it');
     const hash = 'A'.repeat(64);
     expect(parseChecksums(`${hash} *100.dat\r\n`, 'SUMS')).toEqual(new Map([['100.dat', 'a'.repeat(64)]]));
+    // PhysioNet's SHA256SUMS.txt: one space between the hash and the file
+    expect(parseChecksums(`${hash} 802.atr\n`, 'SHA256SUMS.txt')).toEqual(new Map([['802.atr', 'a'.repeat(64)]]));
+  });
+
+  it('checks a folder copied from PhysioNet against its SHA256SUMS.txt', async () => {
+    const svdb = await verifyDirectory(sharedDataDir('svdb'));
+    expect(svdb.listPath).toMatch(/SHA256SUMS\.txt$/);
+    expect(svdb.mismatched).toEqual([]);
+    expect(svdb.verified.length).toBeGreaterThanOrEqual(39 * 3);
   });
 });
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { INVALID_SAMPLE } from '../../stream/contracts/frame.js';
 import {
   decode16,
   decode212,
   decodeSignalFile,
   encode212,
   parseHeader,
+  toPhysical,
   wfdbChecksum,
   WfdbSignalError,
 } from '../../stream/wfdb/index.js';
@@ -51,6 +53,13 @@ describe('decodeSignalFile', () => {
     expect(() => decodeSignalFile(header(60), [0, 1], encode212(samples).subarray(0, 5), 'r.dat')).toThrow(
       WfdbSignalError,
     );
+  });
+
+  it("reads each format's invalid value as the invalid sample: missing, never a voltage", () => {
+    const h = parseHeader('r 1 360 3\nr.dat 212 200 12 0 5 -2033 0 A\n', 'r.hea');
+    const [a] = decodeSignalFile(h, [0], encode212(Int16Array.from([5, -2048, 10])), 'r.dat');
+    expect(Array.from(a!.digital)).toEqual([5, INVALID_SAMPLE, 10]);
+    expect(Array.from(toPhysical(a!))).toEqual([Math.fround(0.025), Number.NaN, Math.fround(0.05)]);
   });
 
   it('refuses formats it does not know', () => {
