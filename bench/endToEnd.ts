@@ -5,10 +5,6 @@
  * `windowCompleteMs`, the producer's clock) to the animation frame in which the browser has it.
  *   npm run bench:e2e [-- --seconds 120 --records 119,200,203,208,233 --json]
  */
-import { resolve } from 'node:path';
-import { buildDashboard } from '../gateway/bundle.js';
-import { startGateway } from '../gateway/gateway.js';
-import { newToken, UserDirectory } from '../gateway/users.js';
 import { publishReplay } from '../simulators/publish.js';
 import { loadBeds } from '../simulators/replay.js';
 import { alertCodec, beatCodec, type AlertMessage, type BeatMessage } from '../stream/contracts/messages.js';
@@ -22,7 +18,7 @@ import { modelClassifier } from '../stream/pipeline/classifier.js';
 import { runPipelineWorker } from '../stream/pipeline/worker.js';
 import { mitdbDir, selectRecords } from '../stream/wfdb/index.js';
 import { parseCommandLine, positiveNumber, runMain } from '../apps/cli.js';
-import { launchBenchBrowser } from './browser.js';
+import { benchGateway, launchBenchBrowser } from './browser.js';
 import { machineLine } from './machine.js';
 import { percentile } from './ward.js';
 
@@ -46,15 +42,7 @@ async function main(): Promise<void> {
     modelId: classifier.modelId,
     stop: stop.signal,
   });
-  const token = newToken();
-  const gateway = await startGateway({
-    connection,
-    users: UserDirectory.single({ name: 'bench', role: 'viewer' }, token),
-    ackKeys: undefined,
-    dbPath: ':memory:',
-    uiDir: await buildDashboard(resolve('out', 'ui')),
-    log: quiet,
-  });
+  const { gateway, token } = await benchGateway(connection);
   const beats = await followTopic<BeatMessage>(connection.kafka, TOPICS.beats, (b) => beatCodec.decode(b));
   const alerts = await followTopic<AlertMessage>(connection.kafka, TOPICS.alerts, (b) => alertCodec.decode(b));
   const browser = await launchBenchBrowser();

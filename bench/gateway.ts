@@ -9,12 +9,8 @@
  *   npm run bench:gateway [-- --clients 200 --beds 32 --seconds 20 --json]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { buildDashboard } from '../gateway/bundle.js';
-import { startGateway } from '../gateway/gateway.js';
-import { newToken, UserDirectory } from '../gateway/users.js';
 import type { GatewayMessage } from '../stream/contracts/display.js';
 import { connectKafka } from '../stream/kafka/connection.js';
 import { startEmbeddedBroker } from '../stream/kafka/embedded.js';
@@ -22,6 +18,7 @@ import { kafkaAt } from '../stream/kafka/kafkajs.js';
 import { parseCommandLine, positiveNumber, runMain } from '../apps/cli.js';
 import { machineLine } from './machine.js';
 import { AlertWriter, benchAlert, percentile, recordWard, streamWard } from './ward.js';
+import { benchGateway } from './browser.js';
 
 const quiet = (): void => undefined;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -131,15 +128,7 @@ async function main(): Promise<void> {
   const bootstrap = await ask<string>(ward, { type: 'address' });
   process.env.KAFKA_BROKERS = bootstrap;
   const connection = connectKafka('bench-gateway', quiet);
-  const token = newToken();
-  const gateway = await startGateway({
-    connection,
-    users: UserDirectory.single({ name: 'bench', role: 'viewer' }, token),
-    ackKeys: undefined,
-    dbPath: ':memory:',
-    uiDir: await buildDashboard(resolve('out', 'ui')),
-    log: quiet,
-  });
+  const { gateway, token } = await benchGateway(connection);
   const clients = spawnRole('clients', gateway.url, token);
   await sleep(5000); // every bed streaming
   const levels: number[] = [];

@@ -4,13 +4,9 @@
  * rendering), timed by the browser's own frame timing (requestAnimationFrame) for `seconds`.
  *   npm run bench:ui [-- --beds 32 --seconds 20 --json --screenshot FILE]
  */
-import { resolve } from 'node:path';
-import { buildDashboard } from '../gateway/bundle.js';
-import { startGateway } from '../gateway/gateway.js';
-import { newToken, UserDirectory } from '../gateway/users.js';
 import { embeddedKafka } from '../stream/kafka/connection.js';
 import { parseCommandLine, positiveNumber, runMain } from '../apps/cli.js';
-import { launchBenchBrowser } from './browser.js';
+import { benchGateway, launchBenchBrowser } from './browser.js';
 import { machineLine } from './machine.js';
 import { AlertWriter, benchAlert, percentile, streamWard, recordWard } from './ward.js';
 
@@ -26,15 +22,7 @@ async function main(): Promise<void> {
   const beds = positiveNumber('bench:ui', 'beds', values.beds ?? '32', true);
   const seconds = positiveNumber('bench:ui', 'seconds', values.seconds ?? '20');
   const connection = embeddedKafka('bench-ui', quiet);
-  const token = newToken();
-  const gateway = await startGateway({
-    connection,
-    users: UserDirectory.single({ name: 'bench', role: 'viewer' }, token),
-    ackKeys: undefined,
-    dbPath: ':memory:',
-    uiDir: await buildDashboard(resolve('out', 'ui')),
-    log: quiet,
-  });
+  const { gateway, token } = await benchGateway(connection);
   const stop = new AbortController();
   const ward = await recordWard(beds);
   const streaming = streamWard(connection.kafka, ward, stop.signal);
