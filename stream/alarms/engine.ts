@@ -90,7 +90,7 @@ const RATE_TRIM = 0.125;
  * the second lead extreme tachycardia at a rate this far below it: a rate counted wrong by a few
  * does not.
  */
-const PULSE_RATE_MARGIN = { bradycardia: 10, tachycardia: 40 };
+const WITNESS_RATE_MARGIN = { bradycardia: 10, tachycardia: 40 };
 /** The pulse travels from the heart to the cuff or the finger in this long, s, about. */
 const PULSE_DELAY_S = 0.5;
 /** A VF call is judged on the pulses of the last this many seconds. */
@@ -254,11 +254,11 @@ export class AlarmEngine {
     // one beat the second lead lost is still VT)
     const contradicts =
       type === 'extreme-bradycardia'
-        ? during >= c.bradycardiaBpm + PULSE_RATE_MARGIN.bradycardia
+        ? during >= c.bradycardiaBpm + WITNESS_RATE_MARGIN.bradycardia
         : type === 'extreme-tachycardia'
-          ? during <= c.tachycardiaBpm - PULSE_RATE_MARGIN.tachycardia
+          ? during <= c.tachycardiaBpm - WITNESS_RATE_MARGIN.tachycardia
           : type === 'ventricular-fibrillation'
-            ? during >= c.bradycardiaBpm + PULSE_RATE_MARGIN.bradycardia && during < c.vtBpm
+            ? during >= c.bradycardiaBpm + WITNESS_RATE_MARGIN.bradycardia && during < c.vtBpm
             : type === 'ventricular-tachycardia' &&
               during < c.vtBpm &&
               during < (1 - SECOND_LEAD_AGREES) * (this.rateBetween(fromS, toS) ?? Infinity);
@@ -303,7 +303,7 @@ export class AlarmEngine {
           ? withhold(present)
           : { withheld: false, detail: `no pulse in ${pulse.signal} for ${(toS - fromS).toFixed(0)} s` };
       case 'extreme-bradycardia':
-        if (rate !== undefined && rate >= c.bradycardiaBpm + PULSE_RATE_MARGIN.bradycardia) return withhold(present);
+        if (rate !== undefined && rate >= c.bradycardiaBpm + WITNESS_RATE_MARGIN.bradycardia) return withhold(present);
         break;
       // a fast rhythm fills the heart too little for every beat to reach the cuff or the finger
       // (the pulse deficit of fast AF, of VT): a slower pulse does not contradict it
